@@ -1,0 +1,453 @@
+"""The database file: where it lives, opening it safely, migrations, and recorded changes.
+
+Every write goes through `Change`, which holds a `BEGIN IMMEDIATE` transaction and records
+each row's before/after image in the audit log, so history and undo need nothing from the
+commands themselves.
+
+The read path only runs `PRAGMA application_id` / `user_version`; sqlite-utils (and its
+migration machinery) is imported when a file actually needs creating or upgrading.
+"""
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from salesflow.errors import Busy, DatabaseRefused, NotFound
+
+APPLICATION_ID = 0x53464C57  # "SFLW": marks a file as salesflow's
+SQLITE_HEADER = b"SQLite format 3\x00"
+# Columns the triggers in the schema maintain; never restored from an audit image.
+SUMMARY_COLUMNS = frozenset({"last_contact_at", "next_follow_up", "last_sale_on"})
+
+Row = dict[str, Any]
+
+
+def default_path() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("salesflow", appauthor=False)) / "salesflow.db"
+
+
+def resolve_path(option: str | None) -> Path:
+    """`--db` beats `SALESFLOW_DB`, which beats the per-user default."""
+    chosen = option or os.environ.get("SALESFLOW_DB")
+    return Path(chosen).expanduser() if chosen else default_path()
+
+
+def busy_timeout_seconds() -> float:
+    raw = os.environ.get("SALESFLOW_BUSY_TIMEOUT", "10")
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 86400:
+        from salesflow.errors import BadValue
+
+        raise BadValue(f"SALESFLOW_BUSY_TIMEOUT must be a number of seconds, not {raw!r}")
+    return seconds
+
+
+def open_db(path: Path, *, write: bool) -> sqlite3.Connection:
+    """Open the salesflow file at `path`, creating and migrating it when needed.
+
+    A missing file is created (0600, folder 0700) only for commands that write; a read
+    command on a missing file gets an empty in-memory book and leaves the disk alone.
+    """
+    if not path.exists():
+        if not write:
+            return _connect(":memory:", create=True)
+        _create_private_file(path)
+        return _connect(str(path), create=True)
+    if not path.is_file():
+        raise DatabaseRefused(f"{path} is not a file")
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+    except OSError as error:
+        raise DatabaseRefused(f"cannot read {path}: {error.strerror}") from None
+    if header and header != SQLITE_HEADER:
+        raise DatabaseRefused(f"{path} is not a salesflow database; nothing was written to it")
+    return _connect(str(path), create=not header)
+
+
+def _create_private_file(path: Path) -> None:
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return
+    except OSError as error:
+        raise DatabaseRefused(f"cannot create {path}: {error.strerror}") from None
+    os.close(descriptor)
+
+
+def _connect(target: str, *, create: bool) -> sqlite3.Connection:
+    timeout = busy_timeout_seconds()
+    conn = sqlite3.connect(target, timeout=timeout, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    try:
+        conn.execute("PRAGMA foreign_keys = ON")
+        application_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.DatabaseError:
+        conn.close()
+        raise DatabaseRefused(
+            f"{target} is not a readable salesflow database; nothing was written to it"
+        ) from None
+    if application_id != APPLICATION_ID:
+        if application_id != 0 or _has_tables(conn):
+            conn.close()
+            raise DatabaseRefused(
+                f"{target} is not a salesflow database; nothing was written to it"
+            )
+        version = 0
+    latest = len(MIGRATION_STEPS)
+    if version > latest:
+        conn.close()
+        raise DatabaseRefused(
+            f"{target} was written by a newer salesflow (schema {version}, this one knows "
+            f"{latest}); upgrade salesflow. The file was left untouched."
+        )
+    if version < latest:
+        _migrate(conn)
+    return conn
+
+
+def _has_tables(conn: sqlite3.Connection) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchone() is not None
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    import sqlite_utils
+
+    migrations = sqlite_utils.Migrations("salesflow")
+    for step in MIGRATION_STEPS:
+        migrations()(step)
+    conn.execute("PRAGMA journal_mode = WAL")
+    begin_immediate(conn)
+    try:
+        # Another process may have migrated while this one waited for the lock.
+        if conn.execute("PRAGMA user_version").fetchone()[0] < len(MIGRATION_STEPS):
+            migrations.apply(sqlite_utils.Database(conn, execute_plugins=False))
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            conn.execute(f"PRAGMA user_version = {len(MIGRATION_STEPS)}")
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def begin_immediate(conn: sqlite3.Connection) -> None:
+    """Take the write lock now, waiting up to the busy timeout, so writers queue up."""
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as error:
+        if "locked" in str(error) or "busy" in str(error):
+            raise Busy(
+                f"the database is busy: another salesflow kept it locked for more than "
+                f"{busy_timeout_seconds():g}s (SALESFLOW_BUSY_TIMEOUT); try again"
+            ) from None
+        raise
+
+
+def _run(db: Any, *statements: str) -> None:
+    for statement in statements:
+        db.execute(statement)
+
+
+def m001_create_book(db: Any) -> None:
+    """Customers, contacts, products and sales, with summary columns kept by triggers."""
+    _run(
+        db,
+        """CREATE TABLE customers (
+            id INTEGER PRIMARY KEY,
+            ref TEXT UNIQUE,
+            name TEXT NOT NULL,
+            company TEXT, phone TEXT, phone_norm TEXT, email TEXT, address TEXT,
+            source TEXT,
+            referred_by_id INTEGER REFERENCES customers(id) ON DELETE SET NULL,
+            owner TEXT, department TEXT, store TEXT,
+            tier TEXT CHECK (tier IN ('A', 'B', 'C', 'D')),
+            tier_locked INTEGER NOT NULL DEFAULT 0,
+            economic TEXT, buying TEXT, suppliers TEXT,
+            urgency INTEGER CHECK (urgency BETWEEN 1 AND 5),
+            quick_effect INTEGER CHECK (quick_effect BETWEEN 1 AND 5),
+            price_fit INTEGER CHECK (price_fit BETWEEN 1 AND 5),
+            tags TEXT NOT NULL DEFAULT '[]',
+            profile TEXT NOT NULL DEFAULT '{}',
+            notes TEXT,
+            created_at TEXT NOT NULL,
+            last_contact_at TEXT,
+            next_follow_up TEXT,
+            last_sale_on TEXT
+        )""",
+        "CREATE INDEX customers_phone ON customers(phone_norm)",
+        "CREATE INDEX customers_email ON customers(email COLLATE NOCASE)",
+        "CREATE INDEX customers_name ON customers(name COLLATE NOCASE)",
+        "CREATE INDEX customers_owner ON customers(owner)",
+        """CREATE TABLE products (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            sku TEXT UNIQUE,
+            category TEXT,
+            price_cents INTEGER CHECK (price_cents >= 0),
+            cycle_days INTEGER CHECK (cycle_days > 0)
+        )""",
+        """CREATE TABLE pipelines (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            builtin INTEGER NOT NULL DEFAULT 0
+        )""",
+        """CREATE TABLE stages (
+            id INTEGER PRIMARY KEY,
+            pipeline_id INTEGER NOT NULL REFERENCES pipelines(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            key TEXT NOT NULL,
+            label TEXT NOT NULL,
+            label_zh TEXT,
+            probability INTEGER NOT NULL CHECK (probability BETWEEN 0 AND 100),
+            max_days INTEGER CHECK (max_days > 0),
+            UNIQUE (pipeline_id, key)
+        )""",
+        """CREATE TABLE stage_items (
+            id INTEGER PRIMARY KEY,
+            stage_id INTEGER NOT NULL REFERENCES stages(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            required INTEGER NOT NULL DEFAULT 0
+        )""",
+        """CREATE TABLE deals (
+            id INTEGER PRIMARY KEY,
+            customer_id INTEGER NOT NULL REFERENCES customers(id),
+            title TEXT NOT NULL,
+            pipeline_id INTEGER NOT NULL REFERENCES pipelines(id),
+            stage_id INTEGER NOT NULL REFERENCES stages(id),
+            amount_cents INTEGER CHECK (amount_cents >= 0),
+            probability INTEGER CHECK (probability BETWEEN 0 AND 100),
+            expected_close TEXT,
+            owner TEXT,
+            status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'won', 'lost')),
+            lost_reason TEXT,
+            closed_on TEXT,
+            created_at TEXT NOT NULL,
+            stage_entered_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX deals_customer ON deals(customer_id)",
+        "CREATE INDEX deals_open ON deals(status, stage_id)",
+        """CREATE TABLE contacts (
+            id INTEGER PRIMARY KEY,
+            customer_id INTEGER NOT NULL REFERENCES customers(id),
+            at TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            rep TEXT,
+            summary TEXT NOT NULL,
+            outcome TEXT,
+            next_at TEXT,
+            deal_id INTEGER REFERENCES deals(id) ON DELETE SET NULL
+        )""",
+        "CREATE INDEX contacts_customer_at ON contacts(customer_id, at, id)",
+        "CREATE INDEX contacts_at ON contacts(at)",
+        """CREATE TABLE sales (
+            id INTEGER PRIMARY KEY,
+            customer_id INTEGER NOT NULL REFERENCES customers(id),
+            product_id INTEGER REFERENCES products(id),
+            quantity REAL NOT NULL CHECK (quantity > 0),
+            amount_cents INTEGER NOT NULL CHECK (amount_cents >= 0),
+            date TEXT NOT NULL,
+            rep TEXT, department TEXT, store TEXT,
+            deal_id INTEGER REFERENCES deals(id) ON DELETE SET NULL
+        )""",
+        "CREATE INDEX sales_customer_date ON sales(customer_id, date)",
+        "CREATE INDEX sales_customer_product ON sales(customer_id, product_id, date)",
+        "CREATE INDEX sales_date ON sales(date)",
+        "CREATE INDEX sales_product ON sales(product_id)",
+        # Summary columns: the latest contact and sale per customer, so that daily
+        # reminders read one row per customer instead of scanning the history.
+        """CREATE TRIGGER contacts_summary_insert AFTER INSERT ON contacts BEGIN
+            UPDATE customers SET last_contact_at = NEW.at, next_follow_up = NEW.next_at
+            WHERE id = NEW.customer_id
+              AND (last_contact_at IS NULL OR last_contact_at <= NEW.at);
+        END""",
+        """CREATE TRIGGER contacts_summary_delete AFTER DELETE ON contacts BEGIN
+            UPDATE customers SET
+                last_contact_at = (SELECT max(at) FROM contacts WHERE customer_id = customers.id),
+                next_follow_up = (SELECT next_at FROM contacts WHERE customer_id = customers.id
+                                  ORDER BY at DESC, id DESC LIMIT 1)
+            WHERE id = OLD.customer_id;
+        END""",
+        """CREATE TRIGGER contacts_summary_update AFTER UPDATE ON contacts BEGIN
+            UPDATE customers SET
+                last_contact_at = (SELECT max(at) FROM contacts WHERE customer_id = customers.id),
+                next_follow_up = (SELECT next_at FROM contacts WHERE customer_id = customers.id
+                                  ORDER BY at DESC, id DESC LIMIT 1)
+            WHERE id IN (OLD.customer_id, NEW.customer_id);
+        END""",
+        """CREATE TRIGGER sales_summary_insert AFTER INSERT ON sales BEGIN
+            UPDATE customers SET last_sale_on = NEW.date
+            WHERE id = NEW.customer_id AND (last_sale_on IS NULL OR last_sale_on < NEW.date);
+        END""",
+        """CREATE TRIGGER sales_summary_delete AFTER DELETE ON sales BEGIN
+            UPDATE customers SET
+                last_sale_on = (SELECT max(date) FROM sales WHERE customer_id = OLD.customer_id)
+            WHERE id = OLD.customer_id;
+        END""",
+        """CREATE TRIGGER sales_summary_update AFTER UPDATE ON sales BEGIN
+            UPDATE customers SET
+                last_sale_on = (SELECT max(date) FROM sales WHERE customer_id = customers.id)
+            WHERE id IN (OLD.customer_id, NEW.customer_id);
+        END""",
+        """CREATE TABLE deal_checks (
+            deal_id INTEGER NOT NULL REFERENCES deals(id) ON DELETE CASCADE,
+            item_id INTEGER NOT NULL REFERENCES stage_items(id),
+            done_at TEXT NOT NULL,
+            note TEXT,
+            PRIMARY KEY (deal_id, item_id)
+        )""",
+        """CREATE TABLE deal_history (
+            id INTEGER PRIMARY KEY,
+            deal_id INTEGER NOT NULL REFERENCES deals(id) ON DELETE CASCADE,
+            stage_id INTEGER NOT NULL REFERENCES stages(id),
+            entered_at TEXT NOT NULL,
+            left_at TEXT,
+            by TEXT,
+            forced INTEGER NOT NULL DEFAULT 0,
+            reason TEXT
+        )""",
+        "CREATE INDEX deal_history_deal ON deal_history(deal_id, id)",
+        """CREATE TABLE stakeholders (
+            id INTEGER PRIMARY KEY,
+            customer_id INTEGER NOT NULL REFERENCES customers(id),
+            name TEXT NOT NULL,
+            title TEXT,
+            role TEXT NOT NULL,
+            attitude TEXT,
+            owner TEXT
+        )""",
+        "CREATE INDEX stakeholders_customer ON stakeholders(customer_id)",
+        """CREATE TABLE objections (
+            id INTEGER PRIMARY KEY,
+            text TEXT NOT NULL,
+            response TEXT NOT NULL,
+            stage TEXT,
+            tags TEXT NOT NULL DEFAULT '[]'
+        )""",
+        """CREATE TABLE objection_uses (
+            id INTEGER PRIMARY KEY,
+            objection_id INTEGER NOT NULL REFERENCES objections(id) ON DELETE CASCADE,
+            deal_id INTEGER NOT NULL REFERENCES deals(id) ON DELETE CASCADE,
+            outcome TEXT NOT NULL CHECK (outcome IN ('worked', 'failed')),
+            used_on TEXT NOT NULL
+        )""",
+        "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        """CREATE TABLE changes (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            command TEXT NOT NULL,
+            summary TEXT,
+            undone INTEGER NOT NULL DEFAULT 0
+        )""",
+        """CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            change_id INTEGER NOT NULL REFERENCES changes(id),
+            tbl TEXT NOT NULL,
+            row_id INTEGER NOT NULL,
+            before TEXT,
+            after TEXT
+        )""",
+        "CREATE INDEX events_change ON events(change_id, id)",
+    )
+
+
+MIGRATION_STEPS = [m001_create_book]
+
+
+class Change:
+    """One user-visible change: a write transaction plus its audit record.
+
+    Use through `change(conn, command)`; every insert, update and delete made through
+    it is stored as a before/after image that `undo` can replay backwards.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, change_id: int) -> None:
+        self.conn = conn
+        self.id = change_id
+        self.summary: str | None = None
+
+    def insert(self, table: str, values: Row) -> int:
+        columns = ", ".join(values)
+        marks = ", ".join("?" for _ in values)
+        cursor = self.conn.execute(
+            f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(values.values())
+        )
+        row_id = cursor.lastrowid
+        assert row_id is not None
+        self._record(table, row_id, None, self._image(table, row_id))
+        return row_id
+
+    def update(self, table: str, row_id: int, values: Row) -> None:
+        before = self._image(table, row_id)
+        if before is None:
+            raise NotFound(f"{table} #{row_id} no longer exists")
+        changed = {key: value for key, value in values.items() if before.get(key) != value}
+        if not changed:
+            return
+        assignments = ", ".join(f"{key} = ?" for key in changed)
+        self.conn.execute(
+            f"UPDATE {table} SET {assignments} WHERE rowid = ?", [*changed.values(), row_id]
+        )
+        self._record(table, row_id, before, self._image(table, row_id))
+
+    def delete(self, table: str, row_id: int) -> None:
+        before = self._image(table, row_id)
+        if before is None:
+            return
+        self.conn.execute(f"DELETE FROM {table} WHERE rowid = ?", [row_id])
+        self._record(table, row_id, before, None)
+
+    def _image(self, table: str, row_id: int) -> Row | None:
+        row = self.conn.execute(f"SELECT rowid AS _rowid, * FROM {table} WHERE rowid = ?", [row_id])
+        found = row.fetchone()
+        if found is None:
+            return None
+        image = dict(zip(found.keys(), found, strict=True))
+        return {k: v for k, v in image.items() if k not in SUMMARY_COLUMNS}
+
+    def _record(self, table: str, row_id: int, before: Row | None, after: Row | None) -> None:
+        self.conn.execute(
+            "INSERT INTO events (change_id, tbl, row_id, before, after) VALUES (?, ?, ?, ?, ?)",
+            [
+                self.id,
+                table,
+                row_id,
+                None if before is None else json.dumps(before, ensure_ascii=False),
+                None if after is None else json.dumps(after, ensure_ascii=False),
+            ],
+        )
+
+
+@contextmanager
+def change(conn: sqlite3.Connection, command: str) -> Iterator[Change]:
+    """Run a block as one recorded, all-or-nothing change to the book."""
+    begin_immediate(conn)
+    try:
+        cursor = conn.execute(
+            "INSERT INTO changes (at, command) VALUES (?, ?)",
+            [datetime.now(UTC).isoformat(timespec="seconds"), command],
+        )
+        recorded = Change(conn, cursor.lastrowid or 0)
+        yield recorded
+        if recorded.summary:
+            conn.execute(
+                "UPDATE changes SET summary = ? WHERE id = ?", [recorded.summary, recorded.id]
+            )
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise

@@ -1,0 +1,179 @@
+"""Parsing of what users type: dates, money, quantities, phones, key=value facts.
+
+Every parser raises `BadValue` naming the bad value, so the CLI reports a usage error
+(exit 2) instead of storing something it cannot read back.
+"""
+
+import os
+import re
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from salesflow.errors import BadValue
+
+WEEKDAYS = {
+    "mon": 0, "monday": 0, "周一": 0, "星期一": 0,
+    "tue": 1, "tuesday": 1, "周二": 1, "星期二": 1,
+    "wed": 2, "wednesday": 2, "周三": 2, "星期三": 2,
+    "thu": 3, "thursday": 3, "周四": 3, "星期四": 3,
+    "fri": 4, "friday": 4, "周五": 4, "星期五": 4,
+    "sat": 5, "saturday": 5, "周六": 5, "星期六": 5,
+    "sun": 6, "sunday": 6, "周日": 6, "星期日": 6, "星期天": 6,
+}  # fmt: skip
+NAMED_DAYS = {"today": 0, "yesterday": -1, "tomorrow": 1, "今天": 0, "昨天": -1, "明天": 1}
+RELATIVE = re.compile(r"([+-])(\d{1,5})([dwmy])")
+ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+CHINESE_DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日?")
+CLOCK = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
+
+
+def today() -> date:
+    """Today, or the date in SALESFLOW_TODAY when it is set (testing, back-dating)."""
+    fixed = os.environ.get("SALESFLOW_TODAY", "").strip()
+    if not fixed:
+        return date.today()
+    try:
+        return date.fromisoformat(fixed)
+    except ValueError:
+        raise BadValue(f"SALESFLOW_TODAY must be YYYY-MM-DD, not {fixed!r}") from None
+
+
+def parse_date(text: str, today: date) -> date:
+    """Read a date as users write it: ISO, today/±Nd/w/m/y, a weekday name, 2026年3月5日."""
+    value = text.strip().lower()
+    if value in NAMED_DAYS:
+        return today + timedelta(days=NAMED_DAYS[value])
+    if value in WEEKDAYS:
+        ahead = (WEEKDAYS[value] - today.weekday() - 1) % 7 + 1
+        return today + timedelta(days=ahead)
+    if match := RELATIVE.fullmatch(value):
+        return _shift(today, match, text)
+    match = ISO_DATE.fullmatch(value) or CHINESE_DATE.fullmatch(value)
+    if match:
+        try:
+            return date(*(int(part) for part in match.groups()))
+        except ValueError:
+            pass
+    raise BadValue(
+        f"cannot read date {text!r}: use YYYY-MM-DD, today, yesterday, tomorrow, "
+        "+3d/-2w/+1m/+1y, a weekday name (mon…sun) or 2026年3月5日"
+    )
+
+
+def _shift(today: date, match: re.Match[str], text: str) -> date:
+    from dateutil.relativedelta import relativedelta
+
+    sign, count, unit = match.groups()
+    amount = int(count) * (1 if sign == "+" else -1)
+    delta = {
+        "d": relativedelta(days=amount),
+        "w": relativedelta(weeks=amount),
+        "m": relativedelta(months=amount),
+        "y": relativedelta(years=amount),
+    }[unit]
+    try:
+        return today + delta
+    except (OverflowError, ValueError):
+        raise BadValue(f"date {text!r} is out of range") from None
+
+
+def parse_moment(text: str, today: date) -> str:
+    """A contact's time: any date `parse_date` reads, optionally followed by HH:MM."""
+    value = text.strip().replace("T", " ")
+    day_part, _, clock_part = value.partition(" ")
+    day = parse_date(day_part, today).isoformat()
+    if not clock_part.strip():
+        return day
+    match = CLOCK.fullmatch(clock_part.strip())
+    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+        raise BadValue(f"cannot read time in {text!r}: use YYYY-MM-DD HH:MM")
+    return f"{day} {int(match[1]):02d}:{match[2]}"
+
+
+def now_moment(today: date) -> str:
+    """The moment a contact is logged when no --at is given."""
+    if os.environ.get("SALESFLOW_TODAY"):
+        return today.isoformat()
+    return datetime.now().strftime("%Y-%m-%d %H:%M")
+
+
+MONEY_NOISE = re.compile(r"^(?:[¥￥$]|rmb|cny)\s*|\s*(?:元|rmb|cny)$", re.IGNORECASE)
+MONEY_SHAPE = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d*)?|\d+(?:\.\d*)?|\.\d+")
+MAX_CENTS = 10**15
+
+
+def parse_money(text: str) -> int:
+    """Read an amount (`1234.5`, `1,234.50`, `¥1234`) into integer cents; never negative."""
+    value = MONEY_NOISE.sub("", text.strip()).strip()
+    if value.startswith("-"):
+        raise BadValue(f"amount {text!r} is negative; amounts must be zero or more")
+    if not MONEY_SHAPE.fullmatch(value):
+        raise BadValue(f"cannot read amount {text!r}: use a number like 1234.50")
+    amount = Decimal(value.replace(",", ""))
+    cents = amount * 100
+    if cents != cents.to_integral_value():
+        raise BadValue(f"amount {text!r} has more than two decimals")
+    if cents >= MAX_CENTS:
+        raise BadValue(f"amount {text!r} is too large")
+    return int(cents)
+
+
+def cents_to_decimal(cents: int | None) -> Decimal | None:
+    if cents is None:
+        return None
+    return Decimal(cents).scaleb(-2)
+
+
+def parse_quantity(text: str) -> float:
+    """A positive quantity: whole units or a decimal such as 2.5 (kg, m…)."""
+    try:
+        amount = Decimal(text.strip().replace(",", ""))
+    except InvalidOperation:
+        raise BadValue(f"cannot read quantity {text!r}: use a positive number") from None
+    if not amount.is_finite() or amount <= 0 or amount > 10**9:
+        raise BadValue(f"quantity {text!r} must be a positive number")
+    if amount != amount.quantize(Decimal("0.001")):
+        raise BadValue(f"quantity {text!r} has more than three decimals")
+    return int(amount) if amount == amount.to_integral_value() else float(amount)
+
+
+def normalise_phone(phone: str | None) -> str | None:
+    """The digits that identify a phone, so `138 0013 8000` and `+86-13800138000` match."""
+    if not phone:
+        return None
+    digits = re.sub(r"\D", "", phone)
+    if len(digits) == 13 and digits.startswith("86"):
+        digits = digits[2:]
+    elif len(digits) == 15 and digits.startswith("0086"):
+        digits = digits[4:]
+    return digits or None
+
+
+def parse_fact(text: str) -> tuple[str, str]:
+    """A profile fact `KEY=VALUE` (e.g. `hobby=golf`, `birthday=03-05`)."""
+    key, sep, value = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise BadValue(f"profile fact {text!r} must look like KEY=VALUE")
+    value = value.strip()
+    if key.lower() == "birthday" and value:
+        value = parse_birthday(value)
+    return key, value
+
+
+BIRTHDAY = re.compile(r"(?:(\d{4})-)?(\d{1,2})-(\d{1,2})")
+
+
+def parse_birthday(text: str) -> str:
+    """A birthday as `MM-DD` or a full ISO date; stored as the user wrote it, normalised."""
+    match = BIRTHDAY.fullmatch(text.strip())
+    if match:
+        year, month, day = match.groups()
+        try:
+            date(int(year or 2000), int(month), int(day))
+        except ValueError:
+            pass
+        else:
+            month_day = f"{int(month):02d}-{int(day):02d}"
+            return f"{year}-{month_day}" if year else month_day
+    raise BadValue(f"birthday {text!r} must be MM-DD or YYYY-MM-DD")

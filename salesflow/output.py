@@ -1,0 +1,137 @@
+"""Turning plain rows into text: JSON, CSV (spreadsheet-safe) and plain aligned tables.
+
+Nothing here knows about terminals; cli.py decides where the text goes and draws Rich
+tables when stdout is a terminal.
+"""
+
+import csv
+import io
+import json
+import os
+import re
+import tempfile
+import unicodedata
+from collections.abc import Iterable, Sequence
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from salesflow.errors import Conflict
+
+Column = tuple[str, str]  # (key in the row, heading)
+
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def json_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        # Amounts carry at most two decimals, so the shortest float text is exact.
+        return float(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2, default=json_value) + "\n"
+
+
+def cell_text(value: Any) -> str:
+    """The text of one value in CSV (money with two decimals, lists joined)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    if isinstance(value, list):
+        return ", ".join(cell_text(item) for item in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{key}={cell_text(item)}" for key, item in value.items())
+    return str(value)
+
+
+def formula_safe(text: str) -> str:
+    """Prefix `'` to a cell a spreadsheet would run as a formula, unless it is a number."""
+    if text.startswith(FORMULA_START) and not PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
+def to_csv(rows: Iterable[dict[str, Any]], keys: Sequence[str], *, raw: bool = False) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(keys)
+    for row in rows:
+        cells = (cell_text(row.get(key)) for key in keys)
+        writer.writerow(cells if raw else (formula_safe(cell) for cell in cells))
+    return buffer.getvalue()
+
+
+def display_text(value: Any) -> str:
+    """A value as a table shows it: thousands separators, control characters escaped."""
+    if isinstance(value, Decimal):
+        return f"{value:,.2f}"
+    if isinstance(value, bool):
+        return "yes" if value else ""
+    text = cell_text(value)
+    return CONTROL.sub(lambda match: match.group().encode("unicode_escape").decode(), text)
+
+
+def text_width(text: str) -> int:
+    """Columns a text takes in a terminal: CJK characters are two wide."""
+    return sum(
+        0 if unicodedata.combining(char) else 2 if unicodedata.east_asian_width(char) in "WF" else 1
+        for char in text
+    )
+
+
+def is_numeric(value: Any) -> bool:
+    return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+
+
+def numeric_column(rows: Sequence[dict[str, Any]], key: str) -> bool:
+    """Right-align a column whose every value is a number."""
+    values = [row.get(key) for row in rows if row.get(key) is not None]
+    return bool(values) and all(is_numeric(value) for value in values)
+
+
+def plain_table(rows: Sequence[dict[str, Any]], columns: Sequence[Column]) -> str:
+    """Aligned plain text, nothing truncated, for pipes, files and cron mail."""
+    cells = [[display_text(row.get(key)) for key, _ in columns] for row in rows]
+    headings = [heading for _, heading in columns]
+    widths = [text_width(heading) for heading in headings]
+    for line in cells:
+        widths = [max(width, text_width(cell)) for width, cell in zip(widths, line, strict=True)]
+    numeric = [numeric_column(rows, key) for key, _ in columns]
+
+    def fit(text: str, width: int, right: bool) -> str:
+        padding = " " * (width - text_width(text))
+        return padding + text if right else text + padding
+
+    lines = []
+    for line in [headings, *cells]:
+        fitted = (fit(c, w, r) for c, w, r in zip(line, widths, numeric, strict=True))
+        lines.append("  ".join(fitted).rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def write_private_file(path: Path, data: bytes, *, force: bool) -> None:
+    """Write atomically, mode 0600; an existing file is replaced only with `force`."""
+    if path.exists() and not force:
+        raise Conflict(f"{path} already exists; use --force to overwrite it")
+    folder = path.parent if str(path.parent) else Path(".")
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(temporary, 0o600)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

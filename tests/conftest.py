@@ -1,0 +1,52 @@
+"""Every test gets its own database file and a fixed "today"."""
+
+import json
+from datetime import date
+
+import pytest
+from typer.testing import CliRunner
+
+from salesflow import db
+from salesflow.cli import app
+
+TODAY = date(2026, 3, 16)  # a Monday
+
+
+@pytest.fixture(autouse=True)
+def isolated_book(tmp_path, monkeypatch):
+    path = tmp_path / "book" / "salesflow.db"
+    monkeypatch.setenv("SALESFLOW_DB", str(path))
+    monkeypatch.setenv("SALESFLOW_TODAY", TODAY.isoformat())
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.delenv("SALESFLOW_BUSY_TIMEOUT", raising=False)
+    return path
+
+
+@pytest.fixture
+def conn(isolated_book):
+    connection = db.open_db(isolated_book, write=True)
+    yield connection
+    connection.close()
+
+
+class Cli:
+    """Runs salesflow in-process; `json()` parses stdout of a `--format json` call."""
+
+    def __init__(self):
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, input: str | None = None, code: int | None = 0):
+        result = self.runner.invoke(app, [str(arg) for arg in args], input=input)
+        if result.exception and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        if code is not None:
+            assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr)
+        return result
+
+    def json(self, *args: str):
+        return json.loads(self(*args, "--format", "json").stdout)
+
+
+@pytest.fixture
+def cli():
+    return Cli()
