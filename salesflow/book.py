@@ -18,25 +18,80 @@ from salesflow.errors import Ambiguous, BadValue, Conflict, NotFound
 from salesflow.inputs import cents_to_decimal, normalise_phone
 
 CUSTOMER_TEXT_FIELDS = (
-    "ref", "company", "phone", "email", "address", "source", "owner", "department", "store",
-    "economic", "buying", "suppliers", "notes",
-)  # fmt: skip
+    "ref",
+    "company",
+    "phone",
+    "email",
+    "address",
+    "source",
+    "owner",
+    "department",
+    "store",
+    "economic",
+    "buying",
+    "suppliers",
+    "notes",
+)
 SCORE_FIELDS = ("urgency", "quick_effect", "price_fit")
 CUSTOMER_KEYS = (
-    "id", "ref", "name", "company", "phone", "email", "address", "source", "referred_by_id",
-    "referred_by", "owner", "department", "store", "tier", "tier_locked", "economic", "buying",
-    "suppliers", "urgency", "quick_effect", "price_fit", "tags", "profile", "notes",
-    "created_at", "last_contact_at", "next_follow_up", "last_sale_on",
-)  # fmt: skip
+    "id",
+    "ref",
+    "name",
+    "company",
+    "phone",
+    "email",
+    "address",
+    "source",
+    "referred_by_id",
+    "referred_by",
+    "owner",
+    "department",
+    "store",
+    "tier",
+    "tier_locked",
+    "economic",
+    "buying",
+    "suppliers",
+    "urgency",
+    "quick_effect",
+    "price_fit",
+    "tags",
+    "profile",
+    "notes",
+    "created_at",
+    "last_contact_at",
+    "next_follow_up",
+    "last_sale_on",
+)
 CONTACT_KEYS = (
-    "id", "customer_id", "customer", "at", "channel", "by", "summary", "outcome", "next_at",
-    "deal_id", "deal",
-)  # fmt: skip
+    "id",
+    "customer_id",
+    "customer",
+    "at",
+    "channel",
+    "by",
+    "summary",
+    "outcome",
+    "next_at",
+    "deal_id",
+    "deal",
+)
 PRODUCT_KEYS = ("id", "name", "sku", "category", "price", "cycle_days")
 SALE_KEYS = (
-    "id", "customer_id", "customer", "product_id", "product", "quantity", "amount", "date",
-    "rep", "department", "store", "deal_id", "deal",
-)  # fmt: skip
+    "id",
+    "customer_id",
+    "customer",
+    "product_id",
+    "product",
+    "quantity",
+    "amount",
+    "date",
+    "rep",
+    "department",
+    "store",
+    "deal_id",
+    "deal",
+)
 CHANNELS = ("call", "visit", "email", "sms", "wechat", "meeting", "showroom", "other")
 EMAIL_SHAPE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
@@ -245,8 +300,11 @@ def delete_customer(change: Change, customer_id: int) -> None:
         r[0] for r in conn.execute("SELECT id FROM deals WHERE customer_id = ?", [customer_id])
     ]
     for deal_id in deal_ids:
-        for table, key in (("objection_uses", "deal_id"), ("deal_checks", "deal_id"),
-                           ("deal_history", "deal_id")):  # fmt: skip
+        for table, key in (
+            ("objection_uses", "deal_id"),
+            ("deal_checks", "deal_id"),
+            ("deal_history", "deal_id"),
+        ):
             for (rowid,) in conn.execute(f"SELECT rowid FROM {table} WHERE {key} = ?", [deal_id]):
                 change.delete(table, rowid)
     for table in ("contacts", "sales", "stakeholders"):

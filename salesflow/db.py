@@ -129,18 +129,12 @@ def _migrate(conn: sqlite3.Connection) -> None:
     for step in MIGRATION_STEPS:
         migrations()(step)
     conn.execute("PRAGMA journal_mode = WAL")
-    begin_immediate(conn)
-    try:
+    with transaction(conn):
         # Another process may have migrated while this one waited for the lock.
         if conn.execute("PRAGMA user_version").fetchone()[0] < len(MIGRATION_STEPS):
             migrations.apply(sqlite_utils.Database(conn, execute_plugins=False))
             conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             conn.execute(f"PRAGMA user_version = {len(MIGRATION_STEPS)}")
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
 
 
 def begin_immediate(conn: sqlite3.Connection) -> None:
@@ -432,10 +426,35 @@ class Change:
 
 
 @contextmanager
-def change(conn: sqlite3.Connection, command: str) -> Iterator[Change]:
-    """Run a block as one recorded, all-or-nothing change to the book."""
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """All-or-nothing writes under the write lock (taken up front, so writers queue).
+
+    Inside an open transaction it nests as a savepoint.
+    """
+    if conn.in_transaction:
+        conn.execute("SAVEPOINT nested")
+        try:
+            yield conn
+            conn.execute("RELEASE nested")
+        except BaseException:
+            conn.execute("ROLLBACK TO nested")
+            conn.execute("RELEASE nested")
+            raise
+        return
     begin_immediate(conn)
     try:
+        yield conn
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+@contextmanager
+def change(conn: sqlite3.Connection, command: str) -> Iterator[Change]:
+    """Run a block as one recorded, all-or-nothing change to the book."""
+    with transaction(conn):
         cursor = conn.execute(
             "INSERT INTO changes (at, command) VALUES (?, ?)",
             [datetime.now(UTC).isoformat(timespec="seconds"), command],
@@ -446,8 +465,3 @@ def change(conn: sqlite3.Connection, command: str) -> Iterator[Change]:
             conn.execute(
                 "UPDATE changes SET summary = ? WHERE id = ?", [recorded.summary, recorded.id]
             )
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise

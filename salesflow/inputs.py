@@ -12,14 +12,36 @@ from decimal import Decimal, InvalidOperation
 from salesflow.errors import BadValue
 
 WEEKDAYS = {
-    "mon": 0, "monday": 0, "周一": 0, "星期一": 0,
-    "tue": 1, "tuesday": 1, "周二": 1, "星期二": 1,
-    "wed": 2, "wednesday": 2, "周三": 2, "星期三": 2,
-    "thu": 3, "thursday": 3, "周四": 3, "星期四": 3,
-    "fri": 4, "friday": 4, "周五": 4, "星期五": 4,
-    "sat": 5, "saturday": 5, "周六": 5, "星期六": 5,
-    "sun": 6, "sunday": 6, "周日": 6, "星期日": 6, "星期天": 6,
-}  # fmt: skip
+    "mon": 0,
+    "monday": 0,
+    "周一": 0,
+    "星期一": 0,
+    "tue": 1,
+    "tuesday": 1,
+    "周二": 1,
+    "星期二": 1,
+    "wed": 2,
+    "wednesday": 2,
+    "周三": 2,
+    "星期三": 2,
+    "thu": 3,
+    "thursday": 3,
+    "周四": 3,
+    "星期四": 3,
+    "fri": 4,
+    "friday": 4,
+    "周五": 4,
+    "星期五": 4,
+    "sat": 5,
+    "saturday": 5,
+    "周六": 5,
+    "星期六": 5,
+    "sun": 6,
+    "sunday": 6,
+    "周日": 6,
+    "星期日": 6,
+    "星期天": 6,
+}
 NAMED_DAYS = {"today": 0, "yesterday": -1, "tomorrow": 1, "今天": 0, "昨天": -1, "明天": 1}
 RELATIVE = re.compile(r"([+-])(\d{1,5})([dwmy])")
 ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")

@@ -10,8 +10,21 @@ def add(cli, name, *options):
 
 
 def test_add_prints_the_record_as_json_and_confirms_its_id_on_stderr(cli):
-    result = cli("customer", "add", "张三", "--phone", "138 0013 8000", "--tag", "vip",
-                 "--set", "hobby=golf", "--urgency", "4", "--format", "json")  # fmt: skip
+    result = cli(
+        "customer",
+        "add",
+        "张三",
+        "--phone",
+        "138 0013 8000",
+        "--tag",
+        "vip",
+        "--set",
+        "hobby=golf",
+        "--urgency",
+        "4",
+        "--format",
+        "json",
+    )
     assert "Added customer #1 张三" in result.stderr
     record = __import__("json").loads(result.stdout)
     assert record["id"] == 1
@@ -32,20 +45,64 @@ def test_add_without_format_prints_nothing_on_stdout(cli):
 def test_add_keeps_every_profile_field(cli):
     referrer = add(cli, "王五")
     record = add(
-        cli, "赵六", "--ref", "M-0001", "--company", "华为", "--email", "zl@example.cn",
-        "--address", "深圳", "--source", "referral", "--referred-by", "王五",
-        "--owner", "李娜", "--department", "华南", "--store", "福田店", "--tier", "b",
-        "--economic", "good", "--buying", "bulk", "--suppliers", "ACME, satisfied",
-        "--quick-effect", "3", "--price-fit", "5", "--notes", "likes tea",
-        "--created", "2025-12-01", "--set", "birthday=1990-04-01",
-    )  # fmt: skip
+        cli,
+        "赵六",
+        "--ref",
+        "M-0001",
+        "--company",
+        "华为",
+        "--email",
+        "zl@example.cn",
+        "--address",
+        "深圳",
+        "--source",
+        "referral",
+        "--referred-by",
+        "王五",
+        "--owner",
+        "李娜",
+        "--department",
+        "华南",
+        "--store",
+        "福田店",
+        "--tier",
+        "b",
+        "--economic",
+        "good",
+        "--buying",
+        "bulk",
+        "--suppliers",
+        "ACME, satisfied",
+        "--quick-effect",
+        "3",
+        "--price-fit",
+        "5",
+        "--notes",
+        "likes tea",
+        "--created",
+        "2025-12-01",
+        "--set",
+        "birthday=1990-04-01",
+    )
     assert record["referred_by_id"] == referrer["id"]
     assert record["referred_by"] == "王五"
     assert (record["tier"], record["tier_locked"]) == ("B", True)
     assert record["created_at"] == "2025-12-01"
     assert record["profile"]["birthday"] == "1990-04-01"
-    for key in ("ref", "company", "email", "address", "source", "owner", "department",
-                "store", "economic", "buying", "suppliers", "notes"):  # fmt: skip
+    for key in (
+        "ref",
+        "company",
+        "email",
+        "address",
+        "source",
+        "owner",
+        "department",
+        "store",
+        "economic",
+        "buying",
+        "suppliers",
+        "notes",
+    ):
         assert record[key]
 
 
@@ -57,11 +114,20 @@ def test_markup_like_names_print_literally(cli, name):
 
 
 def test_references_resolve_by_id_ref_phone_email_and_name(cli):
-    first = add(cli, "张三", "--ref", "VIP-7", "--phone", "+86 138 0013 8000",
-                "--email", "zs@example.cn")  # fmt: skip
+    first = add(
+        cli, "张三", "--ref", "VIP-7", "--phone", "+86 138 0013 8000", "--email", "zs@example.cn"
+    )
     add(cli, "Anna Smith")
-    for reference in ("1", "#1", "VIP-7", "13800138000", "138-0013-8000", "ZS@example.cn",
-                      "张三", "三"):  # fmt: skip
+    for reference in (
+        "1",
+        "#1",
+        "VIP-7",
+        "13800138000",
+        "138-0013-8000",
+        "ZS@example.cn",
+        "张三",
+        "三",
+    ):
         assert cli.json("customer", "show", reference)["id"] == first["id"], reference
     assert cli.json("customer", "show", "anna")["name"] == "Anna Smith"
 
@@ -112,10 +178,37 @@ def test_list_filters_by_tier_owner_tag_source_store_and_search(cli):
 
 
 def test_edit_changes_only_what_is_given_and_clears_with_empty_text(cli):
-    add(cli, "张三", "--company", "华为", "--phone", "138", "--tag", "a", "--tag", "b",
-        "--set", "title=CTO", "--set", "hobby=golf")  # fmt: skip
-    record = cli.json("customer", "edit", "张三", "--company", "", "--untag", "a", "--tag", "c",
-                      "--unset", "title", "--set", "kids=2")  # fmt: skip
+    add(
+        cli,
+        "张三",
+        "--company",
+        "华为",
+        "--phone",
+        "138",
+        "--tag",
+        "a",
+        "--tag",
+        "b",
+        "--set",
+        "title=CTO",
+        "--set",
+        "hobby=golf",
+    )
+    record = cli.json(
+        "customer",
+        "edit",
+        "张三",
+        "--company",
+        "",
+        "--untag",
+        "a",
+        "--tag",
+        "c",
+        "--unset",
+        "title",
+        "--set",
+        "kids=2",
+    )
     assert record["company"] is None
     assert record["phone"] == "138"
     assert record["tags"] == ["b", "c"]

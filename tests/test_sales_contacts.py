@@ -7,8 +7,9 @@ from salesflow import book
 
 @pytest.fixture
 def customer(cli):
-    return cli.json("customer", "add", "张三", "--owner", "李娜", "--department", "华南",
-                    "--store", "福田店")  # fmt: skip
+    return cli.json(
+        "customer", "add", "张三", "--owner", "李娜", "--department", "华南", "--store", "福田店"
+    )
 
 
 def test_log_defaults_to_today_and_the_customers_owner(cli, customer):
@@ -55,10 +56,27 @@ def test_latest_contact_sets_last_contact_and_next_follow_up(cli, customer, conn
 
 
 def test_product_add_and_list(cli):
-    product = cli.json("product", "add", "洗发水", "--sku", "SH-1", "--category", "日化",
-                       "--price", "¥1,299.5", "--cycle-days", "30")  # fmt: skip
-    assert product == {"id": 1, "name": "洗发水", "sku": "SH-1", "category": "日化",
-                       "price": 1299.5, "cycle_days": 30}  # fmt: skip
+    product = cli.json(
+        "product",
+        "add",
+        "洗发水",
+        "--sku",
+        "SH-1",
+        "--category",
+        "日化",
+        "--price",
+        "¥1,299.5",
+        "--cycle-days",
+        "30",
+    )
+    assert product == {
+        "id": 1,
+        "name": "洗发水",
+        "sku": "SH-1",
+        "category": "日化",
+        "price": 1299.5,
+        "cycle_days": 30,
+    }
     cli("product", "add", "洗发水", code=1)
     cli("product", "add", "x", "--sku", "SH-1", code=1)
     cli("product", "add", "y", "--price", "abc", code=2)
@@ -73,12 +91,26 @@ def test_sale_defaults_rep_department_store_and_amount(cli, customer):
     assert (sale["rep"], sale["department"], sale["store"]) == ("李娜", "华南", "福田店")
     assert (sale["product_id"], sale["product"], sale["quantity"]) == (1, "洗发水", 3)
     assert sale["date"] == "2026-03-16"
-    override = cli.json("sale", "add", "张三", "洗发水", "--amount", "0", "--rep", "王强",
-                        "--store", "罗湖店", "--date", "2026年3月1日")  # fmt: skip
+    override = cli.json(
+        "sale",
+        "add",
+        "张三",
+        "洗发水",
+        "--amount",
+        "0",
+        "--rep",
+        "王强",
+        "--store",
+        "罗湖店",
+        "--date",
+        "2026年3月1日",
+    )
     assert override["amount"] == 0
     assert (override["rep"], override["store"], override["date"]) == (
-        "王强", "罗湖店", "2026-03-01"
-    )  # fmt: skip
+        "王强",
+        "罗湖店",
+        "2026-03-01",
+    )
 
 
 def test_sale_needs_an_amount_when_there_is_no_price(cli, customer):

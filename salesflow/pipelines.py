@@ -1,0 +1,497 @@
+"""Sales processes: the four built-in templates from the method, and custom TOML ones.
+
+Each stage carries the checkpoint (关键节点) that must be reached before the deal moves
+on, as required checklist items; optional items are the milestones worth ticking off
+visit by visit.
+"""
+
+import re
+import sqlite3
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from salesflow.db import Change, Row, transaction
+from salesflow.errors import BadInput, Conflict, NotFound
+
+
+@dataclass(frozen=True)
+class Item:
+    text: str
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Stage:
+    key: str
+    label: str
+    probability: int
+    max_days: int | None = None
+    label_zh: str | None = None
+    checklist: tuple[Item, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    name: str
+    stages: tuple[Stage, ...]
+    builtin: bool = False
+
+
+def _required(*texts: str) -> tuple[Item, ...]:
+    return tuple(Item(text, required=True) for text in texts)
+
+
+def _optional(*texts: str) -> tuple[Item, ...]:
+    return tuple(Item(text) for text in texts)
+
+
+KEY_ACCOUNT = Pipeline(
+    "key-account",
+    (
+        Stage(
+            "development",
+            "Development",
+            10,
+            30,
+            "开发",
+            _required("Accurate project information (准确的项目信息)")
+            + _optional("Customer information collected and assessed (收集客户信息和评估)"),
+        ),
+        Stage(
+            "initiation",
+            "Initiation",
+            20,
+            30,
+            "立项",
+            _required("Pre-sales approval (售前立项)")
+            + _optional("Customer organisation and roles mapped (理清客户组织和角色)"),
+        ),
+        Stage(
+            "proposal",
+            "Proposal",
+            40,
+            45,
+            "提案",
+            _required(
+                "Effective relationship progress: coach and decision maker "
+                "identified (有效的客户关系推进)"
+            )
+            + _optional(
+                "Purchasing criteria influenced (影响客户采购标准)",
+                "Solution presented (提供解决方案)",
+            ),
+        ),
+        Stage(
+            "bidding",
+            "Bidding",
+            60,
+            30,
+            "招投标",
+            _required("Bid or negotiated offer submitted (投标或议标)"),
+        ),
+        Stage(
+            "negotiation",
+            "Negotiation",
+            80,
+            30,
+            "商务谈判",
+            _required("Contract approved and signed (合同审批和合同签订)"),
+        ),
+        Stage(
+            "implementation",
+            "Implementation",
+            95,
+            90,
+            "工程实施",
+            _required("Acceptance and project close (工程验收和项目结项)"),
+        ),
+    ),
+    builtin=True,
+)
+
+SEVEN_STEP = Pipeline(
+    "seven-step",
+    (
+        Stage(
+            "prospecting",
+            "Prospecting",
+            5,
+            14,
+            "挖掘",
+            _optional("Lead source recorded (线索来源)"),
+        ),
+        Stage(
+            "qualification",
+            "Qualification (BANT)",
+            15,
+            14,
+            "初次接触和线索验证",
+            _required(
+                "Budget confirmed (预算)",
+                "Authority: decision maker known (决策人)",
+                "Need confirmed (需求)",
+                "Timeline known (时间点)",
+            ),
+        ),
+        Stage(
+            "needs",
+            "Needs assessment",
+            30,
+            21,
+            "需求评估",
+            _required(
+                "Standard questions asked (标准问题)",
+                "Needs restated and confirmed (复述并确认需求)",
+            ),
+        ),
+        Stage(
+            "presentation",
+            "Presentation",
+            50,
+            21,
+            "销售宣传或产品演示",
+            _required(
+                "Decision maker present (真正的决策者在场)",
+                "Agenda and expected outcome agreed (设定时间议程与期望结果)",
+            ),
+        ),
+        Stage(
+            "proposal",
+            "Proposal and objections",
+            70,
+            21,
+            "提案和处理异议",
+            _required("Every objection answered (每个异议都已回答)"),
+        ),
+        Stage(
+            "closing",
+            "Closing",
+            90,
+            14,
+            "关闭",
+            _optional("Delivery details settled (敲定交付细节)"),
+        ),
+        Stage(
+            "follow-up",
+            "Follow-up and referrals",
+            100,
+            30,
+            "跟进、回头客和转介绍",
+            _required("Referral asked (请求转介绍)"),
+        ),
+    ),
+    builtin=True,
+)
+
+SHOWROOM = Pipeline(
+    "showroom",
+    (
+        Stage(
+            "reception",
+            "Reception",
+            10,
+            1,
+            "迎接客户",
+            _optional("Asked whether visited or called before (询问是否来过及有无电话咨询)"),
+        ),
+        Stage(
+            "introduction",
+            "Introduction",
+            20,
+            3,
+            "介绍项目",
+            _optional("Customer situation understood (询问了解客户情况)"),
+        ),
+        Stage(
+            "site-visit",
+            "Site visit",
+            35,
+            7,
+            "带看现场",
+            _optional("Best route planned (提前制定最好路线)"),
+        ),
+        Stage(
+            "negotiation",
+            "Negotiation",
+            60,
+            14,
+            "购买洽谈",
+            _required(
+                "Customer information form complete (填写客户资料表)",
+                "Next appointment set when not closed (约定下次洽谈时间)",
+            ),
+        ),
+        Stage(
+            "deposit",
+            "Deposit",
+            85,
+            7,
+            "成交收订",
+            _optional("Agreement terms explained (详细阐明协议规定)"),
+        ),
+        Stage(
+            "contract",
+            "Contract",
+            95,
+            14,
+            "签订合约",
+            _optional("Contract fully completed (完善合同内容的填写)"),
+        ),
+    ),
+    builtin=True,
+)
+
+RETAIL = Pipeline(
+    "retail",
+    (
+        Stage(
+            "browsing",
+            "Browsing",
+            5,
+            1,
+            "盲目浏览",
+            _optional("One-sentence pitch given (一句话销售)"),
+        ),
+        Stage(
+            "curious",
+            "Curious",
+            15,
+            1,
+            "好奇",
+            _optional("Key selling points shown, try-on offered (简单介绍, 邀请试戴)"),
+        ),
+        Stage(
+            "interested",
+            "Interested",
+            35,
+            3,
+            "产生兴趣",
+            _optional("Similar styles recommended (推荐类似款式)"),
+        ),
+        Stage(
+            "desire",
+            "Desire",
+            60,
+            7,
+            "表示喜欢",
+            _optional("Price explained by value (提升价值型价格解释)"),
+        ),
+        Stage("purchase", "Purchase", 100, 7, "购买"),
+    ),
+    builtin=True,
+)
+
+BUILTINS = (KEY_ACCOUNT, SEVEN_STEP, SHOWROOM, RETAIL)
+DEFAULT_PIPELINE = KEY_ACCOUNT.name
+
+
+def ensure_builtins(conn: sqlite3.Connection) -> None:
+    """Install the built-in templates the first time a book needs them."""
+    installed = {row[0] for row in conn.execute("SELECT name FROM pipelines WHERE builtin = 1")}
+    missing = [pipeline for pipeline in BUILTINS if pipeline.name not in installed]
+    if not missing:
+        return
+    # Templates are part of the product, not the user's history: not recorded for undo.
+    with transaction(conn):
+        for pipeline in missing:
+            if not conn.execute(
+                "SELECT 1 FROM pipelines WHERE name = ?", [pipeline.name]
+            ).fetchone():
+                _insert(lambda table, values: _plain_insert(conn, table, values), pipeline)
+
+
+def _plain_insert(conn: sqlite3.Connection, table: str, values: Row) -> int:
+    columns, marks = ", ".join(values), ", ".join("?" for _ in values)
+    cursor = conn.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", [*values.values()])
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
+def _insert(insert: Callable[[str, Row], int], pipeline: Pipeline) -> int:
+    pipeline_id = insert("pipelines", {"name": pipeline.name, "builtin": pipeline.builtin})
+    for position, stage in enumerate(pipeline.stages):
+        stage_id = insert(
+            "stages",
+            {
+                "pipeline_id": pipeline_id,
+                "position": position,
+                "key": stage.key,
+                "label": stage.label,
+                "label_zh": stage.label_zh,
+                "probability": stage.probability,
+                "max_days": stage.max_days,
+            },
+        )
+        for index, item in enumerate(stage.checklist):
+            insert(
+                "stage_items",
+                {
+                    "stage_id": stage_id,
+                    "position": index,
+                    "text": item.text,
+                    "required": item.required,
+                },
+            )
+    return pipeline_id
+
+
+def pipeline_id(conn: sqlite3.Connection, name: str) -> int:
+    row = conn.execute("SELECT id FROM pipelines WHERE name = ?", [name.strip()]).fetchone()
+    if row is None:
+        known = ", ".join(r[0] for r in conn.execute("SELECT name FROM pipelines ORDER BY id"))
+        raise NotFound(f"no pipeline {name!r}; known: {known}")
+    return row[0]
+
+
+def stages(conn: sqlite3.Connection, pipeline: int) -> list[sqlite3.Row]:
+    return conn.execute(
+        "SELECT * FROM stages WHERE pipeline_id = ? ORDER BY position", [pipeline]
+    ).fetchall()
+
+
+def list_pipelines(conn: sqlite3.Connection) -> list[Row]:
+    ensure_builtins(conn)
+    rows = conn.execute("SELECT id, name, builtin FROM pipelines ORDER BY id").fetchall()
+    return [
+        {
+            "name": row["name"],
+            "builtin": bool(row["builtin"]),
+            "stages": [stage["key"] for stage in stages(conn, row["id"])],
+        }
+        for row in rows
+    ]
+
+
+def show_pipeline(conn: sqlite3.Connection, name: str) -> Row:
+    ensure_builtins(conn)
+    found = pipeline_id(conn, name)
+    result = []
+    for stage in stages(conn, found):
+        items = conn.execute(
+            "SELECT text, required FROM stage_items WHERE stage_id = ? ORDER BY position",
+            [stage["id"]],
+        )
+        result.append(
+            {
+                "key": stage["key"],
+                "label": stage["label"],
+                "label_zh": stage["label_zh"],
+                "probability": stage["probability"],
+                "max_days": stage["max_days"],
+                "checklist": [{"text": i["text"], "required": bool(i["required"])} for i in items],
+            }
+        )
+    return {"name": name.strip(), "stages": result}
+
+
+# ---------------------------------------------------------------- TOML pipelines
+
+STAGE_KEY = re.compile(r"[a-z0-9][a-z0-9_-]*")
+PIPELINE_FIELDS = {"name", "stages"}
+STAGE_FIELDS = {"key", "label", "label_zh", "probability", "max_days", "checklist"}
+ITEM_FIELDS = {"text", "required"}
+
+
+def read_toml(path: Path) -> Pipeline:
+    """Parse and validate a custom pipeline; every problem is named with where it is."""
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise BadInput(f"cannot read {path}: {error}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise BadInput(f"{path} is not valid TOML: {error}") from None
+    problems: list[str] = []
+    _unknown(document, PIPELINE_FIELDS, "the file", problems)
+    name = document.get("name")
+    if not isinstance(name, str) or not name.strip():
+        problems.append("`name` must be a non-empty string")
+    raw_stages = document.get("stages")
+    if not isinstance(raw_stages, list) or not raw_stages:
+        problems.append("`[[stages]]` must list at least one stage")
+        raw_stages = []
+    parsed, seen = [], set()
+    for number, raw in enumerate(raw_stages, start=1):
+        where = f"stage {number}"
+        if not isinstance(raw, dict):
+            problems.append(f"{where} must be a table")
+            continue
+        stage = _read_stage(raw, where, problems)
+        if stage is None:
+            continue
+        if stage.key in seen:
+            problems.append(f"{where}: key {stage.key!r} is used twice")
+        seen.add(stage.key)
+        parsed.append(stage)
+    if problems:
+        raise BadInput(f"{path}: " + "; ".join(problems))
+    assert isinstance(name, str)
+    return Pipeline(name.strip(), tuple(parsed))
+
+
+def _unknown(table: dict[str, Any], allowed: set[str], where: str, problems: list[str]) -> None:
+    for key in sorted(set(table) - allowed):
+        problems.append(f"{where}: unknown field `{key}` (expected {', '.join(sorted(allowed))})")
+
+
+def _read_stage(raw: dict[str, Any], where: str, problems: list[str]) -> Stage | None:
+    before = len(problems)
+    _unknown(raw, STAGE_FIELDS, where, problems)
+    key = raw.get("key")
+    if not isinstance(key, str) or not STAGE_KEY.fullmatch(key):
+        problems.append(f"{where}: `key` is required: lowercase letters, digits, - or _")
+        key = "?"
+    else:
+        where = f"stage {key!r}"
+    label = raw.get("label", key)
+    if not isinstance(label, str) or not label.strip():
+        problems.append(f"{where}: `label` must be text")
+    probability = raw.get("probability", 0)
+    if (
+        isinstance(probability, bool)
+        or not isinstance(probability, int)
+        or not (0 <= probability <= 100)
+    ):
+        problems.append(f"{where}: `probability` must be a whole number from 0 to 100")
+    max_days = raw.get("max_days")
+    if max_days is not None and (
+        isinstance(max_days, bool) or not isinstance(max_days, int) or max_days <= 0
+    ):
+        problems.append(f"{where}: `max_days` must be a positive whole number of days")
+    items = []
+    checklist = raw.get("checklist", [])
+    if not isinstance(checklist, list):
+        problems.append(f"{where}: `checklist` must be a list of {{ text = … }} items")
+        checklist = []
+    for index, item in enumerate(checklist, start=1):
+        if not isinstance(item, dict):
+            problems.append(f'{where}: checklist item {index} must be {{ text = "…" }}')
+            continue
+        _unknown(item, ITEM_FIELDS, f"{where} checklist item {index}", problems)
+        text, required = item.get("text"), item.get("required", False)
+        if not isinstance(text, str) or not text.strip():
+            problems.append(f"{where}: checklist item {index} needs `text`")
+        elif not isinstance(required, bool):
+            problems.append(f"{where}: checklist item {index}: `required` must be true or false")
+        else:
+            items.append(Item(text.strip(), required))
+    if len(problems) > before:
+        return None
+    label_zh = raw.get("label_zh")
+    return Stage(
+        key,
+        label.strip(),
+        probability,
+        max_days,
+        label_zh if isinstance(label_zh, str) else None,
+        tuple(items),
+    )
+
+
+def import_pipeline(change: Change, pipeline: Pipeline) -> None:
+    if change.conn.execute("SELECT 1 FROM pipelines WHERE name = ?", [pipeline.name]).fetchone():
+        raise Conflict(f"a pipeline named {pipeline.name!r} already exists")
+    _insert(change.insert, pipeline)
+    change.summary = f"imported pipeline {pipeline.name}"
