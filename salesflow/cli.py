@@ -1312,6 +1312,254 @@ def objection_use(
     )
 
 
+# ---------------------------------------------------------------- rules: tiers, targets, remind
+
+config_app = typer.Typer(help="Reminder cadences and thresholds, tier thresholds.", **APP_SETTINGS)
+app.add_typer(config_app, name="config")
+
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of", help="Evaluate as of DATE (later records are ignored).", metavar="DATE"
+    ),
+]
+
+
+class Kind(StrEnum):
+    follow_up = "follow-up"
+    no_contact = "no-contact"
+    never_contacted = "never-contacted"
+    used_up = "used-up"
+    no_repurchase = "no-repurchase"
+    never_purchased = "never-purchased"
+    stale_deal = "stale-deal"
+    close_overdue = "close-overdue"
+    birthday = "birthday"
+
+
+TIER_COLUMNS = [
+    ("customer_id", "#"),
+    ("customer", "Customer"),
+    ("recency_days", "R days"),
+    ("frequency", "F days"),
+    ("monetary", "M amount"),
+    ("r", "R"),
+    ("f", "F"),
+    ("m", "M"),
+    ("score", "Score"),
+    ("previous_tier", "Was"),
+    ("tier", "Now"),
+]
+TIER_KEYS = [
+    "customer_id",
+    "customer",
+    "recency_days",
+    "frequency",
+    "monetary",
+    "r",
+    "f",
+    "m",
+    "score",
+    "tier",
+    "previous_tier",
+    "locked",
+]
+TARGET_KEYS = ["customer_id", "customer", "urgency", "quick_effect", "price_fit", "score", "tier"]
+TARGET_COLUMNS = [
+    ("customer_id", "#"),
+    ("customer", "Customer"),
+    ("urgency", "Urgency"),
+    ("quick_effect", "Quick effect"),
+    ("price_fit", "Price fit"),
+    ("score", "Score"),
+    ("tier", "Tier"),
+]
+REMINDER_KEYS = [
+    "kind",
+    "customer_id",
+    "customer",
+    "owner",
+    "tier",
+    "due",
+    "days_overdue",
+    "detail",
+    "deal_id",
+    "product",
+]
+REMINDER_COLUMNS = [
+    ("customer_id", "#"),
+    ("customer", "Customer"),
+    ("tier", "Tier"),
+    ("owner", "Owner"),
+    ("due", "Due"),
+    ("days_overdue", "Overdue"),
+    ("detail", "Detail"),
+]
+
+
+@app.command("tiers")
+def tiers(
+    ctx: typer.Context,
+    apply: Annotated[bool, typer.Option("--apply", help="Write the new tiers (undoable).")] = False,
+    as_of: AsOfOpt = None,
+    fmt: FormatOpt = Format.table,
+    destination: OutputOpt = None,
+) -> None:
+    """Grade members into tiers A–D by RFM; show counts and changes, --apply writes them.
+
+    Example: salesflow tiers --apply
+    """
+    from salesflow import rules, settings
+
+    evaluated = to_date(as_of) or today()
+    with open_book(ctx, write=apply) as conn:
+        graded = rules.grade_members(conn, evaluated, settings.load(conn))
+        counts = rules.tier_counts(conn, graded)
+        if apply:
+            with db.change(conn, "tiers --apply") as change:
+                applied = rules.apply_tiers(change, graded)
+    changes = rules.tier_changes(graded)
+    if fmt is not Format.table:
+        emit(graded, TIER_COLUMNS, fmt, destination, keys=TIER_KEYS)
+    else:
+        emit(
+            counts,
+            [("tier", "Tier"), ("customers", "Customers")],
+            fmt,
+            destination,
+            keys=["tier", "customers"],
+            title="Members per tier",
+        )
+        if changes and destination is None:
+            sys.stdout.write("\nChanges\n" if not sys.stdout.isatty() else "\n")
+            emit(changes, TIER_COLUMNS, fmt, None, keys=TIER_KEYS, title="Changes")
+    if apply:
+        tell(f"Applied {applied} tier changes")
+    elif changes:
+        tell(f"{len(changes)} tier changes; run `salesflow tiers --apply` to write them")
+
+
+@app.command("targets")
+def targets(
+    ctx: typer.Context,
+    limit: LimitOpt = None,
+    fmt: FormatOpt = Format.table,
+    destination: OutputOpt = None,
+) -> None:
+    """Rank target customers by urgency + quick effect + price fit (选择目标客户).
+
+    Example: salesflow targets --limit 20
+    """
+    from salesflow import rules
+
+    with open_book(ctx) as conn:
+        rows = rules.targets(conn, limit=limit)
+    emit(rows, TARGET_COLUMNS, fmt, destination, keys=TARGET_KEYS)
+
+
+@app.command("remind")
+def remind(
+    ctx: typer.Context,
+    as_of: AsOfOpt = None,
+    kind: Annotated[
+        list[Kind] | None, typer.Option("--kind", help="Only this kind (repeatable).")
+    ] = None,
+    owner: Annotated[
+        str | None, typer.Option(help="Only this salesperson's customers and deals.")
+    ] = None,
+    days_ahead: Annotated[
+        int, typer.Option(min=0, max=3650, help="Also list follow-ups due in the next N days.")
+    ] = 0,
+    fmt: FormatOpt = Format.table,
+    destination: OutputOpt = None,
+) -> None:
+    """List who needs attention today; prints nothing at all when nothing is due (cron).
+
+    Example: salesflow remind --kind follow-up --days-ahead 3
+    """
+    from salesflow import rules, settings
+
+    evaluated = to_date(as_of) or today()
+    wanted = frozenset(k.value for k in kind) if kind else None
+    with open_book(ctx) as conn:
+        items = rules.reminders(
+            conn,
+            evaluated,
+            config=settings.load(conn),
+            kinds=wanted,
+            owner=owner,
+            days_ahead=days_ahead,
+        )
+    if fmt is not Format.table:
+        emit(items, REMINDER_COLUMNS, fmt, destination, keys=REMINDER_KEYS)
+        return
+    if not items:
+        return
+    sections = []
+    for kind_name in rules.REMINDER_KINDS:
+        rows = [item for item in items if item["kind"] == kind_name]
+        if rows:
+            sections.append((f"{kind_name}: {len(rows)} due", rows))
+    if destination is None and sys.stdout.isatty():
+        for heading, rows in sections:
+            rich_table(rows, REMINDER_COLUMNS, heading)
+        return
+    text = "\n".join(
+        f"{heading}\n{output.plain_table(rows, REMINDER_COLUMNS)}" for heading, rows in sections
+    )
+    deliver(text, destination)
+
+
+CONFIG_COLUMNS = [("key", "Key"), ("value", "Value"), ("default", "Default"), ("help", "Meaning")]
+
+
+@config_app.command("list")
+def config_list(
+    ctx: typer.Context, fmt: FormatOpt = Format.table, destination: OutputOpt = None
+) -> None:
+    """Show every setting with its value and default.
+
+    Example: salesflow config list
+    """
+    from salesflow import settings
+
+    with open_book(ctx) as conn:
+        rows = settings.list_settings(conn)
+    emit(rows, CONFIG_COLUMNS, fmt, destination, keys=["key", "value", "default", "help"])
+
+
+@config_app.command("get")
+def config_get(
+    ctx: typer.Context, key: Annotated[str, typer.Argument(metavar="KEY", help="Setting name.")]
+) -> None:
+    """Print one setting's value.
+
+    Example: salesflow config get cadence.A
+    """
+    from salesflow import settings
+
+    with open_book(ctx) as conn:
+        value = settings.get(conn, key)
+    deliver(f"{value}\n", None)
+
+
+@config_app.command("set")
+def config_set(
+    ctx: typer.Context,
+    key: Annotated[str, typer.Argument(metavar="KEY", help="Setting name (see config list).")],
+    value: Annotated[str, typer.Argument(metavar="VALUE", help="A whole number.")],
+) -> None:
+    """Change a setting (validated; undoable).
+
+    Example: salesflow config set no_repurchase.days 60
+    """
+    from salesflow import settings
+
+    with open_book(ctx, write=True) as conn, db.change(conn, "config set") as change:
+        stored = settings.set_value(change, key, value)
+    tell(f"Set {key} = {stored}")
+
+
 # ---------------------------------------------------------------- entry point
 
 

@@ -60,7 +60,7 @@ def open_db(path: Path, *, write: bool) -> sqlite3.Connection:
     """
     if not path.exists():
         if not write:
-            return _connect(":memory:", create=True)
+            return _empty_book()
         _create_private_file(path)
         return _connect(str(path), create=True)
     if not path.is_file():
@@ -73,6 +73,15 @@ def open_db(path: Path, *, write: bool) -> sqlite3.Connection:
     if header and header != SQLITE_HEADER:
         raise DatabaseRefused(f"{path} is not a salesflow database; nothing was written to it")
     return _connect(str(path), create=not header)
+
+
+def _empty_book() -> sqlite3.Connection:
+    """An in-memory book with the current schema, for reading a file that does not exist."""
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    for step in MIGRATION_STEPS:
+        step(conn)
+    return conn
 
 
 def _create_private_file(path: Path) -> None:

@@ -178,8 +178,9 @@ def parse_fact(text: str) -> tuple[str, str]:
     if not sep or not key:
         raise BadValue(f"profile fact {text!r} must look like KEY=VALUE")
     value = value.strip()
-    if key.lower() == "birthday" and value:
-        value = parse_birthday(value)
+    if key.lower() == "birthday":
+        key = "birthday"
+        value = parse_birthday(value) if value else value
     return key, value
 
 
