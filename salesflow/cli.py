@@ -1560,6 +1560,265 @@ def config_set(
     tell(f"Set {key} = {stored}")
 
 
+# ---------------------------------------------------------------- reports
+
+report_app = typer.Typer(
+    help="Sales, pipeline, funnel, activity and member reports.", **APP_SETTINGS
+)
+app.add_typer(report_app, name="report")
+
+
+class Interval(StrEnum):
+    year = "year"
+    quarter = "quarter"
+    month = "month"
+    week = "week"
+    day = "day"
+    none = "none"
+
+
+class Compare(StrEnum):
+    prev = "prev"
+    yoy = "yoy"
+
+
+class PipelineBy(StrEnum):
+    stage = "stage"
+    owner = "owner"
+    close_month = "close-month"
+
+
+class ActivityBy(StrEnum):
+    rep = "rep"
+    channel = "channel"
+
+
+class MemberBy(StrEnum):
+    tier = "tier"
+    source = "source"
+    owner = "owner"
+    store = "store"
+
+
+FromOpt = Annotated[str | None, typer.Option("--from", help="First day.", metavar="DATE")]
+ToOpt = Annotated[str | None, typer.Option("--to", help="Last day.", metavar="DATE")]
+YearOpt = Annotated[int | None, typer.Option("--year", help="A calendar year.", metavar="YYYY")]
+MonthOpt = Annotated[
+    str | None, typer.Option("--month", help="A calendar month.", metavar="YYYY-MM")
+]
+IntervalOpt = Annotated[Interval, typer.Option(help="Period length (ISO weeks for week).")]
+CHART_WIDTH = 30
+
+
+def period_range(start: str | None, end: str | None, year: int | None, month: str | None):
+    from salesflow import reports
+
+    return reports.report_range(
+        today(), start=to_date(start), end=to_date(end), year=year, month=month
+    )
+
+
+def with_bars(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Add a text bar per row, scaled to the largest amount."""
+    largest = max((row["amount"] for row in rows), default=0) or 1
+    return [{**row, "bar": "█" * round(CHART_WIDTH * row["amount"] / largest)} for row in rows]
+
+
+@report_app.command("sales")
+def report_sales(
+    ctx: typer.Context,
+    start: FromOpt = None,
+    end: ToOpt = None,
+    year: YearOpt = None,
+    month: MonthOpt = None,
+    interval: IntervalOpt = Interval.month,
+    by: Annotated[
+        str | None,
+        typer.Option(
+            help="company, department, rep, store, product, category, customer, tier, "
+            "source; several comma-separated.",
+            metavar="DIM[,DIM]",
+        ),
+    ] = None,
+    compare: Annotated[
+        Compare | None,
+        typer.Option(help="prev: against the period before (环比); yoy: a year earlier (同比)."),
+    ] = None,
+    chart: Annotated[bool, typer.Option("--chart", help="Draw a bar per row.")] = False,
+    fmt: FormatOpt = Format.table,
+    destination: OutputOpt = None,
+) -> None:
+    """Sales per period by company, department, rep, store, product and more.
+
+    Example: salesflow report sales --year 2026 --interval quarter --by department,rep --compare yoy
+    """
+    from salesflow import reports
+
+    first, last = period_range(start, end, year, month)
+    dims = reports.parse_dimensions(by)
+    with open_book(ctx) as conn:
+        rows = reports.sales_report(
+            conn,
+            start=first,
+            end=last,
+            interval=interval.value,
+            by=dims,
+            compare=compare.value if compare else None,
+        )
+    keys = ["period", *reports.dimension_keys(dims), "orders", "quantity", "amount"]
+    if compare:
+        keys += ["previous_amount", "change_pct"]
+    if fmt is not Format.table:
+        emit(rows, [], fmt, destination, keys=keys)
+        return
+    shown = [k for k in keys if not k.endswith("_id")]
+    columns = [(key, key.replace("_", " ").capitalize()) for key in shown]
+    table_rows = with_bars(rows) if chart else rows
+    if chart:
+        columns.append(("bar", ""))
+    total = reports.sales_total(rows, bool(compare))
+    emit(
+        [*table_rows, total], columns, fmt, destination, keys=keys, title=f"Sales {first} … {last}"
+    )
+
+
+@report_app.command("pipeline")
+def report_pipeline(
+    ctx: typer.Context,
+    by: Annotated[
+        PipelineBy, typer.Option(help="Group open deals by stage, owner or close month.")
+    ] = PipelineBy.stage,
+    fmt: FormatOpt = Format.table,
+    destination: OutputOpt = None,
+) -> None:
+    """Open deals: count, amount and probability-weighted amount.
+
+    Example: salesflow report pipeline --by close-month
+    """
+    from salesflow import reports
+
+    with open_book(ctx) as conn:
+        rows = reports.pipeline_report(conn, by=by.value)
+    keys = [k for k, _ in reports.PIPELINE_GROUPS[by.value]] + [
+        "count",
+        "amount",
+        "weighted_amount",
+    ]
+    emit(rows, [(k, k.replace("_", " ").capitalize()) for k in keys], fmt, destination, keys=keys)
+
+
+FUNNEL_KEYS = [
+    "pipeline",
+    "stage",
+    "reached",
+    "advanced",
+    "conversion_pct",
+    "avg_days",
+    "won",
+    "lost",
+    "win_rate_pct",
+]
+
+
+@report_app.command("funnel")
+def report_funnel(
+    ctx: typer.Context,
+    pipeline: Annotated[
+        str | None, typer.Option(help="One pipeline (default: all with deals).")
+    ] = None,
+    fmt: FormatOpt = Format.table,
+    destination: OutputOpt = None,
+) -> None:
+    """Stage funnel: reached, conversion to the next stage, days in stage, win rate.
+
+    Example: salesflow report funnel --pipeline key-account
+    """
+    from salesflow import reports
+
+    with open_book(ctx) as conn:
+        rows = reports.funnel_report(conn, today(), pipeline)
+    columns = [(k, k.replace("_", " ").capitalize()) for k in FUNNEL_KEYS]
+    emit(rows, columns, fmt, destination, keys=FUNNEL_KEYS)
+
+
+@report_app.command("activity")
+def report_activity(
+    ctx: typer.Context,
+    start: FromOpt = None,
+    end: ToOpt = None,
+    year: YearOpt = None,
+    month: MonthOpt = None,
+    interval: IntervalOpt = Interval.month,
+    by: Annotated[ActivityBy, typer.Option(help="Per salesperson or channel.")] = ActivityBy.rep,
+    fmt: FormatOpt = Format.table,
+    destination: OutputOpt = None,
+) -> None:
+    """Contacts logged per period and salesperson (or channel).
+
+    Example: salesflow report activity --month 2026-03 --interval week --by channel
+    """
+    from salesflow import reports
+
+    first, last = period_range(start, end, year, month)
+    with open_book(ctx) as conn:
+        rows = reports.activity_report(
+            conn, start=first, end=last, interval=interval.value, by=by.value
+        )
+    keys = ["period", by.value, "contacts"]
+    emit(rows, [(k, k.capitalize()) for k in keys], fmt, destination, keys=keys)
+
+
+@report_app.command("customers")
+def report_customers(
+    ctx: typer.Context,
+    start: FromOpt = None,
+    end: ToOpt = None,
+    year: YearOpt = None,
+    month: MonthOpt = None,
+    by: Annotated[
+        MemberBy, typer.Option(help="Group members by tier, source, owner or store.")
+    ] = MemberBy.tier,
+    fmt: FormatOpt = Format.table,
+    destination: OutputOpt = None,
+) -> None:
+    """Member statistics: customers, new in the period, buying, amount.
+
+    Example: salesflow report customers --by source --year 2026
+    """
+    from salesflow import reports
+
+    first, last = period_range(start, end, year, month)
+    with open_book(ctx) as conn:
+        rows = reports.customers_report(conn, start=first, end=last, by=by.value)
+    keys = [by.value, "customers", "new", "buying", "amount"]
+    emit(rows, [(k, k.capitalize()) for k in keys], fmt, destination, keys=keys)
+
+
+# ---------------------------------------------------------------- demo
+
+
+@app.command("demo")
+def demo(
+    ctx: typer.Context,
+    customers: Annotated[int, typer.Option(min=1, max=1_000_000, help="How many customers.")] = 200,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same book.")] = 1,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Replace the records of a non-empty book (not undoable)."),
+    ] = False,
+) -> None:
+    """Fill the database with a realistic demo book (dates relative to today).
+
+    Example: salesflow --db /tmp/demo.db demo --customers 500 && salesflow --db /tmp/demo.db remind
+    """
+    from salesflow import demo as demo_book
+
+    with open_book(ctx, write=True) as conn, db.change(conn, "demo") as change:
+        counts = demo_book.build(change, customers=customers, seed=seed, today=today(), force=force)
+    made = ", ".join(f"{count} {kind}" for kind, count in counts.items())
+    tell(f"Demo book ready: {made}")
+
+
 # ---------------------------------------------------------------- entry point
 
 
