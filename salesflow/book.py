@@ -617,3 +617,50 @@ def list_sales(
 
 def total_amount(rows: list[Row]) -> Decimal:
     return sum((row["amount"] for row in rows), Decimal("0.00"))
+
+
+# ---------------------------------------------------------------- merge
+
+MERGE_FILLS = (*CUSTOMER_TEXT_FIELDS, *SCORE_FIELDS, "referred_by_id")
+
+
+def merge_customers(change: Change, keep_id: int, duplicate_id: int) -> dict[str, int]:
+    """Fold a duplicate into the keeper: history moves over, facts the keeper lacks are
+    copied, the duplicate is deleted. One change, so undo restores both."""
+    if keep_id == duplicate_id:
+        raise Conflict("a customer cannot be merged into itself")
+    conn = change.conn
+    keeper, duplicate = get_customer(conn, keep_id), get_customer(conn, duplicate_id)
+    moved = {}
+    for table in ("contacts", "sales", "deals", "stakeholders"):
+        ids = [row[0] for row in conn.execute(
+            f"SELECT id FROM {table} WHERE customer_id = ?", [duplicate_id]
+        )]  # fmt: skip
+        for row_id in ids:
+            change.update(table, row_id, {"customer_id": keep_id})
+        moved[table] = len(ids)
+    for (referred,) in conn.execute(
+        "SELECT id FROM customers WHERE referred_by_id = ?", [duplicate_id]
+    ).fetchall():
+        change.update("customers", referred, {"referred_by_id": None if referred == keep_id
+                                              else keep_id})  # fmt: skip
+    fills: dict[str, Any] = {
+        key: duplicate[key]
+        for key in MERGE_FILLS
+        if keeper[key] in (None, "")
+        and duplicate[key] not in (None, "")
+        and not (key == "referred_by_id" and duplicate[key] == keep_id)
+    }
+    if "phone" in fills:
+        fills["phone_norm"] = normalise_phone(fills["phone"])
+    fills["created_at"] = min(keeper["created_at"], duplicate["created_at"])
+    tags = keeper["tags"] + [tag for tag in duplicate["tags"] if tag not in keeper["tags"]]
+    fills["tags"] = json.dumps(tags, ensure_ascii=False)
+    profile = {**duplicate["profile"], **keeper["profile"]}
+    fills["profile"] = json.dumps(profile, ensure_ascii=False)
+    if "ref" in fills:
+        change.update("customers", duplicate_id, {"ref": None})
+    change.update("customers", keep_id, fills)
+    change.delete("customers", duplicate_id)
+    change.summary = f"merged customer #{duplicate_id} into #{keep_id}"
+    return moved

@@ -17,6 +17,7 @@ from typer.core import TyperGroup
 
 from salesflow import book, db, inputs, output
 from salesflow.errors import BadValue, SalesflowError
+from salesflow.errors import Conflict as SalesflowConflict
 
 
 class SalesflowGroup(TyperGroup):
@@ -28,14 +29,22 @@ class SalesflowGroup(TyperGroup):
         except SalesflowError as error:
             fail(str(error), error.exit_code)
         except sqlite3.OperationalError as error:
-            fail(database_error_message(error), 75 if "locked" in str(error) else 1)
+            fail(database_error_message(error), 75 if is_busy(error) else 1)
         except sqlite3.DatabaseError as error:
             fail(database_error_message(error), 1)
 
 
+def is_busy(error: sqlite3.Error) -> bool:
+    return isinstance(error, sqlite3.OperationalError) and str(error) in (
+        "database is locked",
+        "database is busy",
+        "database table is locked",
+    )
+
+
 def database_error_message(error: sqlite3.Error) -> str:
     text = str(error)
-    if "locked" in text or "busy" in text:
+    if is_busy(error):
         return "the database is busy (another salesflow is writing); try again"
     if "readonly" in text:
         return "the database file is read-only; nothing was changed"
@@ -1817,6 +1826,331 @@ def demo(
         counts = demo_book.build(change, customers=customers, seed=seed, today=today(), force=force)
     made = ", ".join(f"{count} {kind}" for kind, count in counts.items())
     tell(f"Demo book ready: {made}")
+
+
+# ---------------------------------------------------------------- data in and out
+
+
+class ImportKind(StrEnum):
+    customers = "customers"
+    products = "products"
+    sales = "sales"
+    contacts = "contacts"
+
+
+class ExportKind(StrEnum):
+    customers = "customers"
+    products = "products"
+    sales = "sales"
+    contacts = "contacts"
+    deals = "deals"
+
+
+class Encoding(StrEnum):
+    auto = "auto"
+    utf8 = "utf-8"
+    gb18030 = "gb18030"
+
+
+class OnDuplicate(StrEnum):
+    error = "error"
+    skip = "skip"
+    update = "update"
+
+
+class ExportFormat(StrEnum):
+    csv = "csv"
+    json = "json"
+
+
+@contextmanager
+def progress_bar(label: str) -> Iterator[Any]:
+    """A Rich progress bar on a terminal; nothing at all otherwise (cron, pipes)."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
+@app.command("import")
+def import_command(
+    ctx: typer.Context,
+    kind: Annotated[ImportKind, typer.Argument(help="What the file holds.")],
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="A CSV file with a header row.", metavar="FILE", exists=True, dir_okay=False
+        ),
+    ],
+    encoding: Annotated[
+        Encoding, typer.Option(help="auto: UTF-8 (BOM or not), else GB18030.")
+    ] = Encoding.auto,
+    mapping: Annotated[
+        list[str] | None, typer.Option("--map", help="Header SRC means FIELD.", metavar="SRC=FIELD")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Validate and report; write nothing.")
+    ] = False,
+    skip_invalid: Annotated[
+        bool, typer.Option("--skip-invalid", help="Import the good rows.")
+    ] = False,
+    rejects: Annotated[
+        Path | None,
+        typer.Option(
+            help="With --skip-invalid: write bad rows and reasons here.",
+            metavar="FILE",
+            dir_okay=False,
+        ),
+    ] = None,
+    on_duplicate: Annotated[
+        OnDuplicate, typer.Option(help="A row matching a record by ref, email or phone.")
+    ] = OnDuplicate.error,
+    create_customers: Annotated[
+        bool, typer.Option("--create-customers", help="Add unknown customers of sales/contacts.")
+    ] = False,
+    again: Annotated[
+        bool, typer.Option("--again", help="Import a sales/contacts file already imported.")
+    ] = False,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Import customers, products, sales or contacts from CSV (all-or-nothing by default).
+
+    Example: salesflow import customers 会员.csv --on-duplicate update
+    """
+    from salesflow import transfer
+
+    if rejects is not None and not skip_invalid:
+        raise BadValue("--rejects goes with --skip-invalid")
+    options = transfer.ImportOptions(
+        encoding=encoding.value,
+        mapping=tuple(mapping or ()),
+        dry_run=dry_run,
+        skip_invalid=skip_invalid,
+        on_duplicate=on_duplicate.value,
+        create_customers=create_customers,
+        again=again,
+    )
+    try:
+        with (
+            open_book(ctx, write=not dry_run) as conn,
+            progress_bar(f"Importing {path.name}") as bar,
+            db.change(conn, f"import {kind.value}") as change,
+        ):
+            result = transfer.import_file(
+                change, kind.value, path, options, today=today(), progress=bar
+            )
+            if dry_run:
+                raise DryRunDone(result)
+    except DryRunDone as done:
+        result = done.result
+    except transfer.ImportRefused as refused:
+        for line, reason, _ in refused.result.invalid:
+            tell(f"line {line}: {reason}")
+        raise
+    report_import(result, rejects, fmt)
+
+
+class DryRunDone(Exception):
+    """Leaves the import transaction without writing (rolled back)."""
+
+    def __init__(self, result: Any) -> None:
+        super().__init__("dry run")
+        self.result = result
+
+
+def report_import(result: Any, rejects: Path | None, fmt: Format) -> None:
+    from salesflow import transfer
+
+    if result.ignored_columns:
+        tell(f"Ignored columns: {', '.join(result.ignored_columns)}")
+    for line, reason, _ in result.invalid:
+        tell(f"line {line}: {reason}")
+    if rejects is not None and result.invalid:
+        output.write_private_file(rejects, transfer.rejects_csv(result).encode("utf-8"), force=True)
+    verb = "Would import" if result.dry_run else "Imported"
+    parts = [f"{verb} {result.imported} {result.kind} from {result.file} ({result.encoding})"]
+    for label, count in (
+        ("updated", result.updated),
+        ("unchanged", result.unchanged),
+        ("skipped as duplicates", result.skipped),
+        ("invalid rows skipped", len(result.invalid)),
+        ("customers created", result.created_customers),
+    ):
+        if count:
+            parts.append(f"{count} {label}")
+    if rejects is not None and result.invalid:
+        parts.append(f"rejects in {rejects}")
+    tell("; ".join(parts))
+    if fmt is Format.json:
+        deliver(output.to_json(result.summary()), None)
+
+
+@app.command("export")
+def export_command(
+    ctx: typer.Context,
+    kind: Annotated[ExportKind, typer.Argument(help="What to export.")],
+    fmt: Annotated[
+        ExportFormat, typer.Option("--format", "-f", help="csv (default) or json.")
+    ] = ExportFormat.csv,
+    destination: OutputOpt = None,
+    excel: Annotated[
+        bool, typer.Option("--excel", help="Start with a BOM so Excel reads Chinese.")
+    ] = False,
+    raw: Annotated[bool, typer.Option("--raw", help="Do not defuse formula-like cells.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing FILE.")] = False,
+) -> None:
+    """Export records as CSV (Excel-safe) or JSON, to stdout or a private file.
+
+    Example: salesflow export customers --excel -o customers.csv
+    """
+    from salesflow import transfer
+
+    if destination is not None and destination.exists() and not force:
+        raise SalesflowConflict(f"{destination} already exists; use --force to overwrite it")
+    with open_book(ctx) as conn:
+        columns, rows = transfer.export_records(conn, kind.value)
+        chunks = (
+            transfer.json_chunks(rows)
+            if fmt is ExportFormat.json
+            else transfer.csv_chunks(columns, rows, raw=raw)
+        )
+        prefix = "\ufeff" if excel and fmt is ExportFormat.csv else ""
+        if destination is None:
+            sys.stdout.write(prefix)
+            for chunk in chunks:
+                sys.stdout.write(chunk)
+            sys.stdout.flush()
+            return
+        output.write_private_stream(destination, (prefix, *chunks), force=force)
+    tell(f"Exported {kind.value} to {destination}")
+
+
+HISTORY_COLUMNS_LOG = [
+    ("id", "#"),
+    ("at", "When (UTC)"),
+    ("command", "Command"),
+    ("summary", "What"),
+    ("records", "Records"),
+    ("undone", "Undone"),
+]
+
+
+@app.command("history")
+def history_command(
+    ctx: typer.Context,
+    limit: LimitOpt = None,
+    fmt: FormatOpt = Format.table,
+    destination: OutputOpt = None,
+) -> None:
+    """List recorded changes, newest first.
+
+    Example: salesflow history --limit 10
+    """
+    from salesflow import history
+
+    with open_book(ctx) as conn:
+        rows = history.list_changes(conn, limit=limit)
+    keys = ["id", "at", "command", "summary", "records", "undone"]
+    emit(rows, HISTORY_COLUMNS_LOG, fmt, destination, keys=keys)
+
+
+@app.command("undo")
+def undo_command(ctx: typer.Context, fmt: FormatOpt = Format.table) -> None:
+    """Revert the latest change: an edit, a deletion, a whole import, a merge, a tier run.
+
+    Example: salesflow undo
+    """
+    from salesflow import history
+
+    with open_book(ctx, write=True) as conn:
+        undone = history.undo_last(conn)
+    tell(
+        f"Undid change #{undone['id']} ({undone['command']}): {undone['summary'] or ''}".rstrip(
+            ": "
+        )
+    )
+    if fmt is Format.json:
+        deliver(output.to_json(undone), None)
+
+
+@customer_app.command("merge")
+def customer_merge(
+    ctx: typer.Context,
+    keep: Annotated[str, typer.Argument(help="The customer to keep.", metavar="KEEP")],
+    duplicate: Annotated[
+        str, typer.Argument(help="The duplicate to fold in and delete.", metavar="DUPLICATE")
+    ],
+    yes: YesOpt = False,
+) -> None:
+    """Merge a duplicate customer into another, moving all history (undo reverses it).
+
+    Example: salesflow customer merge '#12' '#57' --yes
+    """
+    with open_book(ctx, write=True) as conn:
+        keep_id, duplicate_id = book.find_customer(conn, keep), book.find_customer(conn, duplicate)
+        keeper, other = book.get_customer(conn, keep_id), book.get_customer(conn, duplicate_id)
+        if not yes and not typer.confirm(
+            f"Merge #{duplicate_id} {other['name']} into #{keep_id} {keeper['name']}?", err=True
+        ):
+            fail("nothing merged", 1)
+        with db.change(conn, "customer merge") as change:
+            moved = book.merge_customers(change, keep_id, duplicate_id)
+    detail = ", ".join(f"{count} {table}" for table, count in moved.items() if count)
+    tell(f"Merged #{duplicate_id} into #{keep_id}" + (f" (moved {detail})" if detail else ""))
+
+
+@app.command("backup")
+def backup_command(
+    ctx: typer.Context,
+    path: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Where to write (default: beside the database).", metavar="[PATH]", dir_okay=False
+        ),
+    ] = None,
+) -> None:
+    """Write a consistent copy of the database, even while it is in use.
+
+    Example: salesflow backup ~/backups/crm-$(date +%F).db
+    """
+    session: Session = ctx.find_root().obj
+    if not session.path.exists():
+        fail(f"there is no database at {session.path} to back up", 1)
+    with open_book(ctx) as conn:
+        written = db.backup(conn, session.path, path)
+    tell(f"Backed up to {written}")
+
+
+@app.command("check")
+def check_command(ctx: typer.Context, fmt: FormatOpt = Format.table) -> None:
+    """Check the database file: integrity, schema version, derived data; exit 1 if damaged.
+
+    Example: salesflow check
+    """
+    session: Session = ctx.find_root().obj
+    report = db.check(session.path)
+    if fmt is Format.json:
+        deliver(output.to_json(report), None)
+    else:
+        lines = [
+            f"file: {report['file']}",
+            f"schema: {report['schema_version']} (this salesflow: {report['latest_version']})",
+        ]
+        lines += [
+            f"{table}: {report[table]}"
+            for table in ("customers", "contacts", "products", "sales", "deals")
+            if table in report
+        ]
+        lines += [f"problem: {problem}" for problem in report["problems"]]
+        lines.append("ok" if report["ok"] else "DAMAGED or unusable")
+        deliver("\n".join(lines) + "\n", None)
+    if not report["ok"]:
+        fail(f"{session.path} failed the check: {report['problems'][0]}", 1)
 
 
 # ---------------------------------------------------------------- entry point

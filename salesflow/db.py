@@ -365,6 +365,16 @@ def m001_create_book(db: Any) -> None:
             after TEXT
         )""",
         "CREATE INDEX events_change ON events(change_id, id)",
+        """CREATE TABLE imports (
+            id INTEGER PRIMARY KEY,
+            change_id INTEGER NOT NULL REFERENCES changes(id),
+            kind TEXT NOT NULL,
+            file TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            rows INTEGER NOT NULL,
+            at TEXT NOT NULL
+        )""",
+        "CREATE INDEX imports_content ON imports(kind, sha256)",
     )
 
 
@@ -429,7 +439,12 @@ class Change:
             last = self.conn.execute(f"SELECT max(rowid) FROM {table}").fetchone()[0]
             if last is None or last < first:
                 return 0
-            refresh_summaries(self.conn, table, first, last)
+            refresh_summaries(
+                self.conn,
+                table,
+                f"SELECT customer_id FROM {table} WHERE rowid BETWEEN ? AND ?",
+                (first, last),
+            )
         self.conn.execute(
             "INSERT INTO events (change_id, tbl, row_id, last_row_id) VALUES (?, ?, ?, ?)",
             [self.id, table, first, last],
@@ -479,31 +494,29 @@ def suspended_triggers(conn: sqlite3.Connection, table: str) -> Iterator[None]:
 
 
 def refresh_summaries(
-    conn: sqlite3.Connection, table: str, first: int | None = None, last: int | None = None
+    conn: sqlite3.Connection,
+    table: str,
+    customers_sql: str | None = None,
+    params: Sequence[Any] = (),
 ) -> None:
-    """Recompute the customers' summary columns from `table`, for the customers of rows
-    first..last (or for everyone)."""
+    """Recompute the customers' summary columns from `table` (contacts or sales), for the
+    customers `customers_sql` selects, or for everyone."""
     if table not in SUMMARY_SOURCES:
         return
-    scope = (
-        ""
-        if first is None
-        else (
-            f" WHERE id IN (SELECT customer_id FROM {table} WHERE rowid BETWEEN {int(first)}"
-            f" AND {int(last or first)})"
-        )
-    )
+    scope = f" WHERE id IN ({customers_sql})" if customers_sql else ""
     if table == "contacts":
         conn.execute(
             "UPDATE customers SET"
             " last_contact_at = (SELECT max(at) FROM contacts WHERE customer_id = customers.id),"
             " next_follow_up = (SELECT next_at FROM contacts WHERE customer_id = customers.id"
-            " ORDER BY at DESC, id DESC LIMIT 1)" + scope
+            " ORDER BY at DESC, id DESC LIMIT 1)" + scope,
+            params,
         )
     else:
         conn.execute(
             "UPDATE customers SET last_sale_on ="
-            " (SELECT max(date) FROM sales WHERE customer_id = customers.id)" + scope
+            " (SELECT max(date) FROM sales WHERE customer_id = customers.id)" + scope,
+            params,
         )
 
 
@@ -547,3 +560,79 @@ def change(conn: sqlite3.Connection, command: str) -> Iterator[Change]:
             conn.execute(
                 "UPDATE changes SET summary = ? WHERE id = ?", [recorded.summary, recorded.id]
             )
+
+
+# ---------------------------------------------------------------- backup and check
+
+
+def backup(conn: sqlite3.Connection, source: Path, target: Path | None) -> Path:
+    """A consistent copy of the live file (VACUUM INTO), mode 0600, never overwriting."""
+    if target is None:
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        target = source.with_name(f"{source.stem}-backup-{stamp}{source.suffix or '.db'}")
+    if target.exists():
+        raise DatabaseRefused(f"{target} already exists; choose another backup path")
+    _create_private_file(target)
+    try:
+        conn.execute("VACUUM INTO ?", [str(target)])
+    except sqlite3.Error:
+        target.unlink(missing_ok=True)
+        raise
+    return target
+
+
+def check(path: Path) -> dict[str, Any]:
+    """Integrity, schema version and derived data of a file, read-only; never raises for
+    a damaged file, it reports it."""
+    report: dict[str, Any] = {"file": str(path), "ok": False, "schema_version": None,
+                              "latest_version": len(MIGRATION_STEPS), "problems": []}  # fmt: skip
+    problems: list[str] = report["problems"]
+    if not path.is_file():
+        problems.append("no database file at this path")
+        return report
+    with path.open("rb") as handle:
+        header = handle.read(len(SQLITE_HEADER))
+    if header != SQLITE_HEADER:
+        problems.append("not a SQLite database (bad header)")
+        return report
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as error:
+        problems.append(f"cannot open: {error}")
+        return report
+    try:
+        _check_open(conn, report, problems)
+    except sqlite3.DatabaseError as error:
+        problems.append(f"damaged: {error}")
+    finally:
+        conn.close()
+    report["ok"] = not problems
+    return report
+
+
+def _check_open(conn: sqlite3.Connection, report: dict[str, Any], problems: list[str]) -> None:
+    if conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
+        problems.append("not a salesflow database")
+        return
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    report["schema_version"] = version
+    if version > len(MIGRATION_STEPS):
+        problems.append(f"schema {version} is newer than this salesflow ({len(MIGRATION_STEPS)})")
+    integrity = [row[0] for row in conn.execute("PRAGMA integrity_check")]
+    if integrity != ["ok"]:
+        problems.extend(f"integrity: {line}" for line in integrity[:20])
+        return
+    foreign = conn.execute("PRAGMA foreign_key_check").fetchall()
+    if foreign:
+        problems.append(f"{len(foreign)} rows point at records that do not exist")
+    stale = conn.execute(
+        """SELECT count(*) FROM customers c WHERE
+           c.last_contact_at IS NOT (SELECT max(at) FROM contacts WHERE customer_id = c.id)
+           OR c.last_sale_on IS NOT (SELECT max(date) FROM sales WHERE customer_id = c.id)
+           OR c.next_follow_up IS NOT (SELECT next_at FROM contacts WHERE customer_id = c.id
+                                       ORDER BY at DESC, id DESC LIMIT 1)"""
+    ).fetchone()[0]
+    if stale:
+        problems.append(f"{stale} customers have out-of-date summaries")
+    for table in ("customers", "contacts", "products", "sales", "deals"):
+        report[table] = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]

@@ -121,16 +121,22 @@ def plain_table(rows: Sequence[dict[str, Any]], columns: Sequence[Column]) -> st
 
 def write_private_file(path: Path, data: bytes, *, force: bool) -> None:
     """Write atomically, mode 0600; an existing file is replaced only with `force`."""
+    write_private_stream(path, (data,), force=force)
+
+
+def write_private_stream(path: Path, chunks: Iterable[str | bytes], *, force: bool) -> None:
+    """Write chunks to a temporary file beside `path`, then move it into place (0600)."""
     if path.exists() and not force:
         raise Conflict(f"{path} already exists; use --force to overwrite it")
     folder = path.parent if str(path.parent) else Path(".")
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.chmod(temporary, 0o600)
         with os.fdopen(handle, "wb") as file:
-            file.write(data)
+            for chunk in chunks:
+                file.write(chunk.encode("utf-8") if isinstance(chunk, str) else chunk)
             file.flush()
             os.fsync(file.fileno())
-        os.chmod(temporary, 0o600)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

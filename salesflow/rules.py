@@ -39,6 +39,12 @@ def manual_tier(choice: str, current: Row | None) -> dict[str, Any]:
     return {"tier": tier_letter(choice), "tier_locked": 1}
 
 
+def line_amount(price_cents: int, quantity: float) -> int:
+    """Price × quantity to the cent, halves rounded up."""
+    exact = Decimal(price_cents) * Decimal(str(quantity))
+    return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
 def sale_defaults(
     customer: Row,
     product: Row | None,
@@ -54,8 +60,7 @@ def sale_defaults(
     if amount_cents is None:
         if product is None or product["price"] is None:
             raise BadValue("give --amount, or a product that has a price")
-        exact = product["price"] * 100 * Decimal(str(quantity))
-        amount_cents = int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        amount_cents = line_amount(int(product["price"] * 100), quantity)
     return {
         "amount_cents": amount_cents,
         "rep": (rep or "").strip() or customer["owner"],

@@ -1,0 +1,78 @@
+"""The audit log read back: `history` lists changes, `undo` reverts the latest one."""
+
+import json
+import sqlite3
+from typing import Any
+
+from salesflow.db import Row, refresh_summaries, suspended_triggers, transaction
+from salesflow.errors import NotFound
+
+
+def list_changes(conn: sqlite3.Connection, *, limit: int | None = None) -> list[Row]:
+    sql = """SELECT c.id, c.at, c.command, c.summary, c.undone,
+                    coalesce(sum(coalesce(e.last_row_id - e.row_id + 1, 1)), 0) AS records
+             FROM changes c LEFT JOIN events e ON e.change_id = c.id
+             GROUP BY c.id ORDER BY c.id DESC"""
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    return [{**dict(row), "undone": bool(row["undone"])} for row in conn.execute(sql)]
+
+
+def undo_last(conn: sqlite3.Connection) -> Row:
+    """Revert the latest change not yet undone, whatever it was, in one transaction."""
+    with transaction(conn):
+        last = conn.execute(
+            "SELECT id, command, summary FROM changes WHERE undone = 0 ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        if last is None:
+            raise NotFound("there is nothing to undo")
+        events = conn.execute(
+            "SELECT tbl, row_id, last_row_id, before, after FROM events"
+            " WHERE change_id = ? ORDER BY id DESC",
+            [last["id"]],
+        ).fetchall()
+        for event in events:
+            _revert(conn, event)
+        conn.execute("UPDATE changes SET undone = 1 WHERE id = ?", [last["id"]])
+    return {"id": last["id"], "command": last["command"], "summary": last["summary"],
+            "records": len(events)}  # fmt: skip
+
+
+def _revert(conn: sqlite3.Connection, event: sqlite3.Row) -> None:
+    table, row_id = event["tbl"], event["row_id"]
+    if event["last_row_id"] is not None:
+        _delete_range(conn, table, row_id, event["last_row_id"])
+    elif event["before"] is None:
+        conn.execute(f"DELETE FROM {table} WHERE rowid = ?", [row_id])
+    elif event["after"] is None:
+        _restore(conn, table, json.loads(event["before"]))
+    else:
+        before: dict[str, Any] = json.loads(event["before"])
+        before.pop("_rowid", None)
+        assignments = ", ".join(f"{key} = ?" for key in before)
+        conn.execute(
+            f"UPDATE {table} SET {assignments} WHERE rowid = ?", [*before.values(), row_id]
+        )
+
+
+def _restore(conn: sqlite3.Connection, table: str, image: dict[str, Any]) -> None:
+    rowid = image.pop("_rowid")
+    columns = ", ".join(["rowid", *image])
+    marks = ", ".join("?" for _ in range(len(image) + 1))
+    conn.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", [rowid, *image.values()])
+
+
+def _delete_range(conn: sqlite3.Connection, table: str, first: int, last: int) -> None:
+    """Remove a bulk insert; the customers it touched get their summaries recomputed."""
+    if table in ("contacts", "sales"):
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS touched (id INTEGER PRIMARY KEY)")
+        conn.execute("DELETE FROM touched")
+        conn.execute(
+            f"INSERT OR IGNORE INTO touched SELECT customer_id FROM {table}"
+            " WHERE rowid BETWEEN ? AND ?",
+            [first, last],
+        )
+    with suspended_triggers(conn, table):
+        conn.execute(f"DELETE FROM {table} WHERE rowid BETWEEN ? AND ?", [first, last])
+    if table in ("contacts", "sales"):
+        refresh_summaries(conn, table, "SELECT id FROM temp.touched")

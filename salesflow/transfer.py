@@ -1,0 +1,1089 @@
+"""CSV import (GB18030-aware, all-or-nothing, streaming) and Excel-safe export."""
+
+import codecs
+import csv
+import hashlib
+import io
+import json
+import re
+import sqlite3
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from salesflow import book, rules
+from salesflow.db import Change, Row
+from salesflow.errors import BadInput, BadValue, Conflict
+from salesflow.inputs import normalise_phone, parse_birthday, parse_money, parse_quantity
+from salesflow.output import cell_text, formula_safe
+
+KINDS = ("customers", "products", "sales", "contacts")
+EXPORT_KINDS = ("customers", "products", "sales", "contacts", "deals")
+ON_DUPLICATE = ("error", "skip", "update")
+
+CUSTOMER_FIELDS = (
+    "id",
+    "ref",
+    "name",
+    "company",
+    "phone",
+    "email",
+    "address",
+    "source",
+    "owner",
+    "department",
+    "store",
+    "tier",
+    "tags",
+    "notes",
+    "created",
+    "economic",
+    "buying",
+    "suppliers",
+    "urgency",
+    "quick_effect",
+    "price_fit",
+    "profile",
+)
+FIELDS = {
+    "customers": CUSTOMER_FIELDS,
+    "products": ("id", "name", "sku", "category", "price", "cycle_days"),
+    "sales": (
+        "id",
+        "customer_ref",
+        "customer",
+        "customer_id",
+        "product",
+        "quantity",
+        "amount",
+        "date",
+        "rep",
+        "department",
+        "store",
+        "deal_id",
+    ),
+    "contacts": (
+        "id",
+        "customer_ref",
+        "customer",
+        "customer_id",
+        "date",
+        "channel",
+        "summary",
+        "outcome",
+        "next",
+        "by",
+        "deal_id",
+    ),
+}
+
+_NAME = {
+    "姓名",
+    "客户",
+    "客户名称",
+    "客户姓名",
+    "名称",
+    "会员姓名",
+    "顾客",
+    "customer name",
+    "full name",
+    "client",
+}
+_REF = {
+    "会员卡号",
+    "会员号",
+    "卡号",
+    "客户编号",
+    "会员编号",
+    "member card",
+    "member no",
+    "card no",
+    "card number",
+    "membership",
+}
+_SHARED = {
+    "phone": {"电话", "手机", "手机号", "手机号码", "联系电话", "mobile", "tel", "telephone"},
+    "email": {"邮箱", "电子邮件", "电子邮箱", "e-mail", "mail"},
+    "company": {"公司", "单位", "公司名称", "organization", "organisation"},
+    "address": {"地址", "联系地址"},
+    "source": {"来源", "客户来源"},
+    "department": {"部门", "dept"},
+    "store": {"门店", "销售点", "店铺", "网点", "shop"},
+    "tier": {"等级", "会员等级", "级别", "客户等级"},
+    "tags": {"标签", "tag"},
+    "notes": {"备注", "note", "remark", "remarks", "说明"},
+    "created": {"created_at", "入会日期", "创建日期", "注册日期", "加入日期", "建档日期"},
+    "economic": {"经济状况"},
+    "buying": {"购买特征"},
+    "suppliers": {"供应商", "主要供应商"},
+    "urgency": {"急迫性", "紧迫性"},
+    "quick_effect": {"见效", "见效快"},
+    "price_fit": {"价格接受度", "价格"},
+    "profile": {"档案"},
+    "sku": {"编码", "货号", "商品编码", "产品编码"},
+    "category": {"类别", "分类", "品类"},
+    "cycle_days": {"周期", "使用周期", "消耗周期", "cycle"},
+    "product": {"产品", "商品", "品名", "产品名称", "商品名称", "item"},
+    "quantity": {"数量", "qty", "件数"},
+    "amount": {"金额", "总额", "销售额", "实收", "实收金额", "total"},
+    "channel": {"方式", "渠道", "联系方式"},
+    "summary": {"内容", "摘要", "跟进内容", "记录", "跟进记录"},
+    "outcome": {"结果", "跟进结果"},
+    "next": {"next_at", "下次跟进", "下次联系", "下次跟进日期"},
+}
+ALIASES: dict[str, dict[str, str]] = {}
+for _kind in KINDS:
+    table: dict[str, str] = {}
+    for _field in FIELDS[_kind]:
+        table[_field] = _field
+        for alias in _SHARED.get(_field, ()):
+            table[alias] = _field
+    ALIASES[_kind] = table
+ALIASES["customers"].update({alias: "name" for alias in _NAME} | {a: "ref" for a in _REF})
+ALIASES["customers"].update(
+    {
+        "销售员": "owner",
+        "业务员": "owner",
+        "负责人": "owner",
+        "客户经理": "owner",
+        "salesperson": "owner",
+    }
+)
+ALIASES["products"].update(
+    {
+        "产品": "name",
+        "商品": "name",
+        "品名": "name",
+        "产品名称": "name",
+        "商品名称": "name",
+        "价格": "price",
+        "单价": "price",
+        "售价": "price",
+    }
+)
+for _kind in ("sales", "contacts"):
+    ALIASES[_kind].update({alias: "customer" for alias in _NAME | {"name"}})
+    ALIASES[_kind].update({alias: "customer_ref" for alias in _REF | {"ref"}})
+ALIASES["sales"].update(
+    {
+        "日期": "date",
+        "销售日期": "date",
+        "购买日期": "date",
+        "下单日期": "date",
+        "order date": "date",
+        "销售员": "rep",
+        "业务员": "rep",
+        "salesperson": "rep",
+        "sales rep": "rep",
+        "经手人": "rep",
+    }
+)
+ALIASES["contacts"].update(
+    {
+        "日期": "date",
+        "at": "date",
+        "跟进日期": "date",
+        "联系日期": "date",
+        "时间": "date",
+        "跟进人": "by",
+        "销售员": "by",
+        "业务员": "by",
+        "rep": "by",
+    }
+)
+CHANNEL_ALIASES = {
+    "电话": "call",
+    "拜访": "visit",
+    "上门": "visit",
+    "微信": "wechat",
+    "短信": "sms",
+    "邮件": "email",
+    "会议": "meeting",
+    "到店": "showroom",
+    "展厅": "showroom",
+    "其他": "other",
+    "phone": "call",
+}
+REQUIRED = {
+    "customers": (("name",),),
+    "products": (("name",),),
+    "sales": (("customer_ref", "customer", "customer_id"), ("date",)),
+    "contacts": (("customer_ref", "customer", "customer_id"), ("date",), ("summary",)),
+}
+BATCH_PROGRESS = 5000
+
+
+@dataclass
+class ImportResult:
+    kind: str
+    file: str
+    encoding: str
+    delimiter: str
+    rows: int = 0
+    imported: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    created_customers: int = 0
+    dry_run: bool = False
+    invalid: list[tuple[int, str, list[str]]] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+
+    def summary(self) -> Row:
+        return {
+            "kind": self.kind,
+            "file": self.file,
+            "encoding": self.encoding,
+            "rows": self.rows,
+            "imported": self.imported,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "skipped": self.skipped,
+            "invalid": len(self.invalid),
+            "created_customers": self.created_customers,
+            "dry_run": self.dry_run,
+        }
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    encoding: str = "auto"
+    mapping: tuple[str, ...] = ()
+    dry_run: bool = False
+    skip_invalid: bool = False
+    on_duplicate: str = "error"
+    create_customers: bool = False
+    again: bool = False
+
+
+class RowError(Exception):
+    """One row cannot be imported; the message is its reason."""
+
+
+# ---------------------------------------------------------------- reading the file
+
+
+def sniff_encoding(path: Path, requested: str) -> tuple[str, str]:
+    """The encoding to read with (strict UTF-8 with or without BOM, else GB18030) and the
+    file's SHA-256, in one streaming pass."""
+    digest = hashlib.sha256()
+    utf8 = codecs.getincrementaldecoder("utf-8")("strict")
+    is_utf8 = True
+    try:
+        with path.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+                if is_utf8:
+                    try:
+                        utf8.decode(chunk)
+                    except UnicodeDecodeError:
+                        is_utf8 = False
+        if is_utf8:
+            utf8.decode(b"", final=True)
+    except UnicodeDecodeError:
+        is_utf8 = False
+    except OSError as error:
+        raise BadInput(f"cannot read {path}: {error.strerror}") from None
+    if requested == "auto":
+        return ("utf-8-sig" if is_utf8 else "gb18030"), digest.hexdigest()
+    if requested in ("utf-8", "utf8"):
+        return "utf-8-sig", digest.hexdigest()
+    if requested in ("gb18030", "gbk", "gb2312"):
+        return "gb18030", digest.hexdigest()
+    raise BadValue(f"--encoding must be auto, utf-8 or gb18030, not {requested!r}")
+
+
+def pick_delimiter(header_line: str) -> str:
+    counts = {delimiter: header_line.count(delimiter) for delimiter in (",", ";", "\t")}
+    best = max(counts, key=lambda delimiter: counts[delimiter])
+    return best if counts[best] else ","
+
+
+def normalise_header(text: str) -> str:
+    return re.sub(r"[\s_]+", " ", text.strip().lstrip("\ufeff").lower()).strip()
+
+
+def map_headers(
+    kind: str, headers: list[str], mapping: tuple[str, ...]
+) -> tuple[dict[int, str], list[str]]:
+    """Column index → canonical field, and the columns that are not used."""
+    explicit = {}
+    for item in mapping:
+        source, sep, target = item.partition("=")
+        if not sep or not source.strip() or target.strip() not in FIELDS[kind]:
+            raise BadValue(
+                f"--map {item!r} must be SRC=FIELD with FIELD one of {', '.join(FIELDS[kind])}"
+            )
+        explicit[normalise_header(source)] = target.strip()
+    aliases = {normalise_header(alias): name for alias, name in ALIASES[kind].items()}
+    columns: dict[int, str] = {}
+    ignored = []
+    for index, header in enumerate(headers):
+        key = normalise_header(header)
+        target = explicit.get(key) or aliases.get(key) or aliases.get(key.replace(" ", "_"))
+        if target is None:
+            ignored.append(header)
+            continue
+        if target in columns.values():
+            raise BadInput(f"two columns map to {target!r} (the second is {header!r}); use --map")
+        columns[index] = target
+    for alternatives in REQUIRED[kind]:
+        if not any(name in columns.values() for name in alternatives):
+            raise BadInput(
+                f"the file has no {' or '.join(alternatives)} column (headers: "
+                f"{', '.join(headers)}); name it or use --map SRC={alternatives[0]}"
+            )
+    return columns, ignored
+
+
+@dataclass
+class SourceRow:
+    line: int
+    cells: list[str]
+    values: dict[str, str]
+
+
+def read_rows(
+    path: Path,
+    encoding: str,
+    mapping: tuple[str, ...],
+    kind: str,
+    result: ImportResult,
+    progress: Callable[[int, int], None] | None,
+) -> Iterator[SourceRow]:
+    """Stream the data rows with the physical line each starts on."""
+    size = path.stat().st_size
+    try:
+        with path.open("r", encoding=encoding, errors="strict", newline="") as handle:
+            first = handle.readline()
+            result.delimiter = pick_delimiter(first)
+            handle.seek(0)
+            reader = csv.reader(handle, delimiter=result.delimiter)
+            try:
+                headers = next(reader)
+            except StopIteration:
+                raise BadInput(f"{path} is empty: a header row is required") from None
+            columns, result.ignored_columns = map_headers(kind, headers, mapping)
+            line = reader.line_num + 1
+            for cells in reader:
+                start, line = line, reader.line_num + 1
+                if not any(cell.strip() for cell in cells):
+                    continue
+                if any("\x00" in cell for cell in cells):
+                    result.rows += 1
+                    result.invalid.append((start, "contains a NUL character", cells))
+                    continue
+                values = {
+                    name: cells[index].strip()
+                    for index, name in columns.items()
+                    if index < len(cells)
+                }
+                yield SourceRow(start, cells, values)
+                if progress and result.rows % BATCH_PROGRESS == 0:
+                    progress(handle.buffer.tell(), size)
+    except UnicodeDecodeError:
+        raise BadInput(
+            f"{path} is not valid {encoding.replace('-sig', '')} text; try --encoding"
+        ) from None
+    except csv.Error as error:
+        raise BadInput(f"{path} line {reader.line_num}: unreadable CSV ({error})") from None
+
+
+# ---------------------------------------------------------------- field parsers
+
+IMPORT_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
+IMPORT_TIME = re.compile(r"(\d{1,2}):(\d{2})(?::\d{2}(?:\.\d+)?)?")
+
+
+def import_date(text: str, what: str = "date") -> str:
+    """A date as spreadsheets write it: 2026-03-05, 2026/3/5, 2026.3.5, 2026年3月5日,
+    optionally followed by a time (ignored)."""
+    value = text.strip().replace("T", " ")
+    match = IMPORT_DATE.match(value)
+    if match:
+        try:
+            return date(*(int(part) for part in match.groups())).isoformat()
+        except ValueError:
+            pass
+    raise RowError(f"bad {what} {text!r}")
+
+
+def import_moment(text: str) -> str:
+    day = import_date(text)
+    rest = IMPORT_DATE.sub("", text.strip().replace("T", " "), count=1).strip()
+    clock = IMPORT_TIME.fullmatch(rest)
+    if clock and int(clock[1]) < 24 and int(clock[2]) < 60:
+        return f"{day} {int(clock[1]):02d}:{clock[2]}"
+    return day
+
+
+def _money(text: str) -> int:
+    try:
+        return parse_money(text)
+    except BadValue as error:
+        raise RowError(str(error)) from None
+
+
+def _quantity(text: str) -> float:
+    try:
+        return parse_quantity(text)
+    except BadValue as error:
+        raise RowError(str(error)) from None
+
+
+def _score(values: dict[str, str], name: str) -> int | None:
+    text = values.get(name, "")
+    if not text:
+        return None
+    if not text.isdigit() or not 1 <= int(text) <= 5:
+        raise RowError(f"{name} must be 1-5, not {text!r}")
+    return int(text)
+
+
+def _tags(text: str) -> list[str]:
+    return [tag.strip() for tag in re.split(r"[,;，；、|]", text) if tag.strip()]
+
+
+def _profile(text: str) -> dict[str, str]:
+    if not text:
+        return {}
+    if text.startswith("{"):
+        try:
+            loaded = json.loads(text)
+        except json.JSONDecodeError:
+            raise RowError("profile is not valid JSON") from None
+        if not isinstance(loaded, dict):
+            raise RowError("profile must be an object of facts")
+        facts = {str(k): str(v) for k, v in loaded.items()}
+    else:
+        facts = {}
+        for part in text.split(";"):
+            key, sep, value = part.partition("=")
+            if not sep or not key.strip():
+                raise RowError(f"profile fact {part.strip()!r} must be KEY=VALUE")
+            facts[key.strip()] = value.strip()
+    if facts.get("birthday"):
+        try:
+            facts["birthday"] = parse_birthday(facts["birthday"])
+        except BadValue as error:
+            raise RowError(str(error)) from None
+    return facts
+
+
+# ---------------------------------------------------------------- customers and products
+
+
+def customer_values(values: dict[str, str], today: date) -> dict[str, Any]:
+    name = values.get("name", "")
+    if not name:
+        raise RowError("name is empty")
+    row: dict[str, Any] = {"name": name}
+    for key in (
+        "ref",
+        "company",
+        "phone",
+        "email",
+        "address",
+        "source",
+        "owner",
+        "department",
+        "store",
+        "notes",
+        "economic",
+        "buying",
+        "suppliers",
+    ):
+        if values.get(key):
+            row[key] = values[key]
+    if row.get("email") and not book.EMAIL_SHAPE.fullmatch(row["email"]):
+        raise RowError(f"email {row['email']!r} does not look like an address")
+    if "phone" in row:
+        row["phone_norm"] = normalise_phone(row["phone"])
+    tier = values.get("tier", "").upper()
+    if tier and tier != "NONE":
+        if tier not in ("A", "B", "C", "D"):
+            raise RowError(f"tier must be A, B, C or D, not {values['tier']!r}")
+        row["tier"], row["tier_locked"] = tier, 1
+    for score in ("urgency", "quick_effect", "price_fit"):
+        if (found := _score(values, score)) is not None:
+            row[score] = found
+    if values.get("tags"):
+        row["tags"] = json.dumps(_tags(values["tags"]), ensure_ascii=False)
+    if values.get("profile"):
+        row["profile"] = json.dumps(_profile(values["profile"]), ensure_ascii=False)
+    row["created_at"] = (
+        import_date(values["created"], "created date")
+        if values.get("created")
+        else today.isoformat()
+    )
+    if values.get("id"):
+        if not values["id"].isdigit():
+            raise RowError(f"id must be a number, not {values['id']!r}")
+        row["id"] = int(values["id"])
+    return row
+
+
+def _identity(row: dict[str, Any]) -> list[tuple[str, str]]:
+    keys = []
+    if row.get("ref"):
+        keys.append(("ref", row["ref"]))
+    if row.get("email"):
+        keys.append(("email", row["email"].lower()))
+    if row.get("phone_norm"):
+        keys.append(("phone", row["phone_norm"]))
+    return keys or [("name", row["name"])]
+
+
+def _same(existing: dict[str, Any], incoming: dict[str, Any]) -> bool:
+    return all(
+        existing.get(key) == value
+        for key, value in incoming.items()
+        if key not in ("id", "created_at")
+    )
+
+
+class Ledger:
+    """Known records by their identity keys: those in the book and those read so far."""
+
+    def __init__(self) -> None:
+        self.by_key: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def add(self, keys: list[tuple[str, str]], record: dict[str, Any]) -> None:
+        for key in keys:
+            self.by_key.setdefault(key, record)
+
+    def find(self, keys: list[tuple[str, str]]) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        for key in keys:
+            record = self.by_key.get(key)
+            if record is not None and all(record is not other for other in found):
+                found.append(record)
+        return found
+
+
+def _import_records(
+    change: Change,
+    rows: Iterator[SourceRow],
+    result: ImportResult,
+    options: ImportOptions,
+    *,
+    table: str,
+    parse: Callable[[dict[str, str]], dict[str, Any]],
+    identity: Callable[[dict[str, Any]], list[tuple[str, str]]],
+    existing: Iterator[dict[str, Any]],
+) -> None:
+    """Customers and products: new rows inserted, duplicates per --on-duplicate, rows
+    identical to what the book holds left alone (so re-running changes nothing)."""
+    ledger = Ledger()
+    for record in existing:
+        ledger.add(identity(record), {"_id": record["id"], "_row": record})
+    pending: list[dict[str, Any]] = []
+    updates: dict[int, dict[str, Any]] = {}
+    for source in rows:
+        result.rows += 1
+        try:
+            incoming = parse(source.values)
+            keys = identity(incoming)
+            matches = ledger.find(keys)
+            if len(matches) > 1:
+                ids = [str(m.get("_id") or f"line {m['_line']}") for m in matches]
+                raise RowError(f"matches several records ({', '.join(ids)})")
+        except RowError as error:
+            result.invalid.append((source.line, str(error), source.cells))
+            continue
+        if not matches:
+            entry = {"_line": source.line, "_row": incoming}
+            ledger.add(keys, entry)
+            pending.append(entry)
+            continue
+        match = matches[0]
+        target = match["_row"]
+        if _same(target, incoming):
+            result.unchanged += 1
+        elif options.on_duplicate == "skip":
+            result.skipped += 1
+        elif options.on_duplicate == "update":
+            changed = {k: v for k, v in incoming.items() if k not in ("id", "created_at")}
+            target.update(changed)
+            if "_id" in match:
+                updates.setdefault(match["_id"], {}).update(changed)
+            result.updated += 1
+        else:
+            where = f"#{match['_id']}" if "_id" in match else f"line {match['_line']}"
+            result.invalid.append(
+                (
+                    source.line,
+                    f"duplicate of {where} with different data (use --on-duplicate skip or update)",
+                    source.cells,
+                )
+            )
+    if options.dry_run or (result.invalid and not options.skip_invalid):
+        result.imported = len(pending)
+        return
+    for record_id, values in updates.items():
+        change.update(table, record_id, values)
+    if not pending:
+        return
+    taken = {row[0] for row in change.conn.execute(f"SELECT id FROM {table}")}
+    columns = sorted({key for entry in pending for key in entry["_row"]})
+    for entry in pending:
+        if entry["_row"].get("id") in taken:
+            entry["_row"]["id"] = None
+        taken.add(entry["_row"].get("id"))
+    defaults = TABLE_DEFAULTS.get(table, {})
+    result.imported = change.insert_many(
+        table,
+        columns,
+        ([entry["_row"].get(key, defaults.get(key)) for key in columns] for entry in pending),
+    )
+
+
+TABLE_DEFAULTS = {"customers": {"tier_locked": 0, "tags": "[]", "profile": "{}"}}
+
+
+def product_values(values: dict[str, str]) -> dict[str, Any]:
+    if not values.get("name"):
+        raise RowError("name is empty")
+    row: dict[str, Any] = {"name": values["name"]}
+    for key in ("sku", "category"):
+        if values.get(key):
+            row[key] = values[key]
+    if values.get("price"):
+        row["price_cents"] = _money(values["price"])
+    if values.get("cycle_days"):
+        text = values["cycle_days"]
+        if not text.isdigit() or int(text) <= 0:
+            raise RowError(f"cycle_days must be a positive whole number, not {text!r}")
+        row["cycle_days"] = int(text)
+    if values.get("id", "").isdigit():
+        row["id"] = int(values["id"])
+    return row
+
+
+def _product_identity(row: dict[str, Any]) -> list[tuple[str, str]]:
+    keys = [("name", row["name"].lower())]
+    if row.get("sku"):
+        keys.append(("sku", row["sku"]))
+    return keys
+
+
+def _existing(conn: sqlite3.Connection, sql: str) -> Iterator[dict[str, Any]]:
+    for row in conn.execute(sql):
+        yield dict(zip(row.keys(), row, strict=True))
+
+
+# ---------------------------------------------------------------- sales and contacts
+
+
+class CustomerIndex:
+    """Customers of the book by id, ref, name, phone and email, for resolving rows fast."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.by_id: dict[int, sqlite3.Row] = {}
+        self.by_ref: dict[str, int] = {}
+        self.by_name: dict[str, list[int]] = {}
+        self.by_contact: dict[str, int] = {}
+        for row in conn.execute(
+            "SELECT id, ref, name, phone_norm, email, owner, department, store FROM customers"
+        ):
+            self.remember(row)
+
+    def remember(self, row: Any) -> None:
+        self.by_id[row["id"]] = row
+        if row["ref"]:
+            self.by_ref[row["ref"]] = row["id"]
+        self.by_name.setdefault(row["name"], []).append(row["id"])
+        for key in (row["phone_norm"], (row["email"] or "").lower()):
+            if key:
+                self.by_contact.setdefault(key, row["id"])
+
+    def resolve(self, values: dict[str, str]) -> int | None:
+        ref, name = values.get("customer_ref", ""), values.get("customer", "")
+        if ref:
+            return self.by_ref.get(ref)
+        given_id = values.get("customer_id", "")
+        if given_id.isdigit() and int(given_id) in self.by_id:
+            known = self.by_id[int(given_id)]
+            if not name or known["name"] == name:
+                return known["id"]
+        if not name:
+            return None
+        ids = self.by_name.get(name, [])
+        if len(ids) > 1:
+            raise RowError(f"customer name matches {len(ids)} customers; add a customer_ref")
+        if ids:
+            return ids[0]
+        if name.startswith("#") and name[1:].isdigit() and int(name[1:]) in self.by_id:
+            return int(name[1:])
+        key = normalise_phone(name) if re.fullmatch(r"[\d\s+()-]+", name) else name.lower()
+        return self.by_contact.get(key or "")
+
+
+def _customer_for(
+    change: Change,
+    index: CustomerIndex,
+    values: dict[str, str],
+    result: ImportResult,
+    options: ImportOptions,
+    today: date,
+) -> sqlite3.Row:
+    customer_id = index.resolve(values)
+    if customer_id is None:
+        wanted = values.get("customer_ref") or values.get("customer") or values.get("customer_id")
+        if not options.create_customers:
+            raise RowError(f"unknown customer {wanted!r} (use --create-customers to add it)")
+        if not values.get("customer"):
+            raise RowError(f"unknown customer {wanted!r} and no customer name to create it")
+        new = {
+            "name": values["customer"],
+            "ref": values.get("customer_ref") or None,
+            "created_at": today.isoformat(),
+        }
+        dry_id = -(len(index.by_id) + 1)
+        new_id = dry_id if options.dry_run else change.insert("customers", new)
+        index.remember(
+            {
+                **new,
+                "id": new_id,
+                "phone_norm": None,
+                "email": None,
+                "owner": None,
+                "department": None,
+                "store": None,
+            }
+        )
+        result.created_customers += 1
+        customer_id = new_id
+    return index.by_id[customer_id]
+
+
+SALE_COLUMNS = (
+    "customer_id",
+    "product_id",
+    "quantity",
+    "amount_cents",
+    "date",
+    "rep",
+    "department",
+    "store",
+)
+CONTACT_COLUMNS = ("customer_id", "at", "channel", "rep", "summary", "outcome", "next_at")
+
+
+def _history_rows(
+    change: Change,
+    rows: Iterator[SourceRow],
+    result: ImportResult,
+    options: ImportOptions,
+    kind: str,
+    today: date,
+) -> Iterator[tuple[Any, ...]]:
+    """Valid rows as tuples for the bulk insert; invalid ones go to `result.invalid`."""
+    index = CustomerIndex(change.conn)
+    products: dict[str, sqlite3.Row] = {}
+    for row in change.conn.execute("SELECT id, name, sku, price_cents FROM products"):
+        products[row["name"].lower()] = row
+        if row["sku"]:
+            products.setdefault(row["sku"].lower(), row)
+    for source in rows:
+        result.rows += 1
+        try:
+            customer = _customer_for(change, index, source.values, result, options, today)
+            parsed = (_sale if kind == "sales" else _contact)(source.values, customer, products)
+        except RowError as error:
+            result.invalid.append((source.line, str(error), source.cells))
+            continue
+        yield parsed
+
+
+def _sale(values: dict[str, str], customer: Any, products: dict[str, Any]) -> tuple[Any, ...]:
+    product = None
+    if values.get("product"):
+        product = products.get(values["product"].lower())
+        if product is None:
+            raise RowError(f"unknown product {values['product']!r}")
+    quantity = _quantity(values["quantity"]) if values.get("quantity") else 1
+    if values.get("amount"):
+        cents = _money(values["amount"])
+    elif product is not None and product["price_cents"] is not None:
+        cents = rules.line_amount(product["price_cents"], quantity)
+    else:
+        raise RowError("amount is empty and there is no product price to compute it")
+    return (
+        customer["id"],
+        product["id"] if product else None,
+        quantity,
+        cents,
+        import_date(values.get("date", "")),
+        values.get("rep") or customer["owner"],
+        values.get("department") or customer["department"],
+        values.get("store") or customer["store"],
+    )
+
+
+def _contact(values: dict[str, str], customer: Any, products: dict[str, Any]) -> tuple[Any, ...]:
+    channel = values.get("channel", "").lower() or "other"
+    channel = CHANNEL_ALIASES.get(channel, channel)
+    if channel not in book.CHANNELS:
+        raise RowError(f"channel {values['channel']!r} is not one of {', '.join(book.CHANNELS)}")
+    if not values.get("summary"):
+        raise RowError("summary is empty")
+    next_at = import_date(values["next"], "next date") if values.get("next") else None
+    return (
+        customer["id"],
+        import_moment(values.get("date", "")),
+        channel,
+        values.get("by") or customer["owner"],
+        values["summary"],
+        values.get("outcome") or None,
+        next_at,
+    )
+
+
+# ---------------------------------------------------------------- the import
+
+
+def import_file(
+    change: Change,
+    kind: str,
+    path: Path,
+    options: ImportOptions,
+    *,
+    today: date,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportResult:
+    """Import one CSV file as one change. Raises BadInput (nothing written) when a row is
+    invalid, unless `options.skip_invalid`; writes nothing with `options.dry_run`."""
+    if kind not in KINDS:
+        raise BadValue(f"cannot import {kind!r}; use one of {', '.join(KINDS)}")
+    if options.on_duplicate not in ON_DUPLICATE:
+        raise BadValue(f"--on-duplicate must be one of {', '.join(ON_DUPLICATE)}")
+    encoding, digest = sniff_encoding(path, options.encoding)
+    result = ImportResult(
+        kind, str(path), encoding.replace("-sig", ""), ",", dry_run=options.dry_run
+    )
+    conn = change.conn
+    if kind in ("sales", "contacts") and not options.again:
+        earlier = conn.execute(
+            "SELECT id, file, at, rows FROM imports WHERE kind = ? AND sha256 = ?", [kind, digest]
+        ).fetchone()
+        if earlier:
+            raise Conflict(
+                f"this {kind} file was already imported (import #{earlier['id']} of "
+                f"{earlier['file']} at {earlier['at']}, {earlier['rows']} rows); "
+                "use --again to import it once more"
+            )
+    rows = read_rows(path, encoding, options.mapping, kind, result, progress)
+    if kind == "customers":
+        _import_records(
+            change,
+            rows,
+            result,
+            options,
+            table="customers",
+            parse=lambda values: customer_values(values, today),
+            identity=_identity,
+            existing=_existing(conn, "SELECT * FROM customers"),
+        )
+    elif kind == "products":
+        _import_records(
+            change,
+            rows,
+            result,
+            options,
+            table="products",
+            parse=product_values,
+            identity=_product_identity,
+            existing=_existing(
+                conn, "SELECT id, name, sku, category, price_cents, cycle_days FROM products"
+            ),
+        )
+    else:
+        valid = _history_rows(change, rows, result, options, kind, today)
+        columns = SALE_COLUMNS if kind == "sales" else CONTACT_COLUMNS
+        if options.dry_run:
+            result.imported = sum(1 for _ in valid)
+        else:
+            result.imported = change.insert_many(kind, columns, valid)
+    if result.invalid and not options.skip_invalid:
+        raise ImportRefused(result)
+    if not options.dry_run:
+        change.insert(
+            "imports",
+            {
+                "change_id": change.id,
+                "kind": kind,
+                "file": path.name,
+                "sha256": digest,
+                "rows": result.rows,
+                "at": datetime.now(UTC).isoformat(timespec="seconds"),
+            },
+        )
+        change.summary = f"imported {result.imported} {kind} from {path.name}"
+    return result
+
+
+class ImportRefused(BadInput):
+    """Invalid rows in an all-or-nothing import; carries the result with every reason."""
+
+    def __init__(self, result: ImportResult) -> None:
+        count = len(result.invalid)
+        super().__init__(
+            f"{count} invalid row{'s' if count != 1 else ''} in {result.file}; nothing was "
+            "imported (fix them, or use --skip-invalid --rejects FILE)"
+        )
+        self.result = result
+
+
+def rejects_csv(result: ImportResult) -> str:
+    """The rejected rows as CSV: physical line, reason, then the original cells."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(["line", "reason", "cells..."])
+    for line, reason, cells in result.invalid:
+        writer.writerow([line, reason, *cells])
+    return buffer.getvalue()
+
+
+# ---------------------------------------------------------------- export
+
+EXPORT_SQL = {
+    "customers": (
+        CUSTOMER_FIELDS,
+        """SELECT id, ref, name, company, phone, email, address, source, owner, department,
+                  store, CASE WHEN tier_locked THEN tier END AS tier, tags, notes,
+                  created_at AS created, economic, buying, suppliers, urgency, quick_effect,
+                  price_fit, profile
+           FROM customers ORDER BY id""",
+    ),
+    "products": (
+        ("id", "name", "sku", "category", "price", "cycle_days"),
+        "SELECT id, name, sku, category, price_cents AS price, cycle_days FROM products"
+        " ORDER BY id",
+    ),
+    "sales": (
+        (
+            "id",
+            "date",
+            "customer_id",
+            "customer_ref",
+            "customer",
+            "product",
+            "quantity",
+            "amount",
+            "rep",
+            "department",
+            "store",
+            "deal_id",
+        ),
+        """SELECT s.id, s.date, s.customer_id, c.ref AS customer_ref, c.name AS customer,
+                  p.name AS product, s.quantity, s.amount_cents AS amount, s.rep, s.department,
+                  s.store, s.deal_id
+           FROM sales s JOIN customers c ON c.id = s.customer_id
+           LEFT JOIN products p ON p.id = s.product_id ORDER BY s.id""",
+    ),
+    "contacts": (
+        (
+            "id",
+            "date",
+            "customer_id",
+            "customer_ref",
+            "customer",
+            "channel",
+            "summary",
+            "outcome",
+            "next",
+            "by",
+            "deal_id",
+        ),
+        """SELECT k.id, k.at AS date, k.customer_id, c.ref AS customer_ref, c.name AS customer,
+                  k.channel, k.summary, k.outcome, k.next_at AS next, k.rep AS by, k.deal_id
+           FROM contacts k JOIN customers c ON c.id = k.customer_id ORDER BY k.id""",
+    ),
+    "deals": (
+        (
+            "id",
+            "customer_id",
+            "customer",
+            "title",
+            "pipeline",
+            "stage",
+            "amount",
+            "probability",
+            "expected_close",
+            "owner",
+            "status",
+            "lost_reason",
+            "created_at",
+            "closed_on",
+        ),
+        """SELECT d.id, d.customer_id, c.name AS customer, d.title, p.name AS pipeline,
+                  s.key AS stage, d.amount_cents AS amount,
+                  CASE d.status WHEN 'won' THEN 100 WHEN 'lost' THEN 0
+                       ELSE coalesce(d.probability, s.probability) END AS probability,
+                  d.expected_close, d.owner, d.status, d.lost_reason, d.created_at, d.closed_on
+           FROM deals d JOIN customers c ON c.id = d.customer_id
+           JOIN pipelines p ON p.id = d.pipeline_id JOIN stages s ON s.id = d.stage_id
+           ORDER BY d.id""",
+    ),
+}
+MONEY_COLUMNS = {"price", "amount"}
+JSON_COLUMNS = {"tags", "profile"}
+
+
+def export_records(conn: sqlite3.Connection, kind: str) -> tuple[tuple[str, ...], Iterator[Row]]:
+    """The columns and a stream of rows of one kind, in import-compatible shape."""
+    if kind not in EXPORT_SQL:
+        raise BadValue(f"cannot export {kind!r}; use one of {', '.join(EXPORT_SQL)}")
+    columns, sql = EXPORT_SQL[kind]
+
+    def rows() -> Iterator[Row]:
+        for row in conn.execute(sql):
+            record = dict(zip(columns, row, strict=True))
+            for key in MONEY_COLUMNS & record.keys():
+                if record[key] is not None:
+                    record[key] = book.cents_to_decimal(record[key])
+            for key in JSON_COLUMNS & record.keys():
+                record[key] = json.loads(record[key])
+            if isinstance(record.get("quantity"), float) and record["quantity"].is_integer():
+                record["quantity"] = int(record["quantity"])
+            yield record
+
+    return columns, rows()
+
+
+def csv_chunks(columns: tuple[str, ...], rows: Iterator[Row], *, raw: bool) -> Iterator[str]:
+    """CSV text in chunks; cells a spreadsheet would run are defused unless `raw`."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(columns)
+    for number, row in enumerate(rows, start=1):
+        cells = []
+        for key in columns:
+            value = row.get(key)
+            if key == "profile":
+                text = json.dumps(value, ensure_ascii=False) if value else ""
+            else:
+                text = cell_text(value)
+            cells.append(text if raw else formula_safe(text))
+        writer.writerow(cells)
+        if number % 2000 == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def json_chunks(rows: Iterator[Row]) -> Iterator[str]:
+    from salesflow.output import json_value
+
+    yield "["
+    for number, row in enumerate(rows):
+        yield (
+            ("," if number else "")
+            + "\n  "
+            + json.dumps(row, ensure_ascii=False, default=json_value)
+        )
+    yield "\n]\n"
