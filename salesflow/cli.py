@@ -1,23 +1,58 @@
 """The salesflow command line: parse, call the domain, render. The only module that
 talks to the terminal."""
 
+import importlib
 import os
-import sqlite3
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
+from types import ModuleType
 from typing import Annotated, Any, NoReturn
 
 import typer
 from typer.core import TyperGroup
 
-from salesflow import book, db, inputs, output
 from salesflow.errors import BadValue, SalesflowError
 from salesflow.errors import Conflict as SalesflowConflict
+
+
+class Lazy:
+    """A domain module imported on first use: `--help`, completion and the cron run of
+    `remind` pay only for what they touch."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._module: ModuleType | None = None
+
+    def __getattr__(self, attribute: str) -> Any:
+        if attribute.startswith("__"):
+            raise AttributeError(attribute)  # introspection must not trigger the import
+        if self._module is None:
+            self._module = importlib.import_module(self._name)
+        return getattr(self._module, attribute)
+
+
+book, db, deals, demo, history, inputs, output, pipelines, reports, rules, settings, transfer = (
+    Lazy(f"salesflow.{name}")
+    for name in (
+        "book",
+        "db",
+        "deals",
+        "demo",
+        "history",
+        "inputs",
+        "output",
+        "pipelines",
+        "reports",
+        "rules",
+        "settings",
+        "transfer",
+    )
+)
+Column = tuple[str, str]  # (key in the row, heading)
 
 
 class SalesflowGroup(TyperGroup):
@@ -28,21 +63,23 @@ class SalesflowGroup(TyperGroup):
             return super().invoke(ctx)
         except SalesflowError as error:
             fail(str(error), error.exit_code)
-        except sqlite3.OperationalError as error:
+        except Exception as error:
+            import sqlite3
+
+            if not isinstance(error, sqlite3.DatabaseError):
+                raise
             fail(database_error_message(error), 75 if is_busy(error) else 1)
-        except sqlite3.DatabaseError as error:
-            fail(database_error_message(error), 1)
 
 
-def is_busy(error: sqlite3.Error) -> bool:
-    return isinstance(error, sqlite3.OperationalError) and str(error) in (
+def is_busy(error: Exception) -> bool:
+    return type(error).__name__ == "OperationalError" and str(error) in (
         "database is locked",
         "database is busy",
         "database table is locked",
     )
 
 
-def database_error_message(error: sqlite3.Error) -> str:
+def database_error_message(error: Exception) -> str:
     text = str(error)
     if is_busy(error):
         return "the database is busy (another salesflow is writing); try again"
@@ -92,9 +129,11 @@ app.add_typer(product_app, name="product")
 app.add_typer(sale_app, name="sale")
 
 
-@dataclass
 class Session:
-    db_option: str | None
+    """What the root options say, kept in the context until a command opens the book."""
+
+    def __init__(self, db_option: str | None) -> None:
+        self.db_option = db_option
 
     @property
     def path(self) -> Path:
@@ -119,7 +158,7 @@ def root(
 
 
 @contextmanager
-def open_book(ctx: typer.Context, *, write: bool = False) -> Iterator[sqlite3.Connection]:
+def open_book(ctx: typer.Context, *, write: bool = False) -> Iterator[Any]:
     session: Session = ctx.find_root().obj
     conn = db.open_db(session.path, write=write)
     try:
@@ -187,7 +226,7 @@ def to_date(text: str | None) -> date | None:
 
 def emit(
     rows: Sequence[dict[str, Any]],
-    columns: Sequence[output.Column],
+    columns: Sequence[Column],
     fmt: Format,
     destination: Path | None,
     *,
@@ -223,7 +262,7 @@ def rich_console() -> Any:
 
 
 def rich_table(
-    rows: Sequence[dict[str, Any]], columns: Sequence[output.Column], title: str | None
+    rows: Sequence[dict[str, Any]], columns: Sequence[Column], title: str | None
 ) -> None:
     from rich.table import Table
     from rich.text import Text
@@ -311,7 +350,7 @@ CreatedOpt = Annotated[
 
 
 def customer_fields(
-    conn: sqlite3.Connection,
+    conn: Any,
     *,
     name: str | None,
     text: dict[str, str | None],
@@ -323,7 +362,7 @@ def customer_fields(
     created: str | None,
     untag: list[str] | None = None,
     unset: list[str] | None = None,
-) -> book.CustomerFields:
+) -> Any:
     referred_by_id = book.find_customer(conn, referred_by) if referred_by else None
     return book.CustomerFields(
         name=name,
@@ -449,7 +488,6 @@ def customer_show(
 
     Example: salesflow customer show 张三
     """
-    from salesflow import reports
 
     with open_book(ctx) as conn:
         record = book.get_customer(conn, book.find_customer(conn, customer))
@@ -912,7 +950,6 @@ def pipeline_list(
 
     Example: salesflow pipeline list
     """
-    from salesflow import pipelines
 
     with open_book(ctx) as conn:
         rows = pipelines.list_pipelines(conn)
@@ -930,7 +967,6 @@ def pipeline_show(
 
     Example: salesflow pipeline show key-account
     """
-    from salesflow import pipelines
 
     with open_book(ctx) as conn:
         shown = pipelines.show_pipeline(conn, name)
@@ -967,7 +1003,6 @@ def pipeline_import(
 
     Example: salesflow pipeline import renewal.toml
     """
-    from salesflow import pipelines
 
     pipeline = pipelines.read_toml(path)
     with open_book(ctx, write=True) as conn:
@@ -996,7 +1031,6 @@ def deal_add(
 
     Example: salesflow deal add 华为 "Data centre cabling" --amount 1,200,000 --close +3m
     """
-    from salesflow import deals
 
     amount_cents = inputs.parse_money(amount) if amount is not None else None
     expected_close = to_date(close)
@@ -1036,7 +1070,6 @@ def deal_list(
 
     Example: salesflow deal list --status open --pipeline key-account
     """
-    from salesflow import deals
 
     with open_book(ctx) as conn:
         rows = deals.list_deals(
@@ -1058,7 +1091,6 @@ def deal_show(
 
     Example: salesflow deal show 3
     """
-    from salesflow import deals
 
     with open_book(ctx) as conn:
         shown = deals.show_deal(conn, deals.find_deal(conn, deal))
@@ -1091,7 +1123,6 @@ def deal_check(
 
     Example: salesflow deal check 3 "project information" --note "budget 2M confirmed"
     """
-    from salesflow import deals
 
     with open_book(ctx, write=True) as conn:
         deal_id = deals.find_deal(conn, deal)
@@ -1118,7 +1149,6 @@ def deal_advance(
 
     Example: salesflow deal advance 3   (or: --to bidding --force --reason "tender moved up")
     """
-    from salesflow import deals
 
     if force and not (reason or "").strip():
         raise BadValue("--force needs --reason to record why the gate was skipped")
@@ -1156,7 +1186,6 @@ def deal_won(
 
     Example: salesflow deal won 3 --amount 1,150,000 --record-sale
     """
-    from salesflow import deals
 
     amount_cents = inputs.parse_money(amount) if amount is not None else None
     when = to_date(on) or today()
@@ -1189,7 +1218,6 @@ def deal_lost(
 
     Example: salesflow deal lost 3 --reason "price 20% above competitor"
     """
-    from salesflow import deals
 
     when = to_date(on) or today()
     with open_book(ctx, write=True) as conn:
@@ -1217,7 +1245,6 @@ def stakeholder_add(
 
     Example: salesflow stakeholder add 华为 王总 --role decision-maker --owner 销售总监
     """
-    from salesflow import deals
 
     with open_book(ctx, write=True) as conn:
         customer_id = book.find_customer(conn, customer)
@@ -1246,7 +1273,6 @@ def stakeholder_list(
 
     Example: salesflow stakeholder list 华为 --format json
     """
-    from salesflow import deals
 
     with open_book(ctx) as conn:
         rows = deals.list_stakeholders(conn, book.find_customer(conn, customer))
@@ -1266,7 +1292,6 @@ def objection_add(
 
     Example: salesflow objection add "太贵了" --response "算一笔经济账…" --stage proposal
     """
-    from salesflow import deals
 
     with open_book(ctx, write=True) as conn:
         with db.change(conn, "objection add") as change:
@@ -1290,7 +1315,6 @@ def objection_list(
 
     Example: salesflow objection list --search 贵 --stage proposal
     """
-    from salesflow import deals
 
     with open_book(ctx) as conn:
         rows = deals.list_objections(conn, search=search, stage=stage, limit=limit)
@@ -1308,7 +1332,6 @@ def objection_use(
 
     Example: salesflow objection use 2 --deal 3 --outcome worked
     """
-    from salesflow import deals
 
     with open_book(ctx, write=True) as conn:
         deal_id = deals.find_deal(conn, deal)
@@ -1418,7 +1441,6 @@ def tiers(
 
     Example: salesflow tiers --apply
     """
-    from salesflow import rules, settings
 
     evaluated = to_date(as_of) or today()
     with open_book(ctx, write=apply) as conn:
@@ -1459,7 +1481,6 @@ def targets(
 
     Example: salesflow targets --limit 20
     """
-    from salesflow import rules
 
     with open_book(ctx) as conn:
         rows = rules.targets(conn, limit=limit)
@@ -1486,7 +1507,6 @@ def remind(
 
     Example: salesflow remind --kind follow-up --days-ahead 3
     """
-    from salesflow import rules, settings
 
     evaluated = to_date(as_of) or today()
     wanted = frozenset(k.value for k in kind) if kind else None
@@ -1530,7 +1550,6 @@ def config_list(
 
     Example: salesflow config list
     """
-    from salesflow import settings
 
     with open_book(ctx) as conn:
         rows = settings.list_settings(conn)
@@ -1545,7 +1564,6 @@ def config_get(
 
     Example: salesflow config get cadence.A
     """
-    from salesflow import settings
 
     with open_book(ctx) as conn:
         value = settings.get(conn, key)
@@ -1562,7 +1580,6 @@ def config_set(
 
     Example: salesflow config set no_repurchase.days 60
     """
-    from salesflow import settings
 
     with open_book(ctx, write=True) as conn, db.change(conn, "config set") as change:
         stored = settings.set_value(change, key, value)
@@ -1620,7 +1637,6 @@ CHART_WIDTH = 30
 
 
 def period_range(start: str | None, end: str | None, year: int | None, month: str | None):
-    from salesflow import reports
 
     return reports.report_range(
         today(), start=to_date(start), end=to_date(end), year=year, month=month
@@ -1661,7 +1677,6 @@ def report_sales(
 
     Example: salesflow report sales --year 2026 --interval quarter --by department,rep --compare yoy
     """
-    from salesflow import reports
 
     first, last = period_range(start, end, year, month)
     dims = reports.parse_dimensions(by)
@@ -1704,7 +1719,6 @@ def report_pipeline(
 
     Example: salesflow report pipeline --by close-month
     """
-    from salesflow import reports
 
     with open_book(ctx) as conn:
         rows = reports.pipeline_report(conn, by=by.value)
@@ -1742,7 +1756,6 @@ def report_funnel(
 
     Example: salesflow report funnel --pipeline key-account
     """
-    from salesflow import reports
 
     with open_book(ctx) as conn:
         rows = reports.funnel_report(conn, today(), pipeline)
@@ -1766,7 +1779,6 @@ def report_activity(
 
     Example: salesflow report activity --month 2026-03 --interval week --by channel
     """
-    from salesflow import reports
 
     first, last = period_range(start, end, year, month)
     with open_book(ctx) as conn:
@@ -1794,7 +1806,6 @@ def report_customers(
 
     Example: salesflow report customers --by source --year 2026
     """
-    from salesflow import reports
 
     first, last = period_range(start, end, year, month)
     with open_book(ctx) as conn:
@@ -1807,7 +1818,7 @@ def report_customers(
 
 
 @app.command("demo")
-def demo(
+def demo_command(
     ctx: typer.Context,
     customers: Annotated[int, typer.Option(min=1, max=1_000_000, help="How many customers.")] = 200,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same book.")] = 1,
@@ -1820,10 +1831,9 @@ def demo(
 
     Example: salesflow --db /tmp/demo.db demo --customers 500 && salesflow --db /tmp/demo.db remind
     """
-    from salesflow import demo as demo_book
 
     with open_book(ctx, write=True) as conn, db.change(conn, "demo") as change:
-        counts = demo_book.build(change, customers=customers, seed=seed, today=today(), force=force)
+        counts = demo.build(change, customers=customers, seed=seed, today=today(), force=force)
     made = ", ".join(f"{count} {kind}" for kind, count in counts.items())
     tell(f"Demo book ready: {made}")
 
@@ -1922,7 +1932,6 @@ def import_command(
 
     Example: salesflow import customers 会员.csv --on-duplicate update
     """
-    from salesflow import transfer
 
     if rejects is not None and not skip_invalid:
         raise BadValue("--rejects goes with --skip-invalid")
@@ -1964,7 +1973,6 @@ class DryRunDone(Exception):
 
 
 def report_import(result: Any, rejects: Path | None, fmt: Format) -> None:
-    from salesflow import transfer
 
     if result.ignored_columns:
         tell(f"Ignored columns: {', '.join(result.ignored_columns)}")
@@ -2008,7 +2016,6 @@ def export_command(
 
     Example: salesflow export customers --excel -o customers.csv
     """
-    from salesflow import transfer
 
     if destination is not None and destination.exists() and not force:
         raise SalesflowConflict(f"{destination} already exists; use --force to overwrite it")
@@ -2051,7 +2058,6 @@ def history_command(
 
     Example: salesflow history --limit 10
     """
-    from salesflow import history
 
     with open_book(ctx) as conn:
         rows = history.list_changes(conn, limit=limit)
@@ -2065,7 +2071,6 @@ def undo_command(ctx: typer.Context, fmt: FormatOpt = Format.table) -> None:
 
     Example: salesflow undo
     """
-    from salesflow import history
 
     with open_book(ctx, write=True) as conn:
         undone = history.undo_last(conn)
@@ -2156,10 +2161,49 @@ def check_command(ctx: typer.Context, fmt: FormatOpt = Format.table) -> None:
 # ---------------------------------------------------------------- entry point
 
 
+def command_name(info: Any) -> str:
+    return info.name or info.callback.__name__.replace("_", "-")
+
+
+def keep_only_invoked(typer_app: typer.Typer, args: list[str]) -> None:
+    """Trim the command tree to what `args` runs, before Typer converts it.
+
+    Typer inspects the signature of every registered command at start-up; salesflow has
+    dozens, and every cron run and tab completion would pay for all of them. The root help
+    (no command named) keeps every command and group, without the groups' commands.
+    """
+    words = iter(args)
+    for word in words:
+        if word == "--db":
+            next(words, None)
+        elif not word.startswith("-"):
+            break
+    else:
+        for group in typer_app.registered_groups:
+            group.typer_instance.registered_commands = []
+        return
+    commands = [c for c in typer_app.registered_commands if command_name(c) == word]
+    groups = [g for g in typer_app.registered_groups if g.name == word]
+    if not commands and not groups:
+        return  # unknown: let the full tree report it
+    typer_app.registered_commands, typer_app.registered_groups = commands, groups
+    if groups:
+        following = [arg for arg in args[args.index(word) + 1 :] if not arg.startswith("-")]
+        sub_app = groups[0].typer_instance
+        chosen = [
+            c for c in sub_app.registered_commands if following and command_name(c) == following[0]
+        ]
+        if chosen:
+            sub_app.registered_commands = chosen
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: the last net, so nothing a user does ends in a traceback."""
+    args = sys.argv[1:] if argv is None else argv
+    if not any(name.endswith("_COMPLETE") for name in os.environ):
+        keep_only_invoked(app, args)
     try:
-        app(args=argv, prog_name="salesflow")
+        app(args=args, prog_name="salesflow")
     except SystemExit:
         raise
     except BrokenPipeError:
