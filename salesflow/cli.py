@@ -5,7 +5,7 @@ import importlib
 import os
 import sys
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -2165,13 +2165,25 @@ def command_name(info: Any) -> str:
     return info.name or info.callback.__name__.replace("_", "-")
 
 
-def keep_only_invoked(typer_app: typer.Typer, args: list[str]) -> None:
-    """Trim the command tree to what `args` runs, before Typer converts it.
+@contextmanager
+def only_invoked(typer_app: typer.Typer, args: list[str]) -> Iterator[None]:
+    """Trim the command tree to what `args` runs while Typer converts and runs it.
 
     Typer inspects the signature of every registered command at start-up; salesflow has
     dozens, and every cron run and tab completion would pay for all of them. The root help
     (no command named) keeps every command and group, without the groups' commands.
     """
+    groups = [typer_app, *(group.typer_instance for group in typer_app.registered_groups)]
+    saved = [(t, t.registered_commands, t.registered_groups) for t in groups]
+    try:
+        _trim(typer_app, args)
+        yield
+    finally:
+        for owner, commands, subgroups in saved:
+            owner.registered_commands, owner.registered_groups = commands, subgroups
+
+
+def _trim(typer_app: typer.Typer, args: list[str]) -> None:
     words = iter(args)
     for word in words:
         if word == "--db":
@@ -2200,10 +2212,10 @@ def keep_only_invoked(typer_app: typer.Typer, args: list[str]) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: the last net, so nothing a user does ends in a traceback."""
     args = sys.argv[1:] if argv is None else argv
-    if not any(name.endswith("_COMPLETE") for name in os.environ):
-        keep_only_invoked(app, args)
+    completing = any(name.endswith("_COMPLETE") for name in os.environ)
     try:
-        app(args=args, prog_name="salesflow")
+        with nullcontext() if completing else only_invoked(app, args):
+            app(args=args, prog_name="salesflow")
     except SystemExit:
         raise
     except BrokenPipeError:

@@ -131,3 +131,32 @@ def test_unexpected_errors_are_one_line_without_data(monkeypatch, capsys):
     err = capsys.readouterr().err
     assert err.startswith("Error: internal error (KeyError)")
     assert "secret" not in err and len(err.splitlines()) == 1
+
+
+def test_main_runs_only_the_invoked_command_and_restores_the_tree(capsys):
+    from salesflow import cli
+
+    before = [c.name for c in cli.app.registered_commands]
+    with pytest.raises(SystemExit) as root_help:
+        cli.main(["--help"])
+    assert root_help.value.code == 0
+    listed = capsys.readouterr().out
+    assert all(group in listed for group in ("customer", "deal", "report", "config", "remind"))
+    with pytest.raises(SystemExit) as sub_help:
+        cli.main(["--db", "x.db", "customer", "add", "--help"])
+    assert sub_help.value.code == 0 and "--referred-by" in capsys.readouterr().out
+    assert [c.name for c in cli.app.registered_commands] == before
+    assert len(cli.customer_app.registered_commands) == 6
+
+
+def test_completion_sees_every_command(tmp_path):
+    env = {
+        **os.environ,
+        "_SALESFLOW_COMPLETE": "complete_bash",
+        "COMP_WORDS": "salesflow cu",
+        "COMP_CWORD": "1",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "salesflow"], env=env, capture_output=True, text=True, cwd=tmp_path
+    )
+    assert "customer" in result.stdout
