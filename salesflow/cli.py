@@ -2,9 +2,10 @@
 talks to the terminal."""
 
 import importlib
+import itertools
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from datetime import date
 from enum import StrEnum
@@ -225,7 +226,7 @@ def to_date(text: str | None) -> date | None:
 
 
 def emit(
-    rows: Sequence[dict[str, Any]],
+    rows: Iterable[dict[str, Any]],
     columns: Sequence[Column],
     fmt: Format,
     destination: Path | None,
@@ -233,25 +234,29 @@ def emit(
     keys: Sequence[str],
     title: str | None = None,
 ) -> None:
-    """Render records as a table, CSV or JSON on stdout or into a file."""
+    """Render records as a table, CSV or JSON on stdout or into a file; CSV and JSON
+    stream, so a large listing never sits in memory whole."""
     if fmt is Format.json:
-        text = output.to_json(list(rows))
+        deliver_chunks(output.json_chunks(rows), destination)
     elif fmt is Format.csv:
-        text = output.to_csv(rows, keys)
+        deliver_chunks(output.csv_chunks(keys, rows), destination)
     elif destination is None and sys.stdout.isatty():
-        rich_table(rows, columns, title)
-        return
+        rich_table(list(rows), columns, title)
     else:
-        text = output.plain_table(rows, columns)
-    deliver(text, destination)
+        deliver(output.plain_table(list(rows), columns), destination)
 
 
 def deliver(text: str, destination: Path | None) -> None:
+    deliver_chunks((text,), destination)
+
+
+def deliver_chunks(chunks: Iterable[str], destination: Path | None) -> None:
     if destination is None:
-        sys.stdout.write(text)
+        for chunk in chunks:
+            sys.stdout.write(chunk)
         sys.stdout.flush()
         return
-    output.write_private_file(destination, text.encode("utf-8"), force=True)
+    output.write_private_stream(destination, chunks, force=True)
     tell(f"Wrote {destination}")
 
 
@@ -1406,18 +1411,6 @@ TARGET_COLUMNS = [
     ("score", "Score"),
     ("tier", "Tier"),
 ]
-REMINDER_KEYS = [
-    "kind",
-    "customer_id",
-    "customer",
-    "owner",
-    "tier",
-    "due",
-    "days_overdue",
-    "detail",
-    "deal_id",
-    "product",
-]
 REMINDER_COLUMNS = [
     ("customer_id", "#"),
     ("customer", "Customer"),
@@ -1519,16 +1512,16 @@ def remind(
             owner=owner,
             days_ahead=days_ahead,
         )
-    if fmt is not Format.table:
-        emit(items, REMINDER_COLUMNS, fmt, destination, keys=REMINDER_KEYS)
-        return
-    if not items:
-        return
-    sections = []
-    for kind_name in rules.REMINDER_KINDS:
-        rows = [item for item in items if item["kind"] == kind_name]
-        if rows:
-            sections.append((f"{kind_name}: {len(rows)} due", rows))
+        if fmt is not Format.table:
+            emit(items, REMINDER_COLUMNS, fmt, destination, keys=rules.REMINDER_KEYS)
+            return
+        sections = [
+            (f"{kind_name}: {len(rows)} due", rows)
+            for kind_name, group in itertools.groupby(items, key=lambda item: item["kind"])
+            for rows in [list(group)]
+        ]
+    if not sections:
+        return  # cron mails nothing when nothing is due
     if destination is None and sys.stdout.isatty():
         for heading, rows in sections:
             rich_table(rows, REMINDER_COLUMNS, heading)
@@ -2022,9 +2015,9 @@ def export_command(
     with open_book(ctx) as conn:
         columns, rows = transfer.export_records(conn, kind.value)
         chunks = (
-            transfer.json_chunks(rows)
+            output.json_chunks(rows)
             if fmt is ExportFormat.json
-            else transfer.csv_chunks(columns, rows, raw=raw)
+            else output.csv_chunks(columns, rows, raw=raw)
         )
         prefix = "\ufeff" if excel and fmt is ExportFormat.csv else ""
         if destination is None:

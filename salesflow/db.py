@@ -266,10 +266,21 @@ def m001_create_book(db: Any) -> None:
             rep TEXT, department TEXT, store TEXT,
             deal_id INTEGER REFERENCES deals(id) ON DELETE SET NULL
         )""",
-        "CREATE INDEX sales_customer_date ON sales(customer_id, date)",
+        # Also serves "latest sale of a customer": a customer has few entries to scan.
         "CREATE INDEX sales_customer_product ON sales(customer_id, product_id, date)",
         "CREATE INDEX sales_date ON sales(date)",
-        "CREATE INDEX sales_product ON sales(product_id)",
+        # The latest purchase of each product by each customer and the day it runs out,
+        # so `used-up` reads the due rows by index instead of grouping every sale.
+        """CREATE TABLE customer_products (
+            customer_id INTEGER NOT NULL,
+            product_id INTEGER NOT NULL,
+            last_date TEXT NOT NULL,
+            last_quantity REAL NOT NULL,
+            runs_out TEXT,
+            PRIMARY KEY (customer_id, product_id)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX customer_products_runs_out ON customer_products(runs_out)",
+        "CREATE INDEX customer_products_last ON customer_products(last_date)",
         # Summary columns: the latest contact and sale per customer, so that daily
         # reminders read one row per customer instead of scanning the history.
         """CREATE TRIGGER contacts_summary_insert AFTER INSERT ON contacts BEGIN
@@ -294,16 +305,69 @@ def m001_create_book(db: Any) -> None:
         """CREATE TRIGGER sales_summary_insert AFTER INSERT ON sales BEGIN
             UPDATE customers SET last_sale_on = NEW.date
             WHERE id = NEW.customer_id AND (last_sale_on IS NULL OR last_sale_on < NEW.date);
+            INSERT INTO customer_products (customer_id, product_id, last_date, last_quantity)
+            SELECT NEW.customer_id, NEW.product_id, NEW.date, NEW.quantity
+            WHERE NEW.product_id IS NOT NULL
+            ON CONFLICT (customer_id, product_id) DO UPDATE SET
+                last_quantity = CASE
+                    WHEN excluded.last_date > last_date THEN excluded.last_quantity
+                    WHEN excluded.last_date = last_date THEN last_quantity + excluded.last_quantity
+                    ELSE last_quantity END,
+                last_date = max(last_date, excluded.last_date);
+            UPDATE customer_products SET runs_out = (
+                SELECT date(customer_products.last_date, '+' ||
+                            CAST(customer_products.last_quantity * cycle_days AS INTEGER)
+                            || ' days')
+                FROM products WHERE id = NEW.product_id)
+            WHERE customer_id = NEW.customer_id AND product_id = NEW.product_id;
         END""",
         """CREATE TRIGGER sales_summary_delete AFTER DELETE ON sales BEGIN
             UPDATE customers SET
                 last_sale_on = (SELECT max(date) FROM sales WHERE customer_id = OLD.customer_id)
             WHERE id = OLD.customer_id;
+            DELETE FROM customer_products
+            WHERE customer_id = OLD.customer_id AND product_id = OLD.product_id;
+            INSERT INTO customer_products (customer_id, product_id, last_date, last_quantity)
+            SELECT customer_id, product_id, date, sum(quantity) FROM sales
+            WHERE customer_id = OLD.customer_id AND product_id = OLD.product_id
+              AND date = (SELECT max(date) FROM sales WHERE customer_id = OLD.customer_id
+                          AND product_id = OLD.product_id)
+            GROUP BY customer_id, product_id;
+            UPDATE customer_products SET runs_out = (
+                SELECT date(customer_products.last_date, '+' ||
+                            CAST(customer_products.last_quantity * cycle_days AS INTEGER)
+                            || ' days')
+                FROM products WHERE id = OLD.product_id)
+            WHERE customer_id = OLD.customer_id AND product_id = OLD.product_id;
         END""",
+        # An update is a delete of the old row and an insert of the new one.
         """CREATE TRIGGER sales_summary_update AFTER UPDATE ON sales BEGIN
             UPDATE customers SET
                 last_sale_on = (SELECT max(date) FROM sales WHERE customer_id = customers.id)
             WHERE id IN (OLD.customer_id, NEW.customer_id);
+            DELETE FROM customer_products WHERE (customer_id = OLD.customer_id
+                AND product_id = OLD.product_id) OR (customer_id = NEW.customer_id
+                AND product_id = NEW.product_id);
+            INSERT INTO customer_products (customer_id, product_id, last_date, last_quantity)
+            SELECT customer_id, product_id, date, sum(quantity) FROM sales s
+            WHERE ((customer_id = OLD.customer_id AND product_id = OLD.product_id)
+                OR (customer_id = NEW.customer_id AND product_id = NEW.product_id))
+              AND date = (SELECT max(date) FROM sales x WHERE x.customer_id = s.customer_id
+                          AND x.product_id = s.product_id)
+            GROUP BY customer_id, product_id;
+            UPDATE customer_products SET runs_out = (
+                SELECT date(customer_products.last_date, '+' ||
+                            CAST(customer_products.last_quantity * cycle_days AS INTEGER)
+                            || ' days')
+                FROM products WHERE id = customer_products.product_id)
+            WHERE (customer_id = OLD.customer_id AND product_id = OLD.product_id)
+               OR (customer_id = NEW.customer_id AND product_id = NEW.product_id);
+        END""",
+        """CREATE TRIGGER products_cycle_update AFTER UPDATE OF cycle_days ON products BEGIN
+            UPDATE customer_products SET runs_out = CASE WHEN NEW.cycle_days IS NULL THEN NULL
+                ELSE date(last_date, '+' || CAST(last_quantity * NEW.cycle_days AS INTEGER)
+                          || ' days') END
+            WHERE product_id = NEW.id;
         END""",
         """CREATE TABLE deal_checks (
             deal_id INTEGER NOT NULL REFERENCES deals(id) ON DELETE CASCADE,
@@ -499,7 +563,7 @@ def refresh_summaries(
     customers_sql: str | None = None,
     params: Sequence[Any] = (),
 ) -> None:
-    """Recompute the customers' summary columns from `table` (contacts or sales), for the
+    """Recompute what the triggers maintain from `table` (contacts or sales), for the
     customers `customers_sql` selects, or for everyone."""
     if table not in SUMMARY_SOURCES:
         return
@@ -512,12 +576,37 @@ def refresh_summaries(
             " ORDER BY at DESC, id DESC LIMIT 1)" + scope,
             params,
         )
-    else:
-        conn.execute(
-            "UPDATE customers SET last_sale_on ="
-            " (SELECT max(date) FROM sales WHERE customer_id = customers.id)" + scope,
-            params,
-        )
+        return
+    conn.execute(
+        "UPDATE customers SET last_sale_on ="
+        " (SELECT max(date) FROM sales WHERE customer_id = customers.id)" + scope,
+        params,
+    )
+    pairs = f" WHERE customer_id IN ({customers_sql})" if customers_sql else ""
+    conn.execute("DELETE FROM customer_products" + pairs, params)
+    conn.execute(
+        f"""INSERT INTO customer_products (customer_id, product_id, last_date, last_quantity)
+            SELECT s.customer_id, s.product_id, s.date, sum(s.quantity)
+            FROM (SELECT customer_id, product_id, max(date) AS last_date FROM sales
+                  {
+            pairs.replace("WHERE", "WHERE product_id IS NOT NULL AND")
+            or " WHERE product_id IS NOT NULL"
+        }
+                  GROUP BY customer_id, product_id) latest
+            JOIN sales s ON s.customer_id = latest.customer_id
+             AND s.product_id = latest.product_id AND s.date = latest.last_date
+            GROUP BY s.customer_id, s.product_id""",
+        params,
+    )
+    conn.execute(
+        """UPDATE customer_products SET runs_out = (
+               SELECT date(customer_products.last_date, '+' ||
+                           CAST(customer_products.last_quantity * cycle_days AS INTEGER)
+                           || ' days')
+               FROM products WHERE id = customer_products.product_id)"""
+        + pairs,
+        params,
+    )
 
 
 @contextmanager
@@ -610,6 +699,18 @@ def check(path: Path) -> dict[str, Any]:
     return report
 
 
+LATEST_PURCHASES = """
+    SELECT s.customer_id, s.product_id, s.date, sum(s.quantity),
+           date(s.date, '+' || CAST(sum(s.quantity) * p.cycle_days AS INTEGER) || ' days')
+    FROM sales s
+    JOIN (SELECT customer_id, product_id, max(date) AS last_date FROM sales
+          WHERE product_id IS NOT NULL GROUP BY customer_id, product_id) latest
+      ON latest.customer_id = s.customer_id AND latest.product_id = s.product_id
+     AND latest.last_date = s.date
+    JOIN products p ON p.id = s.product_id
+    GROUP BY s.customer_id, s.product_id"""
+
+
 def _check_open(conn: sqlite3.Connection, report: dict[str, Any], problems: list[str]) -> None:
     if conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
         problems.append("not a salesflow database")
@@ -634,5 +735,13 @@ def _check_open(conn: sqlite3.Connection, report: dict[str, Any], problems: list
     ).fetchone()[0]
     if stale:
         problems.append(f"{stale} customers have out-of-date summaries")
+    drift = conn.execute(
+        f"""SELECT count(*) FROM (
+                SELECT * FROM customer_products EXCEPT {LATEST_PURCHASES}
+                UNION ALL
+                SELECT * FROM ({LATEST_PURCHASES}) EXCEPT SELECT * FROM customer_products)"""
+    ).fetchone()[0]
+    if drift:
+        problems.append(f"{drift} latest-purchase records are out of date")
     for table in ("customers", "contacts", "products", "sales", "deals"):
         report[table] = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]

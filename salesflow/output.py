@@ -11,7 +11,7 @@ import os
 import re
 import tempfile
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -62,13 +62,33 @@ def formula_safe(text: str) -> str:
 
 
 def to_csv(rows: Iterable[dict[str, Any]], keys: Sequence[str], *, raw: bool = False) -> str:
+    return "".join(csv_chunks(keys, rows, raw=raw))
+
+
+def csv_chunks(
+    keys: Sequence[str], rows: Iterable[dict[str, Any]], *, raw: bool = False
+) -> Iterator[str]:
+    """CSV text in chunks, streaming; formula-like cells defused unless `raw`."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(keys)
-    for row in rows:
+    for number, row in enumerate(rows, start=1):
         cells = (cell_text(row.get(key)) for key in keys)
         writer.writerow(cells if raw else (formula_safe(cell) for cell in cells))
-    return buffer.getvalue()
+        if number % 2000 == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def json_chunks(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """A JSON array, one object per line, streaming (and using the C encoder)."""
+    yield "["
+    for number, row in enumerate(rows):
+        text = json.dumps(row, ensure_ascii=False, default=json_value)
+        yield ("," if number else "") + "\n  " + text
+    yield "\n]\n"
 
 
 def display_text(value: Any) -> str:

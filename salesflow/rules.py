@@ -3,9 +3,9 @@
 Pure functions over plain data; the database and "today" come in as parameters.
 """
 
-import json
 import sqlite3
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -278,6 +278,9 @@ REMINDER_KINDS = (
 CUSTOMER_KINDS = frozenset(REMINDER_KINDS[:3] + REMINDER_KINDS[4:6] + ("birthday",))
 DEAL_KINDS = frozenset({"stale-deal", "close-overdue"})
 
+REMINDER_KEYS = ("kind", "customer_id", "customer", "owner", "tier", "due", "days_overdue",
+                 "detail", "deal_id", "product")  # fmt: skip
+
 # The latest contact and sale as of T: the summary columns when they are not after T
 # (the everyday case, one row read per customer), else looked up in the history.
 CUSTOMERS_AS_OF = """
@@ -299,26 +302,98 @@ CUSTOMERS_AS_OF = """
     WHERE c.created_at <= :today AND (:owner IS NULL OR c.owner = :owner)
 """
 
-USED_UP_AS_OF = """
-    SELECT * FROM (
-        SELECT l.customer_id, c.name, c.owner, c.tier, l.bought, p.name AS product,
-               p.cycle_days,
-               (SELECT sum(quantity) FROM sales x WHERE x.customer_id = l.customer_id
-                  AND x.product_id = l.product_id AND x.date = l.bought) AS quantity
+# One SELECT per kind, each returning (kind, customer_id, customer, owner, tier, due,
+# detail, deal_id, product) for the due items only.
+KIND_SQL = {
+    "follow-up": """
+        SELECT 1, customer_id, name, owner, tier, next_follow_up,
+               'follow-up planned at the contact of ' || substr(last_contact, 1, 10), NULL, NULL
+        FROM book WHERE next_follow_up <= :follow_limit""",
+    "no-contact": """
+        SELECT 2, customer_id, name, owner, tier,
+               date(substr(last_contact, 1, 10), '+' || cadence || ' days'),
+               'last contact ' || substr(last_contact, 1, 10) || '; cadence ' || cadence
+               || ' days', NULL, NULL
+        FROM (SELECT *, CASE tier WHEN 'A' THEN :cadence_A WHEN 'B' THEN :cadence_B
+                                  WHEN 'C' THEN :cadence_C WHEN 'D' THEN :cadence_D
+                                  ELSE :cadence_none END AS cadence,
+                        CASE tier WHEN 'A' THEN :silent_A WHEN 'B' THEN :silent_B
+                                  WHEN 'C' THEN :silent_C WHEN 'D' THEN :silent_D
+                                  ELSE :silent_none END AS silent_before
+              FROM book WHERE last_contact IS NOT NULL
+                AND (next_follow_up IS NULL OR next_follow_up <= :today))
+        WHERE last_contact < silent_before""",
+    "never-contacted": """
+        SELECT 3, customer_id, name, owner, tier, created_at,
+               'in the book since ' || created_at || ', never contacted', NULL, NULL
+        FROM book WHERE last_contact IS NULL""",
+    "used-up": """
+        SELECT 4, c.id, c.name, c.owner, c.tier, u.due,
+               p.name || ' ×' || CASE WHEN u.quantity = CAST(u.quantity AS INTEGER)
+                                      THEN CAST(u.quantity AS INTEGER) ELSE u.quantity END
+               || ' bought ' || u.bought || ', lasts '
+               || CAST(u.quantity * p.cycle_days AS INTEGER) || ' days', NULL, p.name
         FROM (
-            SELECT customer_id, product_id, max(date) AS bought FROM sales
-            WHERE date <= :today
-              AND product_id IN (SELECT id FROM products WHERE cycle_days IS NOT NULL)
-            GROUP BY customer_id, product_id
-        ) l
-        JOIN products p ON p.id = l.product_id
-        JOIN customers c ON c.id = l.customer_id
-        WHERE c.created_at <= :today AND (:owner IS NULL OR c.owner = :owner)
-    )
-    WHERE date(bought, '+' || CAST(quantity * cycle_days AS INTEGER) || ' days') <= :used_up_limit
-"""
-
-DEALS_AS_OF = """
+            SELECT customer_id, product_id, last_date AS bought, last_quantity AS quantity,
+                   runs_out AS due
+            FROM customer_products WHERE last_date <= :today AND runs_out <= :used_up_limit
+            UNION ALL
+            SELECT f.customer_id, f.product_id, f.bought, f.quantity,
+                   date(f.bought, '+' || CAST(f.quantity * p.cycle_days AS INTEGER) || ' days')
+            FROM (SELECT customer_id, product_id, bought,
+                         (SELECT sum(quantity) FROM sales s WHERE s.customer_id = b.customer_id
+                          AND s.product_id = b.product_id AND s.date = b.bought) AS quantity
+                  FROM (SELECT customer_id, product_id,
+                               (SELECT max(date) FROM sales s
+                                WHERE s.customer_id = cp.customer_id
+                                  AND s.product_id = cp.product_id AND s.date <= :today) AS bought
+                        FROM customer_products cp WHERE last_date > :today) b
+                  WHERE bought IS NOT NULL) f
+            JOIN products p ON p.id = f.product_id AND p.cycle_days IS NOT NULL
+        ) u
+        JOIN products p ON p.id = u.product_id
+        JOIN customers c ON c.id = u.customer_id
+        WHERE u.due <= :used_up_limit AND c.created_at <= :today
+          AND (:owner IS NULL OR c.owner = :owner)""",
+    "no-repurchase": """
+        SELECT 5, customer_id, name, owner, tier, date(last_sale, '+' || :repurchase_days
+               || ' days'), 'last sale ' || last_sale, NULL, NULL
+        FROM book WHERE last_sale <= :repurchase_before""",
+    "never-purchased": """
+        SELECT 6, customer_id, name, owner, tier,
+               date(created_at, '+' || :never_purchased_days || ' days'),
+               'in the book since ' || created_at || ', no purchase', NULL, NULL
+        FROM book WHERE last_sale IS NULL AND created_at <= :joined_before""",
+    "stale-deal": """
+        SELECT 7, customer_id, name, owner, tier, due,
+               title || ': in ' || stage || ' since ' || entered_at || ' (max '
+               || max_days || ' days)', id, NULL
+        FROM (SELECT *, date(entered_at, '+' || max_days || ' days') AS due FROM open_deals
+              WHERE max_days IS NOT NULL)
+        WHERE due <= :today""",
+    "close-overdue": """
+        SELECT 8, customer_id, name, owner, tier, expected_close,
+               title || ': expected to close ' || expected_close, id, NULL
+        FROM open_deals WHERE expected_close < :today""",
+    "birthday": """
+        SELECT 9, customer_id, name, owner, tier, due,
+               'birthday ' || due || CASE WHEN length(birthday) = 10 THEN ' (turns '
+                   || (CAST(substr(due, 1, 4) AS INTEGER) - CAST(substr(birthday, 1, 4) AS INTEGER))
+                   || ')' ELSE '' END, NULL, NULL
+        FROM (SELECT *, CASE WHEN this_year >= :today THEN this_year ELSE next_year END AS due
+              FROM (SELECT *,
+                      :this_year || '-' || CASE WHEN month_day = '02-29' AND NOT :this_leap
+                                           THEN '02-28' ELSE month_day END AS this_year,
+                      :next_year || '-' || CASE WHEN month_day = '02-29' AND NOT :next_leap
+                                           THEN '02-28' ELSE month_day END AS next_year
+                    FROM (SELECT customer_id, name, owner, tier, birthday,
+                                 substr(birthday, -5) AS month_day
+                          FROM (SELECT *, json_extract(profile, '$.birthday') AS birthday
+                                FROM book WHERE profile LIKE '%"birthday"%')
+                          WHERE birthday GLOB '*[0-1][0-9]-[0-3][0-9]')))
+        WHERE due <= :birthday_limit""",
+}
+OPEN_DEALS_AS_OF = """
     SELECT d.id, d.title, d.owner, d.expected_close, c.id AS customer_id, c.name, c.tier,
            h.entered_at, s.key AS stage, s.max_days
     FROM deals d
@@ -331,6 +406,10 @@ DEALS_AS_OF = """
 """
 
 
+def _leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
 def reminders(
     conn: sqlite3.Connection,
     as_of: date,
@@ -339,145 +418,49 @@ def reminders(
     kinds: frozenset[str] | None = None,
     owner: str | None = None,
     days_ahead: int = 0,
-) -> list[Row]:
+) -> Iterator[Row]:
     """Who needs attention as of `as_of`; records dated after it do not exist here.
 
-    Sorted by kind (in REMINDER_KINDS order), then tier A→D→none, then most overdue.
+    Streams items sorted by kind (in REMINDER_KINDS order), then tier A→D→none, then
+    most overdue first. Each kind is one SELECT over the summary columns and indexes, so
+    only the due rows leave SQLite.
     """
-    wanted = frozenset(REMINDER_KINDS) if kinds is None else kinds
-    params = {
+    wanted = [kind for kind in REMINDER_KINDS if kinds is None or kind in kinds]
+    day = timedelta(days=1)
+    params: dict[str, Any] = {
         "today": as_of.isoformat(),
-        "next_day": (as_of + timedelta(days=1)).isoformat(),
+        "next_day": (as_of + day).isoformat(),
         "owner": owner,
+        "follow_limit": (as_of + timedelta(days=days_ahead)).isoformat(),
         "used_up_limit": (as_of + timedelta(days=config["used_up.lead_days"])).isoformat(),
+        "repurchase_days": config["no_repurchase.days"],
+        "repurchase_before": (as_of - timedelta(days=config["no_repurchase.days"])).isoformat(),
+        "never_purchased_days": config["never_purchased.days"],
+        "joined_before": (as_of - timedelta(days=config["never_purchased.days"])).isoformat(),
+        "birthday_limit": (as_of + timedelta(days=config["birthday.days"])).isoformat(),
+        "this_year": f"{as_of.year:04d}",
+        "next_year": f"{as_of.year + 1:04d}",
+        "this_leap": _leap(as_of.year),
+        "next_leap": _leap(as_of.year + 1),
     }
-    items: list[Row] = []
-    if wanted & CUSTOMER_KINDS:
-        for row in conn.execute(CUSTOMERS_AS_OF, params):
-            items += _customer_reminders(row, as_of, wanted, config, days_ahead)
-    if "used-up" in wanted:
-        for row in conn.execute(USED_UP_AS_OF, params):
-            quantity = row["quantity"]
-            lasts = int(quantity * row["cycle_days"])
-            shown = int(quantity) if float(quantity).is_integer() else quantity
-            due = date.fromisoformat(row["bought"]) + timedelta(days=lasts)
-            detail = f"{row['product']} ×{shown} bought {row['bought']}, lasts {lasts} days"
-            items.append(_item("used-up", row, as_of, due, detail, product=row["product"]))
-    if wanted & DEAL_KINDS:
-        for row in conn.execute(DEALS_AS_OF, params):
-            items += _deal_reminders(row, as_of, wanted)
-    items.sort(
-        key=lambda item: (
-            REMINDER_KINDS.index(item["kind"]),
-            TIER_ORDER[item["tier"]],
-            -item["days_overdue"],
-            item["customer_id"],
-            item["deal_id"] or 0,
-            item["product"] or "",
-        )
+    for tier in (*TIERS, "none"):
+        cadence = config[f"cadence.{tier}"]
+        params[f"cadence_{tier}"] = cadence
+        # last contact L is due when L + cadence <= T, i.e. L is before T - cadence + 1 day
+        params[f"silent_{tier}"] = (as_of - timedelta(days=cadence) + day).isoformat()
+    if not wanted:
+        return
+    sql = (
+        f"WITH book AS ({CUSTOMERS_AS_OF}), open_deals AS ({OPEN_DEALS_AS_OF}),"
+        " items (k, customer_id, customer, owner, tier, due, detail, deal_id, product) AS ("
+        + " UNION ALL ".join(KIND_SQL[kind] for kind in wanted)
+        + """)
+        SELECT k, customer_id, customer, owner, tier, due,
+               CAST(julianday(:today) - julianday(due) AS INTEGER), detail, deal_id, product
+        FROM items
+        ORDER BY k, CASE tier WHEN 'A' THEN 0 WHEN 'B' THEN 1 WHEN 'C' THEN 2
+                              WHEN 'D' THEN 3 ELSE 4 END,
+                 julianday(due), customer_id, deal_id, product"""
     )
-    return items
-
-
-def _customer_reminders(
-    row: sqlite3.Row, as_of: date, wanted: frozenset[str], config: dict[str, int], ahead: int
-) -> list[Row]:
-    found = []
-    last_contact, follow_up, last_sale = (
-        row["last_contact"],
-        row["next_follow_up"],
-        row["last_sale"],
-    )
-    created = date.fromisoformat(row["created_at"])
-    if "follow-up" in wanted and follow_up:
-        due = date.fromisoformat(follow_up)
-        if due <= as_of + timedelta(days=ahead):
-            detail = f"follow-up planned at the contact of {last_contact[:10]}"
-            found.append(_item("follow-up", row, as_of, due, detail))
-    if "no-contact" in wanted and last_contact and not (follow_up and follow_up > str(as_of)):
-        cadence = config[f"cadence.{row['tier'] or 'none'}"]
-        due = date.fromisoformat(last_contact[:10]) + timedelta(days=cadence)
-        if due <= as_of:
-            detail = f"last contact {last_contact[:10]}; cadence {cadence} days"
-            found.append(_item("no-contact", row, as_of, due, detail))
-    if "never-contacted" in wanted and not last_contact:
-        detail = f"in the book since {row['created_at']}, never contacted"
-        found.append(_item("never-contacted", row, as_of, created, detail))
-    if "no-repurchase" in wanted and last_sale:
-        due = date.fromisoformat(last_sale) + timedelta(days=config["no_repurchase.days"])
-        if due <= as_of:
-            found.append(_item("no-repurchase", row, as_of, due, f"last sale {last_sale}"))
-    if "never-purchased" in wanted and not last_sale:
-        due = created + timedelta(days=config["never_purchased.days"])
-        if due <= as_of:
-            detail = f"in the book since {row['created_at']}, no purchase"
-            found.append(_item("never-purchased", row, as_of, due, detail))
-    if "birthday" in wanted and '"birthday"' in row["profile"]:
-        birthday = json.loads(row["profile"]).get("birthday")
-        due = next_birthday(birthday, as_of) if isinstance(birthday, str) else None
-        if due is not None and (due - as_of).days <= config["birthday.days"]:
-            detail = f"birthday {due.isoformat()}"
-            if len(birthday) == 10:
-                detail += f" (turns {due.year - int(birthday[:4])})"
-            found.append(_item("birthday", row, as_of, due, detail))
-    return found
-
-
-def next_birthday(birthday: str, as_of: date) -> date | None:
-    """The first birthday on or after `as_of` (29 February falls on the 28th otherwise)."""
-    try:
-        month, day = int(birthday[-5:-3]), int(birthday[-2:])
-    except ValueError:
-        return None
-    for year in (as_of.year, as_of.year + 1):
-        try:
-            candidate = date(year, month, day)
-        except ValueError:
-            if (month, day) != (2, 29):
-                return None
-            candidate = date(year, 2, 28)
-        if candidate >= as_of:
-            return candidate
-    return None
-
-
-def _deal_reminders(row: sqlite3.Row, as_of: date, wanted: frozenset[str]) -> list[Row]:
-    found = []
-    if "stale-deal" in wanted and row["max_days"]:
-        due = date.fromisoformat(row["entered_at"]) + timedelta(days=row["max_days"])
-        if due <= as_of:
-            detail = (
-                f"{row['title']}: in {row['stage']} since {row['entered_at']} "
-                f"(max {row['max_days']} days)"
-            )
-            found.append(_item("stale-deal", row, as_of, due, detail, deal_id=row["id"]))
-    if "close-overdue" in wanted and row["expected_close"]:
-        due = date.fromisoformat(row["expected_close"])
-        if due < as_of:
-            detail = f"{row['title']}: expected to close {row['expected_close']}"
-            found.append(_item("close-overdue", row, as_of, due, detail, deal_id=row["id"]))
-    return found
-
-
-def _item(
-    kind: str,
-    row: sqlite3.Row,
-    as_of: date,
-    due: date,
-    detail: str,
-    *,
-    deal_id: int | None = None,
-    product: str | None = None,
-) -> Row:
-    return {
-        "kind": kind,
-        "customer_id": row["customer_id"],
-        "customer": row["name"],
-        "owner": row["owner"],
-        "tier": row["tier"],
-        "due": due.isoformat(),
-        "days_overdue": (as_of - due).days,
-        "detail": detail,
-        "deal_id": deal_id,
-        "product": product,
-    }
+    for row in conn.execute(sql, params):
+        yield dict(zip(REMINDER_KEYS, (REMINDER_KINDS[row[0] - 1], *row[1:]), strict=True))

@@ -17,7 +17,6 @@ from salesflow import book, rules
 from salesflow.db import Change, Row
 from salesflow.errors import BadInput, BadValue, Conflict
 from salesflow.inputs import normalise_phone, parse_birthday, parse_money, parse_quantity
-from salesflow.output import cell_text, formula_safe
 
 KINDS = ("customers", "products", "sales", "contacts")
 EXPORT_KINDS = ("customers", "products", "sales", "contacts", "deals")
@@ -1030,7 +1029,6 @@ EXPORT_SQL = {
     ),
 }
 MONEY_COLUMNS = {"price", "amount"}
-JSON_COLUMNS = {"tags", "profile"}
 
 
 def export_records(conn: sqlite3.Connection, kind: str) -> tuple[tuple[str, ...], Iterator[Row]]:
@@ -1045,45 +1043,12 @@ def export_records(conn: sqlite3.Connection, kind: str) -> tuple[tuple[str, ...]
             for key in MONEY_COLUMNS & record.keys():
                 if record[key] is not None:
                     record[key] = book.cents_to_decimal(record[key])
-            for key in JSON_COLUMNS & record.keys():
-                record[key] = json.loads(record[key])
+            if "tags" in record:
+                record["tags"] = json.loads(record["tags"])
+            if record.get("profile") == "{}":
+                record["profile"] = None  # kept as JSON text: it round-trips exactly
             if isinstance(record.get("quantity"), float) and record["quantity"].is_integer():
                 record["quantity"] = int(record["quantity"])
             yield record
 
     return columns, rows()
-
-
-def csv_chunks(columns: tuple[str, ...], rows: Iterator[Row], *, raw: bool) -> Iterator[str]:
-    """CSV text in chunks; cells a spreadsheet would run are defused unless `raw`."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(columns)
-    for number, row in enumerate(rows, start=1):
-        cells = []
-        for key in columns:
-            value = row.get(key)
-            if key == "profile":
-                text = json.dumps(value, ensure_ascii=False) if value else ""
-            else:
-                text = cell_text(value)
-            cells.append(text if raw else formula_safe(text))
-        writer.writerow(cells)
-        if number % 2000 == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
-
-
-def json_chunks(rows: Iterator[Row]) -> Iterator[str]:
-    from salesflow.output import json_value
-
-    yield "["
-    for number, row in enumerate(rows):
-        yield (
-            ("," if number else "")
-            + "\n  "
-            + json.dumps(row, ensure_ascii=False, default=json_value)
-        )
-    yield "\n]\n"

@@ -7,8 +7,40 @@ import pytest
 from salesflow import db
 
 
+def latest_purchases(conn):
+    """Per customer and product: the latest purchase day, the quantity bought that day and
+    the day it runs out — recomputed here from the sales themselves."""
+    from datetime import date, timedelta
+
+    cycles = dict(conn.execute("SELECT id, cycle_days FROM products").fetchall())
+    latest = {}
+    for customer, product, day, quantity in conn.execute(
+        "SELECT customer_id, product_id, date, quantity FROM sales WHERE product_id IS NOT NULL"
+    ):
+        key = (customer, product)
+        if key not in latest or day > latest[key][0]:
+            latest[key] = [day, quantity]
+        elif day == latest[key][0]:
+            latest[key][1] += quantity
+    expected = {}
+    for key, (day, quantity) in latest.items():
+        cycle = cycles[key[1]]
+        runs_out = (
+            None
+            if cycle is None
+            else (date.fromisoformat(day) + timedelta(days=int(quantity * cycle))).isoformat()
+        )
+        expected[key] = (day, quantity, runs_out)
+    return expected
+
+
 def summaries_match(conn):
-    """The maintained columns equal a recomputation from the history."""
+    """The maintained columns and tables equal a recomputation from the history."""
+    stored = {
+        (c, p): (d, q, r) for c, p, d, q, r in conn.execute("SELECT * FROM customer_products")
+    }
+    if stored != latest_purchases(conn):
+        return False
     mismatched = conn.execute(
         """SELECT count(*) FROM customers c WHERE
            c.last_contact_at IS NOT (SELECT max(at) FROM contacts WHERE customer_id = c.id)
@@ -42,8 +74,12 @@ def filled(cli):
     cli("customer", "add", "张三", "--ref", "M1", "--phone", "138 0013 8000", "--tag", "a")
     cli("customer", "add", "李四", "--email", "ls@x.cn", "--set", "hobby=tea")
     cli("product", "add", "茶", "--price", "10", "--cycle-days", "30")
+    cli("product", "add", "壶", "--price", "99")
     cli("log", "张三", "call", "--at", "2026-03-01", "--next", "2026-03-10")
     cli("sale", "add", "张三", "茶", "--date", "2026-03-02")
+    cli("sale", "add", "张三", "茶", "--date", "2026-03-02", "--quantity", "2")
+    cli("sale", "add", "李四", "茶", "--date", "2026-02-02")
+    cli("sale", "add", "李四", "壶", "--date", "2026-02-03")
     cli("log", "李四", "visit", "--at", "2026-03-03")
     cli("sale", "add", "李四", "--amount", "5", "--date", "2026-03-04")
     cli("deal", "add", "李四", "deal", "--amount", "100")
@@ -55,6 +91,8 @@ COMMANDS = [
     ("customer", "merge", "张三", "李四", "--yes"),
     ("log", "李四", "again", "--at", "2026-03-09", "--next", "2026-04-01"),
     ("sale", "add", "李四", "--amount", "1", "--date", "2026-03-08"),
+    ("sale", "add", "李四", "茶", "--date", "2026-03-08", "--quantity", "3"),
+    ("sale", "add", "李四", "茶", "--date", "2026-01-08"),
     ("deal", "advance", "1", "--force", "--reason", "x"),
     ("deal", "won", "1", "--record-sale"),
     ("deal", "check", "1", "1"),
@@ -79,14 +117,14 @@ def test_undo_restores_the_book_exactly(cli, conn, filled, command):
 def test_undo_of_an_import_removes_it_whole(cli, conn, filled, tmp_path):
     path = tmp_path / "s.csv"
     path.write_text(
-        "customer_ref,customer,amount,date\n"
-        + "M1,,1,2026-03-12\n" * 50
-        + "NEW,新人,2,2026-03-13\n",
+        "customer_ref,customer,product,amount,date\n"
+        + "M1,,茶,1,2026-03-12\n" * 50
+        + "NEW,新人,茶,2,2026-03-13\n",
         encoding="utf-8",
     )
     before = snapshot(conn)
     cli("import", "sales", path, "--create-customers")
-    assert conn.execute("SELECT count(*) FROM sales").fetchone()[0] == 53
+    assert conn.execute("SELECT count(*) FROM sales").fetchone()[0] == 56
     assert summaries_match(conn)
     cli("undo")
     assert snapshot(conn) == before and summaries_match(conn)
@@ -119,7 +157,7 @@ def test_merge_moves_history_and_fills_missing_facts(cli, conn, filled):
     keeper = cli.json("customer", "show", "M1")
     assert keeper["email"] == "ls@x.cn" and keeper["profile"] == {"hobby": "tea"}
     assert keeper["last_sale_on"] == "2026-03-04" and keeper["last_contact_at"] == "2026-03-03"
-    assert len(cli.json("sale", "list", "--customer", "M1")) == 2
+    assert len(cli.json("sale", "list", "--customer", "M1")) == 5
     assert [s["name"] for s in cli.json("stakeholder", "list", "M1")] == ["王总"]
     assert cli.json("deal", "list")[0]["customer"] == "张三"
     assert [c["name"] for c in cli.json("customer", "list")] == ["张三"]

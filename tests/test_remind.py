@@ -267,3 +267,24 @@ def test_cron_gets_plain_text_when_items_are_due(tmp_path):
     text = result.stdout.decode("utf-8")
     assert text.startswith("never-contacted: 1 due\n")
     assert "张三" in text and b"\x1b" not in result.stdout
+
+
+def test_used_up_as_of_a_date_before_the_latest_purchase(cli):
+    cli("product", "add", "茶", "--price", "5", "--cycle-days", "10")
+    customer(cli, "x")
+    cli("sale", "add", "x", "茶", "--quantity", "2", "--date", day(-30))
+    cli("sale", "add", "x", "茶", "--quantity", "1", "--date", day(-30))
+    cli("sale", "add", "x", "茶", "--date", day(-2))
+    assert due(cli, "--kind", "used-up") == []
+    # as of day -5 the latest purchase is day -30, 3 units × 10 days: ran out on day 0
+    assert due(cli, "--kind", "used-up", "--as-of", day(-5)) == [("used-up", "x", day(0), -5)]
+    assert due(cli, "--kind", "used-up", "--as-of", day(-9)) == []
+
+
+def test_birthday_on_29_february_falls_on_the_28th_in_common_years(cli, monkeypatch):
+    monkeypatch.setenv("SALESFLOW_TODAY", "2027-02-25")
+    cli("customer", "add", "leap", "--set", "birthday=2000-02-29", "--created", "2027-01-01")
+    items = cli.json("remind", "--kind", "birthday")
+    assert [(i["due"], i["days_overdue"], i["detail"]) for i in items] == [
+        ("2027-02-28", -3, "birthday 2027-02-28 (turns 27)")
+    ]
