@@ -276,9 +276,10 @@ def test_used_up_as_of_a_date_before_the_latest_purchase(cli):
     cli("sale", "add", "x", "茶", "--quantity", "1", "--date", day(-30))
     cli("sale", "add", "x", "茶", "--date", day(-2))
     assert due(cli, "--kind", "used-up") == []
-    # as of day -5 the latest purchase is day -30, 3 units × 10 days: ran out on day 0
-    assert due(cli, "--kind", "used-up", "--as-of", day(-5)) == [("used-up", "x", day(0), -5)]
-    assert due(cli, "--kind", "used-up", "--as-of", day(-9)) == []
+    # as of day -3 the latest purchase is day -30, 3 units × 10 days: runs out on day 0,
+    # within the 3-day lead; as of day -4 it is not yet due
+    assert due(cli, "--kind", "used-up", "--as-of", day(-3)) == [("used-up", "x", day(0), -3)]
+    assert due(cli, "--kind", "used-up", "--as-of", day(-4)) == []
 
 
 def test_birthday_on_29_february_falls_on_the_28th_in_common_years(cli, monkeypatch):
