@@ -279,7 +279,8 @@ def m001_create_book(db: Any) -> None:
             runs_out TEXT,
             PRIMARY KEY (customer_id, product_id)
         ) WITHOUT ROWID""",
-        "CREATE INDEX customer_products_runs_out ON customer_products(runs_out)",
+        "CREATE INDEX customer_products_due"
+        " ON customer_products(runs_out, last_date, last_quantity)",
         "CREATE INDEX customer_products_last ON customer_products(last_date)",
         # Summary columns: the latest contact and sale per customer, so that daily
         # reminders read one row per customer instead of scanning the history.

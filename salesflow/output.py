@@ -82,12 +82,19 @@ def csv_chunks(
     yield buffer.getvalue()
 
 
-def json_chunks(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
-    """A JSON array, one object per line, streaming (and using the C encoder)."""
+def json_chunks(rows: Iterable[dict[str, Any]], *, batch: int = 1000) -> Iterator[str]:
+    """A JSON array, one object per line, streamed in batches (C encoder: no indent)."""
     yield "["
-    for number, row in enumerate(rows):
-        text = json.dumps(row, ensure_ascii=False, default=json_value)
-        yield ("," if number else "") + "\n  " + text
+    encode = json.JSONEncoder(ensure_ascii=False, default=json_value).encode
+    separator = "\n  "
+    lines: list[str] = []
+    for row in rows:
+        lines.append(encode(row))
+        if len(lines) == batch:
+            yield separator + (",\n  ".join(lines))
+            separator, lines = ",\n  ", []
+    if lines:
+        yield separator + ",\n  ".join(lines)
     yield "\n]\n"
 
 

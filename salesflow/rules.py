@@ -284,7 +284,7 @@ REMINDER_KEYS = ("kind", "customer_id", "customer", "owner", "tier", "due", "day
 # The latest contact and sale as of T: the summary columns when they are not after T
 # (the everyday case, one row read per customer), else looked up in the history.
 CUSTOMERS_AS_OF = """
-    SELECT c.id AS customer_id, c.name, c.owner, c.tier, c.created_at, c.profile,
+    SELECT c.id AS customer_id, c.name, c.owner, c.tier, c.created_at,
         CASE WHEN c.last_contact_at IS NULL OR c.last_contact_at < :next_day
              THEN c.last_contact_at
              ELSE (SELECT max(at) FROM contacts WHERE customer_id = c.id AND at < :next_day)
@@ -336,7 +336,8 @@ KIND_SQL = {
         FROM (
             SELECT customer_id, product_id, last_date AS bought, last_quantity AS quantity,
                    runs_out AS due
-            FROM customer_products WHERE last_date <= :today AND runs_out <= :used_up_limit
+            FROM customer_products
+            WHERE runs_out <= :used_up_limit AND +last_date <= :today  -- + : use the due index
             UNION ALL
             SELECT f.customer_id, f.product_id, f.bought, f.quantity,
                    date(f.bought, '+' || CAST(f.quantity * p.cycle_days AS INTEGER) || ' days')
@@ -388,8 +389,11 @@ KIND_SQL = {
                                            THEN '02-28' ELSE month_day END AS next_year
                     FROM (SELECT customer_id, name, owner, tier, birthday,
                                  substr(birthday, -5) AS month_day
-                          FROM (SELECT *, json_extract(profile, '$.birthday') AS birthday
-                                FROM book WHERE profile LIKE '%"birthday"%')
+                          FROM (SELECT id AS customer_id, name, owner, tier,
+                                       json_extract(profile, '$.birthday') AS birthday
+                                FROM customers WHERE profile LIKE '%"birthday"%'
+                                  AND created_at <= :today
+                                  AND (:owner IS NULL OR owner = :owner))
                           WHERE birthday GLOB '*[0-1][0-9]-[0-3][0-9]')))
         WHERE due <= :birthday_limit""",
 }
@@ -451,7 +455,7 @@ def reminders(
     if not wanted:
         return
     sql = (
-        f"WITH book AS ({CUSTOMERS_AS_OF}), open_deals AS ({OPEN_DEALS_AS_OF}),"
+        f"WITH book AS MATERIALIZED ({CUSTOMERS_AS_OF}), open_deals AS ({OPEN_DEALS_AS_OF}),"
         " items (k, customer_id, customer, owner, tier, due, detail, deal_id, product) AS ("
         + " UNION ALL ".join(KIND_SQL[kind] for kind in wanted)
         + """)
