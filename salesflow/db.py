@@ -281,7 +281,6 @@ def m001_create_book(db: Any) -> None:
         ) WITHOUT ROWID""",
         "CREATE INDEX customer_products_due"
         " ON customer_products(runs_out, last_date, last_quantity)",
-        "CREATE INDEX customer_products_last ON customer_products(last_date)",
         # Summary columns: the latest contact and sale per customer, so that daily
         # reminders read one row per customer instead of scanning the history.
         """CREATE TRIGGER contacts_summary_insert AFTER INSERT ON contacts BEGIN
@@ -504,12 +503,7 @@ class Change:
             last = self.conn.execute(f"SELECT max(rowid) FROM {table}").fetchone()[0]
             if last is None or last < first:
                 return 0
-            refresh_summaries(
-                self.conn,
-                table,
-                f"SELECT customer_id FROM {table} WHERE rowid BETWEEN ? AND ?",
-                (first, last),
-            )
+            absorb_new_rows(self.conn, table, first, last)
         self.conn.execute(
             "INSERT INTO events (change_id, tbl, row_id, last_row_id) VALUES (?, ?, ?, ?)",
             [self.id, table, first, last],
@@ -556,6 +550,67 @@ def suspended_triggers(conn: sqlite3.Connection, table: str) -> Iterator[None]:
     finally:
         for _, sql in triggers:
             conn.execute(sql)
+
+
+def absorb_new_rows(conn: sqlite3.Connection, table: str, first: int, last: int) -> None:
+    """Fold rows first..last just inserted into what the triggers maintain, reading only
+    those rows (the bulk-load counterpart of the insert triggers)."""
+    new = {"first": first, "last": last}
+    if table == "contacts":
+        conn.execute(
+            """UPDATE customers SET last_contact_at = latest.at, next_follow_up = latest.next_at
+               FROM (SELECT customer_id, at, next_at FROM (
+                        SELECT customer_id, at, next_at, row_number() OVER (
+                            PARTITION BY customer_id ORDER BY at DESC, id DESC) AS rank
+                        FROM contacts WHERE rowid BETWEEN :first AND :last)
+                     WHERE rank = 1) AS latest
+               WHERE customers.id = latest.customer_id
+                 AND (customers.last_contact_at IS NULL
+                      OR customers.last_contact_at <= latest.at)""",
+            new,
+        )
+    elif table == "sales":
+        conn.execute(
+            """UPDATE customers SET last_sale_on = latest.day
+               FROM (SELECT customer_id, max(date) AS day FROM sales
+                     WHERE rowid BETWEEN :first AND :last GROUP BY customer_id) AS latest
+               WHERE customers.id = latest.customer_id
+                 AND (customers.last_sale_on IS NULL OR customers.last_sale_on < latest.day)""",
+            new,
+        )
+        conn.execute(
+            f"""INSERT INTO customer_products
+                   (customer_id, product_id, last_date, last_quantity, runs_out)
+               SELECT customer_id, product_id, date, sum(quantity),
+                      {RUNS_OUT.format(day="date", quantity="sum(quantity)", product="product_id")}
+               FROM (SELECT customer_id, product_id, date, quantity,
+                            max(date) OVER (PARTITION BY customer_id, product_id) AS latest
+                     FROM sales WHERE rowid BETWEEN :first AND :last AND product_id IS NOT NULL)
+               WHERE date = latest GROUP BY customer_id, product_id
+               ON CONFLICT (customer_id, product_id) DO UPDATE SET
+                   last_quantity = {NEW_QUANTITY},
+                   last_date = max(last_date, excluded.last_date),
+                   runs_out = {
+                RUNS_OUT.format(
+                    day="max(last_date, excluded.last_date)",
+                    quantity=NEW_QUANTITY,
+                    product="product_id",
+                )
+            }""",
+            new,
+        )
+
+
+# The day the latest purchase runs out: day + quantity × the product's cycle.
+RUNS_OUT = (
+    "(SELECT date({day}, '+' || CAST({quantity} * cycle_days AS INTEGER) || ' days')"
+    " FROM products WHERE id = {product})"
+)
+# An upsert's quantity bought on the latest day: a later day replaces it, the same adds.
+NEW_QUANTITY = """CASE WHEN excluded.last_date > last_date THEN excluded.last_quantity
+                       WHEN excluded.last_date = last_date
+                           THEN last_quantity + excluded.last_quantity
+                       ELSE last_quantity END"""
 
 
 def refresh_summaries(

@@ -124,8 +124,14 @@ MONEY_SHAPE = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d*)?|\d+(?:\.\d*)?|\.\d+")
 MAX_CENTS = 10**15
 
 
+PLAIN_MONEY = re.compile(r"(\d{1,13})(?:\.(\d{1,2}))?")
+
+
 def parse_money(text: str) -> int:
     """Read an amount (`1234.5`, `1,234.50`, `¥1234`) into integer cents; never negative."""
+    if plain := PLAIN_MONEY.fullmatch(text):  # the common case, without Decimal
+        whole, fraction = plain.groups()
+        return int(whole) * 100 + int((fraction or "0").ljust(2, "0"))
     value = MONEY_NOISE.sub("", text.strip()).strip()
     if value.startswith("-"):
         raise BadValue(f"amount {text!r} is negative; amounts must be zero or more")

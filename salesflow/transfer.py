@@ -5,6 +5,7 @@ import csv
 import hashlib
 import io
 import json
+import operator
 import re
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -264,16 +265,18 @@ class RowError(Exception):
 # ---------------------------------------------------------------- reading the file
 
 
-def sniff_encoding(path: Path, requested: str) -> tuple[str, str]:
-    """The encoding to read with (strict UTF-8 with or without BOM, else GB18030) and the
-    file's SHA-256, in one streaming pass."""
+def sniff_encoding(path: Path, requested: str) -> tuple[str, str, bool]:
+    """The encoding to read with (strict UTF-8 with or without BOM, else GB18030), the
+    file's SHA-256 and whether it holds a NUL byte, in one streaming pass."""
     digest = hashlib.sha256()
+    has_nul = False
     utf8 = codecs.getincrementaldecoder("utf-8")("strict")
     is_utf8 = True
     try:
         with path.open("rb") as handle:
             while chunk := handle.read(1 << 20):
                 digest.update(chunk)
+                has_nul = has_nul or b"\x00" in chunk
                 if is_utf8:
                     try:
                         utf8.decode(chunk)
@@ -286,11 +289,11 @@ def sniff_encoding(path: Path, requested: str) -> tuple[str, str]:
     except OSError as error:
         raise BadInput(f"cannot read {path}: {error.strerror}") from None
     if requested == "auto":
-        return ("utf-8-sig" if is_utf8 else "gb18030"), digest.hexdigest()
+        return ("utf-8-sig" if is_utf8 else "gb18030"), digest.hexdigest(), has_nul
     if requested in ("utf-8", "utf8"):
-        return "utf-8-sig", digest.hexdigest()
+        return "utf-8-sig", digest.hexdigest(), has_nul
     if requested in ("gb18030", "gbk", "gb2312"):
-        return "gb18030", digest.hexdigest()
+        return "gb18030", digest.hexdigest(), has_nul
     raise BadValue(f"--encoding must be auto, utf-8 or gb18030, not {requested!r}")
 
 
@@ -351,6 +354,8 @@ def read_rows(
     kind: str,
     result: ImportResult,
     progress: Callable[[int, int], None] | None,
+    *,
+    has_nul: bool = True,
 ) -> Iterator[SourceRow]:
     """Stream the data rows with the physical line each starts on."""
     size = path.stat().st_size
@@ -365,21 +370,27 @@ def read_rows(
             except StopIteration:
                 raise BadInput(f"{path} is empty: a header row is required") from None
             columns, result.ignored_columns = map_headers(kind, headers, mapping)
+            names, indexes = list(columns.values()), list(columns)
+            width = max(indexes) + 1
+            pick = (
+                operator.itemgetter(*indexes)
+                if len(indexes) > 1
+                else (lambda cells: (cells[indexes[0]],))
+            )
             line = reader.line_num + 1
             for cells in reader:
                 start, line = line, reader.line_num + 1
-                if not any(cell.strip() for cell in cells):
+                if len(cells) < width:
+                    cells += [""] * (width - len(cells))
+                if not "".join(cells).strip():
                     continue
-                if any("\x00" in cell for cell in cells):
+                if has_nul and any("\x00" in cell for cell in cells):
                     result.rows += 1
                     result.invalid.append((start, "contains a NUL character", cells))
                     continue
-                values = {
-                    name: cells[index].strip()
-                    for index, name in columns.items()
-                    if index < len(cells)
-                }
-                yield SourceRow(start, cells, values)
+                yield SourceRow(
+                    start, cells, dict(zip(names, map(str.strip, pick(cells)), strict=True))
+                )
                 if progress and result.rows % BATCH_PROGRESS == 0:
                     progress(handle.buffer.tell(), size)
     except UnicodeDecodeError:
@@ -399,6 +410,11 @@ IMPORT_TIME = re.compile(r"(\d{1,2}):(\d{2})(?::\d{2}(?:\.\d+)?)?")
 def import_date(text: str, what: str = "date") -> str:
     """A date as spreadsheets write it: 2026-03-05, 2026/3/5, 2026.3.5, 2026年3月5日,
     optionally followed by a time (ignored)."""
+    if len(text) == 10 and text[4] == "-" and text[7] == "-":
+        try:
+            return date.fromisoformat(text).isoformat()
+        except ValueError:
+            pass
     value = text.strip().replace("T", " ")
     match = IMPORT_DATE.match(value)
     if match:
@@ -803,7 +819,10 @@ def _sale(values: dict[str, str], customer: Any, products: dict[str, Any]) -> tu
         product = products.get(values["product"].lower())
         if product is None:
             raise RowError(f"unknown product {values['product']!r}")
-    quantity = _quantity(values["quantity"]) if values.get("quantity") else 1
+    text = values.get("quantity")
+    quantity = (
+        int(text) if text and text.isdigit() and text != "0" else (_quantity(text) if text else 1)
+    )
     if values.get("amount"):
         cents = _money(values["amount"])
     elif product is not None and product["price_cents"] is not None:
@@ -859,7 +878,7 @@ def import_file(
         raise BadValue(f"cannot import {kind!r}; use one of {', '.join(KINDS)}")
     if options.on_duplicate not in ON_DUPLICATE:
         raise BadValue(f"--on-duplicate must be one of {', '.join(ON_DUPLICATE)}")
-    encoding, digest = sniff_encoding(path, options.encoding)
+    encoding, digest, has_nul = sniff_encoding(path, options.encoding)
     result = ImportResult(
         kind, str(path), encoding.replace("-sig", ""), ",", dry_run=options.dry_run
     )
@@ -874,7 +893,7 @@ def import_file(
                 f"{earlier['file']} at {earlier['at']}, {earlier['rows']} rows); "
                 "use --again to import it once more"
             )
-    rows = read_rows(path, encoding, options.mapping, kind, result, progress)
+    rows = read_rows(path, encoding, options.mapping, kind, result, progress, has_nul=has_nul)
     if kind == "customers":
         _import_records(
             change,
