@@ -547,9 +547,14 @@ def suspended_triggers(conn: sqlite3.Connection, table: str) -> Iterator[None]:
         conn.execute(f"DROP TRIGGER {name}")
     try:
         yield
-    finally:
-        for _, sql in triggers:
-            conn.execute(sql)
+    except BaseException:
+        # A failure that ended the transaction (disk full, I/O) also undid the drop.
+        if conn.in_transaction:
+            for _, sql in triggers:
+                conn.execute(sql)
+        raise
+    for _, sql in triggers:
+        conn.execute(sql)
 
 
 def absorb_new_rows(conn: sqlite3.Connection, table: str, first: int, last: int) -> None:
