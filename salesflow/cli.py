@@ -1941,7 +1941,7 @@ def import_command(
         with (
             open_book(ctx, write=not dry_run) as conn,
             progress_bar(f"Importing {path.name}") as bar,
-            db.change(conn, f"import {kind.value}") as change,
+            db.change(conn, f"import {kind.value}", references_checked=True) as change,
         ):
             result = transfer.import_file(
                 change, kind.value, path, options, today=today(), progress=bar

@@ -697,8 +697,26 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
 
 
 @contextmanager
-def change(conn: sqlite3.Connection, command: str) -> Iterator[Change]:
-    """Run a block as one recorded, all-or-nothing change to the book."""
+def change(
+    conn: sqlite3.Connection, command: str, *, references_checked: bool = False
+) -> Iterator[Change]:
+    """Run a block as one recorded, all-or-nothing change to the book.
+
+    `references_checked`: the caller resolved every id it writes inside this transaction
+    (bulk imports do), so SQLite's per-row foreign-key lookups can be skipped.
+    """
+    if references_checked:
+        conn.execute("PRAGMA foreign_keys = OFF")
+    try:
+        with _recorded(conn, command) as recorded:
+            yield recorded
+    finally:
+        if references_checked:
+            conn.execute("PRAGMA foreign_keys = ON")
+
+
+@contextmanager
+def _recorded(conn: sqlite3.Connection, command: str) -> Iterator[Change]:
     with transaction(conn):
         cursor = conn.execute(
             "INSERT INTO changes (at, command) VALUES (?, ?)",
