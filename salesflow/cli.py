@@ -354,33 +354,21 @@ CreatedOpt = Annotated[
 ]
 
 
-def customer_fields(
-    conn: Any,
-    *,
-    name: str | None,
-    text: dict[str, str | None],
-    referred_by: str | None,
-    tier: str | None,
-    scores: dict[str, int | None],
-    tags: list[str] | None,
-    facts: list[str] | None,
-    created: str | None,
-    untag: list[str] | None = None,
-    unset: list[str] | None = None,
-) -> Any:
-    referred_by_id = book.find_customer(conn, referred_by) if referred_by else None
+def customer_fields(conn: Any, options: dict[str, Any]) -> Any:
+    """The profile a `customer add`/`edit` command line describes (its options by name)."""
+    referred_by = options["referred_by"]
     return book.CustomerFields(
-        name=name,
-        text={key: value for key, value in text.items() if value is not None},
-        referred_by_id=referred_by_id,
+        name=options["name"],
+        text={k: options[k] for k in book.CUSTOMER_TEXT_FIELDS if options[k] is not None},
+        referred_by_id=book.find_customer(conn, referred_by) if referred_by else None,
         clear_referred_by=referred_by == "",
-        tier=tier,
-        scores={key: value for key, value in scores.items() if value is not None},
-        add_tags=tuple(tags or ()),
-        remove_tags=tuple(untag or ()),
-        set_facts=tuple(inputs.parse_fact(fact) for fact in facts or ()),
-        unset_facts=tuple(unset or ()),
-        created=to_date(created),
+        tier=options["tier"],
+        scores={k: options[k] for k in book.SCORE_FIELDS if options[k] is not None},
+        add_tags=tuple(options["tag"] or ()),
+        remove_tags=tuple(options.get("untag") or ()),
+        set_facts=tuple(inputs.parse_fact(fact) for fact in options["fact"] or ()),
+        unset_facts=tuple(options.get("unset") or ()),
+        created=to_date(options["created"]),
     )
 
 
@@ -415,34 +403,9 @@ def customer_add(
 
     Example: salesflow customer add 张三 --company 华为 --phone '138 0013 8000' --tag vip
     """
-    text = {
-        "ref": ref,
-        "company": company,
-        "phone": phone,
-        "email": email,
-        "address": address,
-        "source": source,
-        "owner": owner,
-        "department": department,
-        "store": store,
-        "economic": economic,
-        "buying": buying,
-        "suppliers": suppliers,
-        "notes": notes,
-    }
-    scores = {"urgency": urgency, "quick_effect": quick_effect, "price_fit": price_fit}
+    options = dict(locals())  # every option, by name, for customer_fields
     with open_book(ctx, write=True) as conn:
-        fields = customer_fields(
-            conn,
-            name=name,
-            text=text,
-            referred_by=referred_by,
-            tier=tier,
-            scores=scores,
-            tags=tag,
-            facts=fact,
-            created=created,
-        )
+        fields = customer_fields(conn, options)
         with db.change(conn, "customer add") as change:
             customer_id = book.add_customer(change, fields, today())
         record = book.get_customer(conn, customer_id)
@@ -549,37 +512,10 @@ def customer_edit(
 
     Example: salesflow customer edit 张三 --tier A --set hobby=golf --unset title
     """
-    text = {
-        "ref": ref,
-        "company": company,
-        "phone": phone,
-        "email": email,
-        "address": address,
-        "source": source,
-        "owner": owner,
-        "department": department,
-        "store": store,
-        "economic": economic,
-        "buying": buying,
-        "suppliers": suppliers,
-        "notes": notes,
-    }
-    scores = {"urgency": urgency, "quick_effect": quick_effect, "price_fit": price_fit}
+    options = dict(locals())  # every option, by name, for customer_fields
     with open_book(ctx, write=True) as conn:
         customer_id = book.find_customer(conn, customer)
-        fields = customer_fields(
-            conn,
-            name=name,
-            text=text,
-            referred_by=referred_by,
-            tier=tier,
-            scores=scores,
-            tags=tag,
-            facts=fact,
-            created=created,
-            untag=untag,
-            unset=unset,
-        )
+        fields = customer_fields(conn, options)
         with db.change(conn, "customer edit") as change:
             book.edit_customer(change, customer_id, fields)
         record = book.get_customer(conn, customer_id)

@@ -495,21 +495,7 @@ def customer_values(values: dict[str, str], today: date) -> dict[str, Any]:
     if not name:
         raise RowError("name is empty")
     row: dict[str, Any] = {"name": name}
-    for key in (
-        "ref",
-        "company",
-        "phone",
-        "email",
-        "address",
-        "source",
-        "owner",
-        "department",
-        "store",
-        "notes",
-        "economic",
-        "buying",
-        "suppliers",
-    ):
+    for key in book.CUSTOMER_TEXT_FIELDS:
         if values.get(key):
             row[key] = values[key]
     if row.get("email") and not book.EMAIL_SHAPE.fullmatch(row["email"]):
