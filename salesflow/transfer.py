@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from salesflow import book, rules
 from salesflow.db import Change, Row
@@ -340,8 +340,7 @@ def map_headers(
     return columns, ignored
 
 
-@dataclass
-class SourceRow:
+class SourceRow(NamedTuple):
     line: int
     cells: list[str]
     values: dict[str, str]
@@ -678,11 +677,26 @@ def _existing(conn: sqlite3.Connection, sql: str) -> Iterator[dict[str, Any]]:
 # ---------------------------------------------------------------- sales and contacts
 
 
+class Known(NamedTuple):
+    """What a sales or contacts row needs of its customer."""
+
+    id: int
+    name: str
+    owner: str | None
+    department: str | None
+    store: str | None
+
+
+class KnownProduct(NamedTuple):
+    id: int
+    price_cents: int | None
+
+
 class CustomerIndex:
     """Customers of the book by id, ref, name, phone and email, for resolving rows fast."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
-        self.by_id: dict[int, sqlite3.Row] = {}
+        self.by_id: dict[int, Known] = {}
         self.by_ref: dict[str, int] = {}
         self.by_name: dict[str, list[int]] = {}
         self.by_contact: dict[str, int] = {}
@@ -692,7 +706,9 @@ class CustomerIndex:
             self.remember(row)
 
     def remember(self, row: Any) -> None:
-        self.by_id[row["id"]] = row
+        self.by_id[row["id"]] = Known(
+            row["id"], row["name"], row["owner"], row["department"], row["store"]
+        )
         if row["ref"]:
             self.by_ref[row["ref"]] = row["id"]
         self.by_name.setdefault(row["name"], []).append(row["id"])
@@ -707,8 +723,8 @@ class CustomerIndex:
         given_id = values.get("customer_id", "")
         if given_id.isdigit() and int(given_id) in self.by_id:
             known = self.by_id[int(given_id)]
-            if not name or known["name"] == name:
-                return known["id"]
+            if not name or known.name == name:
+                return known.id
         if not name:
             return None
         ids = self.by_name.get(name, [])
@@ -729,7 +745,7 @@ def _customer_for(
     result: ImportResult,
     options: ImportOptions,
     today: date,
-) -> sqlite3.Row:
+) -> Known:
     customer_id = index.resolve(values)
     if customer_id is None:
         wanted = values.get("customer_ref") or values.get("customer") or values.get("customer_id")
@@ -783,11 +799,12 @@ def _history_rows(
 ) -> Iterator[tuple[Any, ...]]:
     """Valid rows as tuples for the bulk insert; invalid ones go to `result.invalid`."""
     index = CustomerIndex(change.conn)
-    products: dict[str, sqlite3.Row] = {}
+    products: dict[str, KnownProduct] = {}
     for row in change.conn.execute("SELECT id, name, sku, price_cents FROM products"):
-        products[row["name"].lower()] = row
+        known = KnownProduct(row["id"], row["price_cents"])
+        products[row["name"].lower()] = known
         if row["sku"]:
-            products.setdefault(row["sku"].lower(), row)
+            products.setdefault(row["sku"].lower(), known)
     for source in rows:
         result.rows += 1
         try:
@@ -811,19 +828,19 @@ def _sale(values: dict[str, str], customer: Any, products: dict[str, Any]) -> tu
     )
     if values.get("amount"):
         cents = _money(values["amount"])
-    elif product is not None and product["price_cents"] is not None:
-        cents = rules.line_amount(product["price_cents"], quantity)
+    elif product is not None and product.price_cents is not None:
+        cents = rules.line_amount(product.price_cents, quantity)
     else:
         raise RowError("amount is empty and there is no product price to compute it")
     return (
-        customer["id"],
-        product["id"] if product else None,
+        customer.id,
+        product.id if product else None,
         quantity,
         cents,
         import_date(values.get("date", "")),
-        values.get("rep") or customer["owner"],
-        values.get("department") or customer["department"],
-        values.get("store") or customer["store"],
+        values.get("rep") or customer.owner,
+        values.get("department") or customer.department,
+        values.get("store") or customer.store,
     )
 
 
@@ -836,10 +853,10 @@ def _contact(values: dict[str, str], customer: Any, products: dict[str, Any]) ->
         raise RowError("summary is empty")
     next_at = import_date(values["next"], "next date") if values.get("next") else None
     return (
-        customer["id"],
+        customer.id,
         import_moment(values.get("date", "")),
         channel,
-        values.get("by") or customer["owner"],
+        values.get("by") or customer.owner,
         values["summary"],
         values.get("outcome") or None,
         next_at,
