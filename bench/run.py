@@ -24,7 +24,6 @@ import json
 import os
 import platform
 import random
-import resource
 import shutil
 import sqlite3
 import statistics
@@ -135,13 +134,12 @@ def salesflow(db: Path, *args: str, stdout=subprocess.DEVNULL) -> None:
 # ---------------------------------------------------------------- measuring
 
 
-def timed(command: list[str], runs: int, prepare=None) -> tuple[float, int]:
-    """Median wall time (s) of a command and its largest max-RSS (KB)."""
-    times, peak = [], 0
+def timed(command: list[str], runs: int, prepare=None) -> float:
+    """Median wall time (s) of a command."""
+    times = []
     for _ in range(runs):
         if prepare:
             prepare()
-        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         start = time.perf_counter()
         subprocess.run(
             command,
@@ -150,8 +148,25 @@ def timed(command: list[str], runs: int, prepare=None) -> tuple[float, int]:
             env={**os.environ, "SALESFLOW_TODAY": TODAY.isoformat()},
         )
         times.append(time.perf_counter() - start)
-        peak = max(peak, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before)
-    return statistics.median(times), peak
+    return statistics.median(times)
+
+
+def peak_memory_kib(command: list[str]) -> int:
+    """Max RSS of one run of `command`, measured in a process of its own (RUSAGE_CHILDREN
+    of this process would also count the earlier, larger imports)."""
+    probe = (
+        "import resource, subprocess, sys\n"
+        "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)\n"
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe, *command],
+        check=True,
+        text=True,
+        capture_output=True,
+        env={**os.environ, "SALESFLOW_TODAY": TODAY.isoformat()},
+    )
+    return int(result.stdout.strip())
 
 
 def python(script: str, *args: str) -> list[str]:
@@ -188,13 +203,13 @@ def main() -> None:
         shutil.copyfile(base, book)
 
     print("import …", flush=True)
-    ours, _ = timed(
+    ours = timed(
         [*SALESFLOW, "--db", str(book), "import", "sales", str(work / "sales.csv")],
         options.import_runs,
         fresh_copy,
     )
     floor_db = work / "floor.db"
-    floor, _ = timed(
+    floor = timed(
         python("floor_import.py", str(base), str(floor_db), str(work / "sales.csv")),
         options.import_runs,
     )
@@ -202,8 +217,9 @@ def main() -> None:
 
     print("remind …", flush=True)
     remind = [*SALESFLOW, "--db", str(book), "remind", "--format", "json"]
-    ours, peak = timed(remind, options.runs)
-    floor, _ = timed(python("floor_remind.py", str(book), TODAY.isoformat()), options.runs)
+    ours = timed(remind, options.runs)
+    peak = peak_memory_kib(remind)
+    floor = timed(python("floor_remind.py", str(book), TODAY.isoformat()), options.runs)
     results["remind --format json"] = {"salesflow": ours, "floor": floor, "target": 1.0}
     results["remind peak memory (MB)"] = {"salesflow": peak / 1024, "floor": 150, "target": 1.0}
     check_same_reminders(book)
@@ -225,20 +241,20 @@ def main() -> None:
         "--format",
         "json",
     ]
-    ours, _ = timed(report, options.runs)
-    floor, _ = timed(python("floor_report.py", str(book), year), options.runs)
+    ours = timed(report, options.runs)
+    floor = timed(python("floor_report.py", str(book), year), options.runs)
     results["report sales month×rep"] = {"salesflow": ours, "floor": floor, "target": 1.0}
 
     print("start-up …", flush=True)
     empty = work / "empty.db"
     if not empty.exists():
         salesflow(empty, "config", "set", "cadence.A", "7")
-    bare, _ = timed([sys.executable, "-c", "import typer"], options.runs * 4)
+    bare = timed([sys.executable, "-c", "import typer"], options.runs * 4)
     for label, command in (
         ("salesflow --help", [*SALESFLOW, "--help"]),
         ("remind on an empty file", [*SALESFLOW, "--db", str(empty), "remind"]),
     ):
-        ours, _ = timed(command, options.runs * 4)
+        ours = timed(command, options.runs * 4)
         results[label] = {"salesflow": ours, "floor": bare, "target": 1.1}
 
     report_results(results, options, work)
