@@ -9,7 +9,6 @@ import re
 import sqlite3
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from salesflow import rules
@@ -613,10 +612,6 @@ def list_sales(
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
     return [sale_row(row) for row in conn.execute(sql, params)]
-
-
-def total_amount(rows: list[Row]) -> Decimal:
-    return sum((row["amount"] for row in rows), Decimal("0.00"))
 
 
 # ---------------------------------------------------------------- merge

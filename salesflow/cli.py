@@ -319,6 +319,7 @@ CUSTOMER_COLUMNS = [
     ("last_contact_at", "Last contact"),
     ("last_sale_on", "Last sale"),
 ]
+TIMELINE_KEYS = ["date", "kind", "id", "detail", "by", "amount"]
 TIMELINE_COLUMNS = [
     ("date", "Date"),
     ("kind", "Kind"),
@@ -463,17 +464,12 @@ def customer_show(
     if fmt is Format.json:
         deliver(output.to_json({**record, "timeline": timeline}), destination)
     elif fmt is Format.csv:
-        emit(timeline, TIMELINE_COLUMNS, fmt, destination, keys=list(TIMELINE_COLUMNS_KEYS))
+        emit(timeline, TIMELINE_COLUMNS, fmt, destination, keys=TIMELINE_KEYS)
     else:
         emit_record(record, fmt, destination, book.CUSTOMER_KEYS)
         if timeline and destination is None:
             sys.stdout.write("\n")
-            emit(
-                timeline, TIMELINE_COLUMNS, fmt, None, keys=TIMELINE_COLUMNS_KEYS, title="Timeline"
-            )
-
-
-TIMELINE_COLUMNS_KEYS = [key for key, _ in TIMELINE_COLUMNS]
+            emit(timeline, TIMELINE_COLUMNS, fmt, None, keys=TIMELINE_KEYS, title="Timeline")
 
 
 @customer_app.command("edit")
