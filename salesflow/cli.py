@@ -1,6 +1,8 @@
 """The salesflow command line: parse, call the domain, render. The only module that
 talks to the terminal."""
 
+from __future__ import annotations
+
 import importlib
 import itertools
 import os
@@ -2086,6 +2088,17 @@ def check_command(ctx: typer.Context, fmt: FormatOpt = Format.table) -> None:
 # ---------------------------------------------------------------- entry point
 
 
+def summary_only(info: Any) -> Any:
+    """A stand-in for a command in the root help: its name and docstring, no options."""
+    from typer.models import CommandInfo
+
+    def stub() -> None:
+        """Replaced by the real command whenever it is run."""
+
+    stub.__doc__ = info.callback.__doc__
+    return CommandInfo(name=command_name(info), callback=stub)
+
+
 def command_name(info: Any) -> str:
     return info.name or info.callback.__name__.replace("_", "-")
 
@@ -2116,6 +2129,8 @@ def _trim(typer_app: typer.Typer, args: list[str]) -> None:
         elif not word.startswith("-"):
             break
     else:
+        # Root help: names and summaries only, so no command's options need converting.
+        typer_app.registered_commands = [summary_only(c) for c in typer_app.registered_commands]
         for group in typer_app.registered_groups:
             group.typer_instance.registered_commands = []
         return

@@ -8,7 +8,6 @@ The read path only runs `PRAGMA application_id` / `user_version`; sqlite-utils (
 migration machinery) is imported when a file actually needs creating or upgrading.
 """
 
-import json
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
@@ -521,6 +520,8 @@ class Change:
         return {k: v for k, v in image.items() if k not in SUMMARY_COLUMNS}
 
     def _record(self, table: str, row_id: int, before: Row | None, after: Row | None) -> None:
+        import json
+
         self.conn.execute(
             "INSERT INTO events (change_id, tbl, row_id, before, after) VALUES (?, ?, ?, ?, ?)",
             [

@@ -7,9 +7,12 @@ Every parser raises `BadValue` naming the bad value, so the CLI reports a usage 
 import os
 import re
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from salesflow.errors import BadValue
+
+if TYPE_CHECKING:
+    from decimal import Decimal
 
 WEEKDAYS = {
     "mon": 0,
@@ -43,10 +46,11 @@ WEEKDAYS = {
     "星期天": 6,
 }
 NAMED_DAYS = {"today": 0, "yesterday": -1, "tomorrow": 1, "今天": 0, "昨天": -1, "明天": 1}
-RELATIVE = re.compile(r"([+-])(\d{1,5})([dwmy])")
-ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
-CHINESE_DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日?")
-CLOCK = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
+# Patterns stay text until first use (re caches them): start-up pays for none of them.
+RELATIVE = r"([+-])(\d{1,5})([dwmy])"
+ISO_DATE = r"(\d{4})-(\d{1,2})-(\d{1,2})"
+CHINESE_DATE = r"(\d{4})年(\d{1,2})月(\d{1,2})日?"
+CLOCK = r"(\d{1,2}):(\d{2})(?::(\d{2}))?"
 
 
 def today() -> date:
@@ -68,9 +72,9 @@ def parse_date(text: str, today: date) -> date:
     if value in WEEKDAYS:
         ahead = (WEEKDAYS[value] - today.weekday() - 1) % 7 + 1
         return today + timedelta(days=ahead)
-    if match := RELATIVE.fullmatch(value):
+    if match := re.fullmatch(RELATIVE, value):
         return _shift(today, match, text)
-    match = ISO_DATE.fullmatch(value) or CHINESE_DATE.fullmatch(value)
+    match = re.fullmatch(ISO_DATE, value) or re.fullmatch(CHINESE_DATE, value)
     if match:
         try:
             return date(*(int(part) for part in match.groups()))
@@ -82,7 +86,7 @@ def parse_date(text: str, today: date) -> date:
     )
 
 
-def _shift(today: date, match: re.Match[str], text: str) -> date:
+def _shift(today: date, match: "re.Match[str]", text: str) -> date:
     from dateutil.relativedelta import relativedelta
 
     sign, count, unit = match.groups()
@@ -106,7 +110,7 @@ def parse_moment(text: str, today: date) -> str:
     day = parse_date(day_part, today).isoformat()
     if not clock_part.strip():
         return day
-    match = CLOCK.fullmatch(clock_part.strip())
+    match = re.fullmatch(CLOCK, clock_part.strip())
     if not match or int(match[1]) > 23 or int(match[2]) > 59:
         raise BadValue(f"cannot read time in {text!r}: use YYYY-MM-DD HH:MM")
     return f"{day} {int(match[1]):02d}:{match[2]}"
@@ -119,24 +123,26 @@ def now_moment(today: date) -> str:
     return datetime.now().strftime("%Y-%m-%d %H:%M")
 
 
-MONEY_NOISE = re.compile(r"^(?:[¥￥$]|rmb|cny)\s*|\s*(?:元|rmb|cny)$", re.IGNORECASE)
-MONEY_SHAPE = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d*)?|\d+(?:\.\d*)?|\.\d+")
+MONEY_NOISE = r"(?i)^(?:[¥￥$]|rmb|cny)\s*|\s*(?:元|rmb|cny)$"
+MONEY_SHAPE = r"\d{1,3}(?:,\d{3})+(?:\.\d*)?|\d+(?:\.\d*)?|\.\d+"
 MAX_CENTS = 10**15
 
 
-PLAIN_MONEY = re.compile(r"(\d{1,13})(?:\.(\d{1,2}))?")
+PLAIN_MONEY = r"(\d{1,13})(?:\.(\d{1,2}))?"
 
 
 def parse_money(text: str) -> int:
     """Read an amount (`1234.5`, `1,234.50`, `¥1234`) into integer cents; never negative."""
-    if plain := PLAIN_MONEY.fullmatch(text):  # the common case, without Decimal
+    if plain := re.fullmatch(PLAIN_MONEY, text):  # the common case, without Decimal
         whole, fraction = plain.groups()
         return int(whole) * 100 + int((fraction or "0").ljust(2, "0"))
-    value = MONEY_NOISE.sub("", text.strip()).strip()
+    value = re.sub(MONEY_NOISE, "", text.strip()).strip()
     if value.startswith("-"):
         raise BadValue(f"amount {text!r} is negative; amounts must be zero or more")
-    if not MONEY_SHAPE.fullmatch(value):
+    if not re.fullmatch(MONEY_SHAPE, value):
         raise BadValue(f"cannot read amount {text!r}: use a number like 1234.50")
+    from decimal import Decimal
+
     amount = Decimal(value.replace(",", ""))
     cents = amount * 100
     if cents != cents.to_integral_value():
@@ -146,7 +152,9 @@ def parse_money(text: str) -> int:
     return int(cents)
 
 
-def cents_to_decimal(cents: int | None) -> Decimal | None:
+def cents_to_decimal(cents: int | None) -> "Decimal | None":
+    from decimal import Decimal
+
     if cents is None:
         return None
     return Decimal(cents).scaleb(-2)
@@ -154,6 +162,8 @@ def cents_to_decimal(cents: int | None) -> Decimal | None:
 
 def parse_quantity(text: str) -> float:
     """A positive quantity: whole units or a decimal such as 2.5 (kg, m…)."""
+    from decimal import Decimal, InvalidOperation
+
     try:
         amount = Decimal(text.strip().replace(",", ""))
     except InvalidOperation:
@@ -190,12 +200,12 @@ def parse_fact(text: str) -> tuple[str, str]:
     return key, value
 
 
-BIRTHDAY = re.compile(r"(?:(\d{4})-)?(\d{1,2})-(\d{1,2})")
+BIRTHDAY = r"(?:(\d{4})-)?(\d{1,2})-(\d{1,2})"
 
 
 def parse_birthday(text: str) -> str:
     """A birthday as `MM-DD` or a full ISO date; stored as the user wrote it, normalised."""
-    match = BIRTHDAY.fullmatch(text.strip())
+    match = re.fullmatch(BIRTHDAY, text.strip())
     if match:
         year, month, day = match.groups()
         try:

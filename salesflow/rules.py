@@ -7,7 +7,6 @@ import sqlite3
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from salesflow.db import Change, Row
@@ -41,6 +40,8 @@ def manual_tier(choice: str, current: Row | None) -> dict[str, Any]:
 
 def line_amount(price_cents: int, quantity: float) -> int:
     """Price × quantity to the cent, halves rounded up."""
+    from decimal import ROUND_HALF_UP, Decimal
+
     exact = Decimal(price_cents) * Decimal(str(quantity))
     return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 

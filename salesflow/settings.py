@@ -4,14 +4,13 @@ Stored in the `settings` table; anything not set there has its documented defaul
 """
 
 import sqlite3
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from salesflow.db import Change
 from salesflow.errors import BadValue, NotFound
 
 
-@dataclass(frozen=True)
-class Setting:
+class Setting(NamedTuple):
     key: str
     default: int
     low: int
