@@ -339,7 +339,7 @@ class DemoBook:
                 last = self.chance.randint(91, 400) if person["kind"] == "stopped" else 0
                 if first <= last:
                     first = last + self.chance.randint(1, 30)
-                favourites = self.chance.sample(self.catalogue, self.chance.randint(2, 4))
+                favourites = self.chance.sample(self.catalogue, self.chance.randint(3, 5))
                 purchases = []
                 for product_id, price, cycle in favourites:
                     days_ago = first - self.chance.randint(0, 20)
@@ -348,7 +348,7 @@ class DemoBook:
                         purchases.append((days_ago, product_id, price, quantity))
                         gap = cycle * quantity if cycle else self.chance.randint(30, 150)
                         days_ago -= max(1, gap + self.chance.randint(-5, 10))
-                keep = self.chance.randint(2, 20)
+                keep = self.chance.randint(4, 24)
                 for days_ago, product_id, price, quantity in sorted(purchases)[:keep]:
                     days_ago = max(days_ago, 0)
                     discount = self.chance.choice((100, 100, 100, 95, 90, 0))
@@ -388,7 +388,7 @@ class DemoBook:
                 if self.chance.random() < 0.05:
                     continue  # never contacted
                 created = person["created"]
-                count = self.chance.randint(1, 20)
+                count = self.chance.randint(1, 21)
                 moments = sorted(
                     {self.chance.randint(0, created) for _ in range(count)}, reverse=True
                 )
