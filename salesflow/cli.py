@@ -459,7 +459,6 @@ def customer_show(
 
     Example: salesflow customer show 张三
     """
-
     with open_book(ctx) as conn:
         record = book.get_customer(conn, book.find_customer(conn, customer))
         timeline = reports.customer_timeline(conn, record["id"])
@@ -889,7 +888,6 @@ def pipeline_list(
 
     Example: salesflow pipeline list
     """
-
     with open_book(ctx) as conn:
         rows = pipelines.list_pipelines(conn)
     emit(rows, PIPELINE_COLUMNS, fmt, destination, keys=["name", "builtin", "stages"])
@@ -906,7 +904,6 @@ def pipeline_show(
 
     Example: salesflow pipeline show key-account
     """
-
     with open_book(ctx) as conn:
         shown = pipelines.show_pipeline(conn, name)
     if fmt is Format.json:
@@ -942,7 +939,6 @@ def pipeline_import(
 
     Example: salesflow pipeline import renewal.toml
     """
-
     pipeline = pipelines.read_toml(path)
     with open_book(ctx, write=True) as conn:
         pipelines.ensure_builtins(conn)
@@ -970,7 +966,6 @@ def deal_add(
 
     Example: salesflow deal add 华为 "Data centre cabling" --amount 1,200,000 --close +3m
     """
-
     amount_cents = inputs.parse_money(amount) if amount is not None else None
     expected_close = to_date(close)
     with open_book(ctx, write=True) as conn:
@@ -1009,7 +1004,6 @@ def deal_list(
 
     Example: salesflow deal list --status open --pipeline key-account
     """
-
     with open_book(ctx) as conn:
         rows = deals.list_deals(
             conn,
@@ -1030,7 +1024,6 @@ def deal_show(
 
     Example: salesflow deal show 3
     """
-
     with open_book(ctx) as conn:
         shown = deals.show_deal(conn, deals.find_deal(conn, deal))
     if fmt is Format.json:
@@ -1062,7 +1055,6 @@ def deal_check(
 
     Example: salesflow deal check 3 "project information" --note "budget 2M confirmed"
     """
-
     with open_book(ctx, write=True) as conn:
         deal_id = deals.find_deal(conn, deal)
         with db.change(conn, "deal check") as change:
@@ -1088,7 +1080,6 @@ def deal_advance(
 
     Example: salesflow deal advance 3   (or: --to bidding --force --reason "tender moved up")
     """
-
     if force and not (reason or "").strip():
         raise BadValue("--force needs --reason to record why the gate was skipped")
     with open_book(ctx, write=True) as conn:
@@ -1125,7 +1116,6 @@ def deal_won(
 
     Example: salesflow deal won 3 --amount 1,150,000 --record-sale
     """
-
     amount_cents = inputs.parse_money(amount) if amount is not None else None
     when = to_date(on) or today()
     with open_book(ctx, write=True) as conn:
@@ -1157,7 +1147,6 @@ def deal_lost(
 
     Example: salesflow deal lost 3 --reason "price 20% above competitor"
     """
-
     when = to_date(on) or today()
     with open_book(ctx, write=True) as conn:
         deal_id = deals.find_deal(conn, deal)
@@ -1184,7 +1173,6 @@ def stakeholder_add(
 
     Example: salesflow stakeholder add 华为 王总 --role decision-maker --owner 销售总监
     """
-
     with open_book(ctx, write=True) as conn:
         customer_id = book.find_customer(conn, customer)
         with db.change(conn, "stakeholder add") as change:
@@ -1212,7 +1200,6 @@ def stakeholder_list(
 
     Example: salesflow stakeholder list 华为 --format json
     """
-
     with open_book(ctx) as conn:
         rows = deals.list_stakeholders(conn, book.find_customer(conn, customer))
     emit(rows, STAKEHOLDER_COLUMNS, fmt, destination, keys=deals.STAKEHOLDER_KEYS)
@@ -1231,7 +1218,6 @@ def objection_add(
 
     Example: salesflow objection add "太贵了" --response "算一笔经济账…" --stage proposal
     """
-
     with open_book(ctx, write=True) as conn:
         with db.change(conn, "objection add") as change:
             objection_id = deals.add_objection(
@@ -1254,7 +1240,6 @@ def objection_list(
 
     Example: salesflow objection list --search 贵 --stage proposal
     """
-
     with open_book(ctx) as conn:
         rows = deals.list_objections(conn, search=search, stage=stage, limit=limit)
     emit(rows, OBJECTION_COLUMNS, fmt, destination, keys=deals.OBJECTION_KEYS)
@@ -1271,7 +1256,6 @@ def objection_use(
 
     Example: salesflow objection use 2 --deal 3 --outcome worked
     """
-
     with open_book(ctx, write=True) as conn:
         deal_id = deals.find_deal(conn, deal)
         with db.change(conn, "objection use") as change:
@@ -1368,7 +1352,6 @@ def tiers(
 
     Example: salesflow tiers --apply
     """
-
     evaluated = to_date(as_of) or today()
     with open_book(ctx, write=apply) as conn:
         graded = rules.grade_members(conn, evaluated, settings.load(conn))
@@ -1408,7 +1391,6 @@ def targets(
 
     Example: salesflow targets --limit 20
     """
-
     with open_book(ctx) as conn:
         rows = rules.targets(conn, limit=limit)
     emit(rows, TARGET_COLUMNS, fmt, destination, keys=TARGET_KEYS)
@@ -1434,7 +1416,6 @@ def remind(
 
     Example: salesflow remind --kind follow-up --days-ahead 3
     """
-
     evaluated = to_date(as_of) or today()
     wanted = frozenset(k.value for k in kind) if kind else None
     with open_book(ctx) as conn:
@@ -1477,7 +1458,6 @@ def config_list(
 
     Example: salesflow config list
     """
-
     with open_book(ctx) as conn:
         rows = settings.list_settings(conn)
     emit(rows, CONFIG_COLUMNS, fmt, destination, keys=["key", "value", "default", "help"])
@@ -1491,7 +1471,6 @@ def config_get(
 
     Example: salesflow config get cadence.A
     """
-
     with open_book(ctx) as conn:
         value = settings.get(conn, key)
     deliver(f"{value}\n", None)
@@ -1507,7 +1486,6 @@ def config_set(
 
     Example: salesflow config set no_repurchase.days 60
     """
-
     with open_book(ctx, write=True) as conn, db.change(conn, "config set") as change:
         stored = settings.set_value(change, key, value)
     tell(f"Set {key} = {stored}")
@@ -1604,7 +1582,6 @@ def report_sales(
 
     Example: salesflow report sales --year 2026 --interval quarter --by department,rep --compare yoy
     """
-
     first, last = period_range(start, end, year, month)
     dims = reports.parse_dimensions(by)
     with open_book(ctx) as conn:
@@ -1646,7 +1623,6 @@ def report_pipeline(
 
     Example: salesflow report pipeline --by close-month
     """
-
     with open_book(ctx) as conn:
         rows = reports.pipeline_report(conn, by=by.value)
     keys = [k for k, _ in reports.PIPELINE_GROUPS[by.value]] + [
@@ -1683,7 +1659,6 @@ def report_funnel(
 
     Example: salesflow report funnel --pipeline key-account
     """
-
     with open_book(ctx) as conn:
         rows = reports.funnel_report(conn, today(), pipeline)
     columns = [(k, k.replace("_", " ").capitalize()) for k in FUNNEL_KEYS]
@@ -1706,7 +1681,6 @@ def report_activity(
 
     Example: salesflow report activity --month 2026-03 --interval week --by channel
     """
-
     first, last = period_range(start, end, year, month)
     with open_book(ctx) as conn:
         rows = reports.activity_report(
@@ -1733,7 +1707,6 @@ def report_customers(
 
     Example: salesflow report customers --by source --year 2026
     """
-
     first, last = period_range(start, end, year, month)
     with open_book(ctx) as conn:
         rows = reports.customers_report(conn, start=first, end=last, by=by.value)
@@ -1758,7 +1731,6 @@ def demo_command(
 
     Example: salesflow --db /tmp/demo.db demo --customers 500 && salesflow --db /tmp/demo.db remind
     """
-
     with open_book(ctx, write=True) as conn, db.change(conn, "demo") as change:
         counts = demo.build(change, customers=customers, seed=seed, today=today(), force=force)
     made = ", ".join(f"{count} {kind}" for kind, count in counts.items())
@@ -1859,7 +1831,6 @@ def import_command(
 
     Example: salesflow import customers 会员.csv --on-duplicate update
     """
-
     if rejects is not None and not skip_invalid:
         raise BadValue("--rejects goes with --skip-invalid")
     options = transfer.ImportOptions(
@@ -1943,7 +1914,6 @@ def export_command(
 
     Example: salesflow export customers --excel -o customers.csv
     """
-
     if destination is not None and destination.exists() and not force:
         raise SalesflowConflict(f"{destination} already exists; use --force to overwrite it")
     with open_book(ctx) as conn:
@@ -1985,7 +1955,6 @@ def history_command(
 
     Example: salesflow history --limit 10
     """
-
     with open_book(ctx) as conn:
         rows = history.list_changes(conn, limit=limit)
     keys = ["id", "at", "command", "summary", "records", "undone"]
@@ -1998,7 +1967,6 @@ def undo_command(ctx: typer.Context, fmt: FormatOpt = Format.table) -> None:
 
     Example: salesflow undo
     """
-
     with open_book(ctx, write=True) as conn:
         undone = history.undo_last(conn)
     tell(

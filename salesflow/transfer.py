@@ -20,7 +20,6 @@ from salesflow.errors import BadInput, BadValue, Conflict
 from salesflow.inputs import normalise_phone, parse_birthday, parse_money, parse_quantity
 
 KINDS = ("customers", "products", "sales", "contacts")
-EXPORT_KINDS = ("customers", "products", "sales", "contacts", "deals")
 ON_DUPLICATE = ("error", "skip", "update")
 
 CUSTOMER_FIELDS = (
