@@ -66,6 +66,11 @@ class SalesflowGroup(TyperGroup):
             return super().invoke(ctx)
         except SalesflowError as error:
             fail(str(error), error.exit_code)
+        except BrokenPipeError:
+            raise
+        except OSError as error:
+            where = f" {error.filename}" if error.filename else ""
+            fail(f"cannot use{where}: {error.strerror or error}", 1)
         except Exception as error:
             import sqlite3
 
@@ -1833,6 +1838,10 @@ def import_command(
     """
     if rejects is not None and not skip_invalid:
         raise BadValue("--rejects goes with --skip-invalid")
+    if rejects is not None and not rejects.resolve().parent.is_dir():
+        raise BadValue(
+            f"--rejects {rejects}: the folder does not exist"
+        )  # checked before importing
     options = transfer.ImportOptions(
         encoding=encoding.value,
         mapping=tuple(mapping or ()),

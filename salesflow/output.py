@@ -17,7 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from salesflow.errors import Conflict
+from salesflow.errors import Conflict, NotFound
 
 Column = tuple[str, str]  # (key in the row, heading)
 
@@ -156,6 +156,8 @@ def write_private_stream(path: Path, chunks: Iterable[str | bytes], *, force: bo
     if path.exists() and not force:
         raise Conflict(f"{path} already exists; use --force to overwrite it")
     folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise NotFound(f"cannot write {path}: folder {folder} does not exist")
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.chmod(temporary, 0o600)

@@ -160,3 +160,15 @@ def test_completion_sees_every_command(tmp_path):
         [sys.executable, "-m", "salesflow"], env=env, capture_output=True, text=True, cwd=tmp_path
     )
     assert "customer" in result.stdout
+
+
+def test_unwritable_output_path_is_a_clean_error(cli, tmp_path):
+    cli("customer", "add", "x")
+    missing = tmp_path / "no" / "such" / "folder" / "out.csv"
+    for args in (
+        ["export", "customers", "-o", missing],
+        ["customer", "list", "--format", "csv", "-o", missing],
+    ):
+        result = cli(*args, code=1)
+        assert result.stderr.startswith(f"Error: cannot write {missing}: folder")
+    assert not missing.parent.exists()

@@ -254,3 +254,17 @@ def test_formula_safe_cells(text, expected):
     from salesflow.output import formula_safe
 
     assert formula_safe(text) == expected
+
+
+def test_rejects_in_a_missing_folder_is_refused_before_importing(cli, tmp_path):
+    path = write(tmp_path / "c.csv", "name\nok\n\n,\n")
+    cli(
+        "import",
+        "customers",
+        path,
+        "--skip-invalid",
+        "--rejects",
+        tmp_path / "no" / "r.csv",
+        code=2,
+    )
+    assert names(cli) == []
