@@ -341,7 +341,8 @@ def _insert(insert: Callable[[str, Row], int], pipeline: Pipeline) -> int:
 def pipeline_id(conn: sqlite3.Connection, name: str) -> int:
     row = conn.execute("SELECT id FROM pipelines WHERE name = ?", [name.strip()]).fetchone()
     if row is None:
-        known = ", ".join(r[0] for r in conn.execute("SELECT name FROM pipelines ORDER BY id"))
+        names = [r[0] for r in conn.execute("SELECT name FROM pipelines ORDER BY id")]
+        known = ", ".join(dict.fromkeys([p.name for p in BUILTINS] + names))
         raise NotFound(f"no pipeline {name!r}; known: {known}")
     return row[0]
 
@@ -353,9 +354,10 @@ def stages(conn: sqlite3.Connection, pipeline: int) -> list[sqlite3.Row]:
 
 
 def list_pipelines(conn: sqlite3.Connection) -> list[Row]:
-    ensure_builtins(conn)
+    """Every pipeline: those in the book, and the built-in templates not installed yet
+    (reading never writes, so this works on a read-only file too)."""
     rows = conn.execute("SELECT id, name, builtin FROM pipelines ORDER BY id").fetchall()
-    return [
+    listed = [
         {
             "name": row["name"],
             "builtin": bool(row["builtin"]),
@@ -363,13 +365,26 @@ def list_pipelines(conn: sqlite3.Connection) -> list[Row]:
         }
         for row in rows
     ]
+    installed = {row["name"] for row in listed}
+    templates = [
+        {"name": p.name, "builtin": True, "stages": [stage.key for stage in p.stages]}
+        for p in BUILTINS
+        if p.name not in installed
+    ]
+    return listed + templates
 
 
 def show_pipeline(conn: sqlite3.Connection, name: str) -> Row:
-    ensure_builtins(conn)
-    found = pipeline_id(conn, name)
+    wanted = name.strip()
+    row = conn.execute("SELECT id FROM pipelines WHERE name = ?", [wanted]).fetchone()
+    if row is None:
+        template = next((p for p in BUILTINS if p.name == wanted), None)
+        if template is None:
+            pipeline_id(conn, wanted)  # raises NotFound listing the known pipelines
+        assert template is not None
+        return {"name": template.name, "stages": [_describe(stage) for stage in template.stages]}
     result = []
-    for stage in stages(conn, found):
+    for stage in stages(conn, row["id"]):
         items = conn.execute(
             "SELECT text, required FROM stage_items WHERE stage_id = ? ORDER BY position",
             [stage["id"]],
@@ -384,7 +399,18 @@ def show_pipeline(conn: sqlite3.Connection, name: str) -> Row:
                 "checklist": [{"text": i["text"], "required": bool(i["required"])} for i in items],
             }
         )
-    return {"name": name.strip(), "stages": result}
+    return {"name": wanted, "stages": result}
+
+
+def _describe(stage: Stage) -> Row:
+    return {
+        "key": stage.key,
+        "label": stage.label,
+        "label_zh": stage.label_zh,
+        "probability": stage.probability,
+        "max_days": stage.max_days,
+        "checklist": [{"text": i.text, "required": i.required} for i in stage.checklist],
+    }
 
 
 # ---------------------------------------------------------------- TOML pipelines

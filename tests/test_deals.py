@@ -302,3 +302,10 @@ def test_invalid_toml_pipelines_are_refused_with_the_reason(cli, tmp_path, text,
     result = cli("pipeline", "import", path, code=65)
     assert message in result.stderr
     assert [p["name"] for p in cli.json("pipeline", "list")] == [p.name for p in pipelines.BUILTINS]
+
+
+def test_listing_and_showing_pipelines_never_writes(cli, conn):
+    assert [p["name"] for p in cli.json("pipeline", "list")] == [p.name for p in pipelines.BUILTINS]
+    assert cli.json("pipeline", "show", "retail")["stages"][0]["key"] == "browsing"
+    assert conn.execute("SELECT count(*) FROM pipelines").fetchone()[0] == 0
+    cli("pipeline", "show", "nope", code=1)
