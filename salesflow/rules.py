@@ -453,8 +453,8 @@ def reminders(
         params[f"cadence_{tier}"] = cadence
         # last contact L is due when L + cadence <= T, i.e. L is before T - cadence + 1 day
         params[f"silent_{tier}"] = (as_of - timedelta(days=cadence) + day).isoformat()
-    if not wanted:
-        return
+    if not wanted or not conn.execute("SELECT 1 FROM customers LIMIT 1").fetchone():
+        return  # no customers, nothing due (every deal belongs to a customer)
     sql = (
         f"WITH book AS MATERIALIZED ({CUSTOMERS_AS_OF}), open_deals AS ({OPEN_DEALS_AS_OF}),"
         " items (k, customer_id, customer, owner, tier, due, detail, deal_id, product) AS ("
