@@ -1895,6 +1895,7 @@ def report_import(result: Any, rejects: Path | None, fmt: Format) -> None:
         ("skipped as duplicates", result.skipped),
         ("invalid rows skipped", len(result.invalid)),
         ("customers created", result.created_customers),
+        ("products created", result.created_products),
     ):
         if count:
             parts.append(f"{count} {label}")

@@ -123,7 +123,7 @@ def now_moment(today: date) -> str:
     return datetime.now().strftime("%Y-%m-%d %H:%M")
 
 
-MONEY_NOISE = r"(?i)^(?:[¥￥$]|rmb|cny)\s*|\s*(?:元|rmb|cny)$"
+MONEY_NOISE = r"(?i)^(?:[¥￥$€£]|rmb|cny)\s*|\s*(?:元|rmb|cny)$"
 MONEY_SHAPE = r"\d{1,3}(?:,\d{3})+(?:\.\d*)?|\d+(?:\.\d*)?|\.\d+"
 MAX_CENTS = 10**15
 

@@ -226,6 +226,7 @@ class ImportResult:
     unchanged: int = 0
     skipped: int = 0
     created_customers: int = 0
+    created_products: int = 0
     dry_run: bool = False
     invalid: list[tuple[int, str, list[str]]] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
@@ -242,6 +243,7 @@ class ImportResult:
             "skipped": self.skipped,
             "invalid": len(self.invalid),
             "created_customers": self.created_customers,
+            "created_products": self.created_products,
             "dry_run": self.dry_run,
         }
 
@@ -806,6 +808,9 @@ def _history_rows(
             products.setdefault(row["sku"].lower(), known)
     for source in rows:
         result.rows += 1
+        product = source.values.get("product", "") if kind == "sales" else ""
+        if product and product.lower() not in products:
+            products[product.lower()] = _new_product(change, product, result, options)
         try:
             customer = _customer_for(change, index, source.values, result, options, today)
             parsed = (_sale if kind == "sales" else _contact)(source.values, customer, products)
@@ -813,6 +818,17 @@ def _history_rows(
             result.invalid.append((source.line, str(error), source.cells))
             continue
         yield parsed
+
+
+def _new_product(
+    change: Change, name: str, result: ImportResult, options: ImportOptions
+) -> KnownProduct:
+    """A product a purchase log names but the book does not know yet (no price, no cycle):
+    added, and counted in the import's summary."""
+    result.created_products += 1
+    if options.dry_run:
+        return KnownProduct(-result.created_products, None)
+    return KnownProduct(change.insert("products", {"name": name}), None)
 
 
 def _sale(values: dict[str, str], customer: Any, products: dict[str, Any]) -> tuple[Any, ...]:

@@ -268,3 +268,22 @@ def test_rejects_in_a_missing_folder_is_refused_before_importing(cli, tmp_path):
         code=2,
     )
     assert names(cli) == []
+
+
+def test_sales_import_adds_products_the_book_does_not_know(cli, tmp_path):
+    cli("customer", "add", "张三", "--ref", "M1")
+    path = write(
+        tmp_path / "s.csv",
+        "会员卡号,产品,数量,金额,日期\nM1,新茶,2,£30,2026-03-01\n"
+        "M1,新茶,1,15,2026-03-02\nM1,Widget,1,€9.90,2026-03-03\n",
+    )
+    result = cli("import", "sales", path)
+    assert "2 products created" in result.stderr
+    assert [p["name"] for p in cli.json("product", "list")] == ["Widget", "新茶"]
+    assert [(s["product"], s["amount"]) for s in cli.json("sale", "list")] == [
+        ("新茶", 30),
+        ("新茶", 15),
+        ("Widget", 9.9),
+    ]
+    cli("undo")
+    assert cli.json("product", "list") == [] and cli.json("sale", "list") == []
