@@ -56,6 +56,7 @@ FIELDS = {
         "customer_id",
         "product",
         "quantity",
+        "price",
         "amount",
         "date",
         "rep",
@@ -165,6 +166,7 @@ ALIASES["products"].update(
 for _kind in ("sales", "contacts"):
     ALIASES[_kind].update({alias: "customer" for alias in _NAME | {"name"}})
     ALIASES[_kind].update({alias: "customer_ref" for alias in _REF | {"ref"}})
+ALIASES["sales"].update({"单价": "price", "unit price": "price", "unitprice": "price"})
 ALIASES["sales"].update(
     {
         "日期": "date",
@@ -843,10 +845,12 @@ def _sale(values: dict[str, str], customer: Any, products: dict[str, Any]) -> tu
     )
     if values.get("amount"):
         cents = _money(values["amount"])
+    elif values.get("price"):  # a unit price, as purchase logs often give it
+        cents = rules.line_amount(_money(values["price"]), quantity)
     elif product is not None and product.price_cents is not None:
         cents = rules.line_amount(product.price_cents, quantity)
     else:
-        raise RowError("amount is empty and there is no product price to compute it")
+        raise RowError("amount is empty and there is no unit or product price to compute it")
     return (
         customer.id,
         product.id if product else None,

@@ -287,3 +287,13 @@ def test_sales_import_adds_products_the_book_does_not_know(cli, tmp_path):
     ]
     cli("undo")
     assert cli.json("product", "list") == [] and cli.json("sale", "list") == []
+
+
+def test_sales_amount_from_a_unit_price_column(cli, tmp_path):
+    cli("customer", "add", "张三", "--ref", "M1")
+    path = write(
+        tmp_path / "s.csv",
+        "会员卡号,数量,单价,日期\nM1,3,19.99,2026-03-01\nM1,2.5,0.05,2026-03-02\n",
+    )
+    cli("import", "sales", path)
+    assert [s["amount"] for s in cli.json("sale", "list")] == [59.97, 0.13]
