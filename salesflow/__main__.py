@@ -1,3 +1,3 @@
-from salesflow.cli import main
+from salesflow.cli import run
 
-main()
+run()

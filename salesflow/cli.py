@@ -2154,3 +2154,23 @@ def main(argv: list[str] | None = None) -> None:
             "Set SALESFLOW_DEBUG=1 to see details.\n"
         )
         raise SystemExit(1) from None
+
+
+def run() -> NoReturn:
+    """The `salesflow` program: main(), then leave without tearing the interpreter down.
+
+    Every module and object is about to vanish with the process; freeing them one by one
+    costs about 15 ms, paid by every cron run and every tab completion. Output is flushed
+    and every database connection was closed by its command, so nothing is lost.
+    """
+    try:
+        main()
+        code = 0
+    except SystemExit as done:
+        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:  # the reader went away: nothing more to say
+        code = code or 1
+    os._exit(code)

@@ -172,3 +172,17 @@ def test_unwritable_output_path_is_a_clean_error(cli, tmp_path):
         result = cli(*args, code=1)
         assert result.stderr.startswith(f"Error: cannot write {missing}: folder")
     assert not missing.parent.exists()
+
+
+def test_the_program_flushes_everything_before_its_fast_exit(tmp_path):
+    source = tmp_path / "c.csv"
+    source.write_text(
+        "name,notes\n" + "".join(f"客户{n},{'备注' * 50}\n" for n in range(3000)), encoding="utf-8"
+    )
+    db = str(tmp_path / "book.db")
+    assert run_installed("--db", db, "import", "customers", str(source)).returncode == 0
+    listed = run_installed("--db", db, "customer", "list", "--format", "json")
+    assert listed.returncode == 0
+    assert len(json.loads(listed.stdout)) == 3000
+    missing = run_installed("--db", db, "customer", "show", "nobody")
+    assert (missing.returncode, missing.stderr) == (1, "Error: no customer matches 'nobody'\n")
