@@ -657,29 +657,8 @@ def refresh_summaries(
     )
     pairs = f" WHERE customer_id IN ({customers_sql})" if customers_sql else ""
     conn.execute("DELETE FROM customer_products" + pairs, params)
-    conn.execute(
-        f"""INSERT INTO customer_products (customer_id, product_id, last_date, last_quantity)
-            SELECT s.customer_id, s.product_id, s.date, sum(s.quantity)
-            FROM (SELECT customer_id, product_id, max(date) AS last_date FROM sales
-                  {
-            pairs.replace("WHERE", "WHERE product_id IS NOT NULL AND")
-            or " WHERE product_id IS NOT NULL"
-        }
-                  GROUP BY customer_id, product_id) latest
-            JOIN sales s ON s.customer_id = latest.customer_id
-             AND s.product_id = latest.product_id AND s.date = latest.last_date
-            GROUP BY s.customer_id, s.product_id""",
-        params,
-    )
-    conn.execute(
-        """UPDATE customer_products SET runs_out = (
-               SELECT date(customer_products.last_date, '+' ||
-                           CAST(customer_products.last_quantity * cycle_days AS INTEGER)
-                           || ' days')
-               FROM products WHERE id = customer_products.product_id)"""
-        + pairs,
-        params,
-    )
+    scope = f"AND customer_id IN ({customers_sql})" if customers_sql else ""
+    conn.execute(f"INSERT INTO customer_products {latest_purchases(scope)}", params)
 
 
 @contextmanager
@@ -790,16 +769,19 @@ def check(path: Path) -> dict[str, Any]:
     return report
 
 
-LATEST_PURCHASES = """
-    SELECT s.customer_id, s.product_id, s.date, sum(s.quantity),
-           date(s.date, '+' || CAST(sum(s.quantity) * p.cycle_days AS INTEGER) || ' days')
-    FROM sales s
-    JOIN (SELECT customer_id, product_id, max(date) AS last_date FROM sales
-          WHERE product_id IS NOT NULL GROUP BY customer_id, product_id) latest
-      ON latest.customer_id = s.customer_id AND latest.product_id = s.product_id
-     AND latest.last_date = s.date
-    JOIN products p ON p.id = s.product_id
-    GROUP BY s.customer_id, s.product_id"""
+def latest_purchases(scope: str = "") -> str:
+    """Each customer's latest purchase of each product, recomputed from the sales (the rows
+    of `customer_products`); `scope` narrows the sales read, e.g. to some customers."""
+    return f"""
+        SELECT s.customer_id, s.product_id, s.date, sum(s.quantity),
+               date(s.date, '+' || CAST(sum(s.quantity) * p.cycle_days AS INTEGER) || ' days')
+        FROM sales s
+        JOIN (SELECT customer_id, product_id, max(date) AS last_date FROM sales
+              WHERE product_id IS NOT NULL {scope} GROUP BY customer_id, product_id) latest
+          ON latest.customer_id = s.customer_id AND latest.product_id = s.product_id
+         AND latest.last_date = s.date
+        JOIN products p ON p.id = s.product_id
+        GROUP BY s.customer_id, s.product_id"""
 
 
 def _check_open(conn: sqlite3.Connection, report: dict[str, Any], problems: list[str]) -> None:
@@ -828,9 +810,9 @@ def _check_open(conn: sqlite3.Connection, report: dict[str, Any], problems: list
         problems.append(f"{stale} customers have out-of-date summaries")
     drift = conn.execute(
         f"""SELECT count(*) FROM (
-                SELECT * FROM customer_products EXCEPT {LATEST_PURCHASES}
+                SELECT * FROM customer_products EXCEPT {latest_purchases()}
                 UNION ALL
-                SELECT * FROM ({LATEST_PURCHASES}) EXCEPT SELECT * FROM customer_products)"""
+                SELECT * FROM ({latest_purchases()}) EXCEPT SELECT * FROM customer_products)"""
     ).fetchone()[0]
     if drift:
         problems.append(f"{drift} latest-purchase records are out of date")

@@ -1042,40 +1042,25 @@ EXPORT_SQL = {
                   k.channel, k.summary, k.outcome, k.next_at AS next, k.rep AS by, k.deal_id
            FROM contacts k JOIN customers c ON c.id = k.customer_id ORDER BY k.id""",
     ),
-    "deals": (
-        (
-            "id",
-            "customer_id",
-            "customer",
-            "title",
-            "pipeline",
-            "stage",
-            "amount",
-            "probability",
-            "expected_close",
-            "owner",
-            "status",
-            "lost_reason",
-            "created_at",
-            "closed_on",
-        ),
-        """SELECT d.id, d.customer_id, c.name AS customer, d.title, p.name AS pipeline,
-                  s.key AS stage, d.amount_cents AS amount,
-                  CASE d.status WHEN 'won' THEN 100 WHEN 'lost' THEN 0
-                       ELSE coalesce(d.probability, s.probability) END AS probability,
-                  d.expected_close, d.owner, d.status, d.lost_reason, d.created_at, d.closed_on
-           FROM deals d JOIN customers c ON c.id = d.customer_id
-           JOIN pipelines p ON p.id = d.pipeline_id JOIN stages s ON s.id = d.stage_id
-           ORDER BY d.id""",
-    ),
 }
 MONEY_COLUMNS = {"price", "amount"}
 
 
+DEAL_EXPORT_COLUMNS = (
+    "id", "customer_id", "customer", "title", "pipeline", "stage", "amount", "probability",
+    "expected_close", "owner", "status", "lost_reason", "created_at", "closed_on",
+)  # fmt: skip
+EXPORT_KINDS = (*EXPORT_SQL, "deals")
+
+
 def export_records(conn: sqlite3.Connection, kind: str) -> tuple[tuple[str, ...], Iterator[Row]]:
     """The columns and a stream of rows of one kind, in import-compatible shape."""
-    if kind not in EXPORT_SQL:
-        raise BadValue(f"cannot export {kind!r}; use one of {', '.join(EXPORT_SQL)}")
+    if kind not in EXPORT_KINDS:
+        raise BadValue(f"cannot export {kind!r}; use one of {', '.join(EXPORT_KINDS)}")
+    if kind == "deals":  # the deal rules (probability of won/lost deals) live in deals.py
+        from salesflow import deals
+
+        return DEAL_EXPORT_COLUMNS, iter(deals.list_deals(conn))
     columns, sql = EXPORT_SQL[kind]
 
     def rows() -> Iterator[Row]:

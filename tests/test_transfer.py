@@ -297,3 +297,15 @@ def test_sales_amount_from_a_unit_price_column(cli, tmp_path):
     )
     cli("import", "sales", path)
     assert [s["amount"] for s in cli.json("sale", "list")] == [59.97, 0.13]
+
+
+def test_deal_export_follows_the_deal_rules(cli):
+    cli("customer", "add", "张三")
+    cli("deal", "add", "张三", "a", "--amount", "100", "--probability", "35")
+    cli("deal", "add", "张三", "b", "--amount", "200")
+    cli("deal", "won", "2")
+    rows = list(csv.DictReader(io.StringIO(cli("export", "deals").stdout)))
+    assert [(r["title"], r["probability"], r["status"], r["amount"]) for r in rows] == [
+        ("a", "35", "open", "100.00"),
+        ("b", "100", "won", "200.00"),
+    ]
