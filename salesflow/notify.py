@@ -167,7 +167,13 @@ def messages(
             raise TypeError("webhook messages are built from the items and the as-of date")
         if not items:
             return []
-        return [{"date": as_of.isoformat(), "total": len(items), "items": [dict(i) for i in items]}]
+        return [
+            {
+                "date": as_of.isoformat(),
+                "total": len(items),
+                "items": [dict(item) for item in items],
+            }
+        ]
     if not brief.sections:
         return []
     render = _RENDERERS[platform]
