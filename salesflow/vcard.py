@@ -15,7 +15,6 @@ quoted-printable decoding with the card's CHARSET, but not for the rest:
 """
 
 import codecs
-import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -495,6 +494,8 @@ def _profile_of(value: Any) -> dict[str, str]:
     if not value:
         return {}
     if isinstance(value, str):  # exports keep the profile as its JSON text
+        import json
+
         value = json.loads(value)
     return {str(key): str(fact) for key, fact in dict(value).items() if fact not in (None, "")}
 
