@@ -341,8 +341,9 @@ def _longest(fits: Callable[[list[Row]], bool], page: list[Row], role: str, text
 
 def _markdown(headline: str, marker: str, rows: list[Row]) -> str:
     """WeCom's and DingTalk's markdown: blank lines between blocks, items as a list."""
-    blocks = [f"## {headline} {marker}".rstrip()]
+    blocks = [f"## {_one_line(headline)} {marker}".rstrip()]
     for role, text in rows:
+        text = _one_line(text)
         if role in ("heading", "continued"):
             blocks.append(f"### {text}")
         elif role == "item":
@@ -357,6 +358,12 @@ def _markdown(headline: str, marker: str, rows: list[Row]) -> str:
     return joined
 
 
+def _one_line(text: str) -> str:
+    """A brief's line kept on one line: a line break inside, say, a customer's note would
+    otherwise start a markdown heading or list of its own."""
+    return " ".join(text.splitlines())
+
+
 def _wecom(headline: str, title: str, marker: str, rows: list[Row]) -> dict[str, Any]:
     return {"msgtype": "markdown", "markdown": {"content": _markdown(title, marker, rows)}}
 
@@ -365,7 +372,7 @@ def _dingtalk(headline: str, title: str, marker: str, rows: list[Row]) -> dict[s
     return {
         "msgtype": "markdown",
         "markdown": {
-            "title": f"{headline} {marker}".rstrip(),
+            "title": f"{_one_line(headline)} {marker}".rstrip(),
             "text": _markdown(title, marker, rows),
         },
     }
@@ -374,11 +381,11 @@ def _dingtalk(headline: str, title: str, marker: str, rows: list[Row]) -> dict[s
 def _feishu(headline: str, title: str, marker: str, rows: list[Row]) -> dict[str, Any]:
     paragraphs: list[list[dict[str, str]]] = []
     if headline != title:
-        paragraphs.append([{"tag": "text", "text": title}])
+        paragraphs.append([{"tag": "text", "text": _one_line(title)}])
     for role, text in rows:
-        line = f"• {text}" if role == "item" else text
+        line = f"• {_one_line(text)}" if role == "item" else _one_line(text)
         paragraphs.append([{"tag": "text", "text": line}])
-    post = {"title": f"{headline} {marker}".rstrip(), "content": paragraphs}
+    post = {"title": f"{_one_line(headline)} {marker}".rstrip(), "content": paragraphs}
     return {"msg_type": "post", "content": {"post": {FEISHU_LOCALE: post}}}
 
 

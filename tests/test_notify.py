@@ -19,6 +19,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from salesflow import notify
 from salesflow.errors import BadValue
@@ -437,6 +439,48 @@ def test_a_title_too_long_for_any_message_is_refused():
     brief = Brief("标题" * 2000, "共 1 项", (BriefSection("跟进", "1 项", ("张三",)),))
     with pytest.raises(BadValue):
         notify.messages("wecom", brief)
+
+
+def test_a_line_break_inside_a_line_cannot_start_markdown_of_its_own():
+    brief = Brief(
+        "标题", "共 1 项", (BriefSection("跟进", "1 项", ("张三\n### 假标题\r\n- 假项",)),)
+    )
+    [payload] = notify.messages("wecom", brief)
+    assert payload["markdown"]["content"].endswith("\n\n- 张三 ### 假标题 - 假项")
+    [post] = notify.messages("feishu", brief)
+    assert post["content"]["post"]["zh_cn"]["content"][-1] == [
+        {"tag": "text", "text": "• 张三 ### 假标题 - 假项"}
+    ]
+
+
+# Text without line breaks or list markers, so the lines can be read back from the markdown.
+brief_text = st.text(alphabet=st.sampled_from('ab Z张三李四é😀"\\*#_[]()'), min_size=1, max_size=40)
+long_text = st.text(alphabet=st.sampled_from('a张😀"\\ '), min_size=1, max_size=3000)
+brief_sections = st.lists(
+    st.builds(
+        BriefSection,
+        heading=brief_text,
+        counts=brief_text,
+        lines=st.lists(st.one_of(brief_text, long_text), max_size=25).map(tuple),
+    ),
+    min_size=1,
+    max_size=5,
+).map(tuple)
+
+
+@settings(max_examples=25, deadline=None)
+@given(sections=brief_sections, kind=st.sampled_from(["wecom", "dingtalk", "feishu"]))
+def test_any_brief_splits_within_the_limit_and_keeps_all_its_text_in_order(sections, kind):
+    payloads = notify.messages(kind, Brief("晨间提醒", "共 N 项", sections))
+    for payload in payloads:
+        if kind == "wecom":
+            assert len(payload["markdown"]["content"].encode("utf-8")) <= 4096
+        else:
+            signed = {**payload, "timestamp": "1700000000", "sign": "x" * 44}
+            body = json.dumps(signed, ensure_ascii=False, separators=(",", ":")).encode()
+            assert len(body) <= 20000
+    sent = "".join(line for payload in payloads for line in item_lines(kind, payload))
+    assert sent == "".join(line for section in sections for line in section.lines)
 
 
 # -- nothing due ---------------------------------------------------------------------------------
