@@ -117,7 +117,9 @@ def fit_bgnbd(
         # so one tolerance suits a book of 50 customers and one of 100,000.
         return -log_likelihood / customers, -gradient * np.exp(log_params) / customers
 
-    # Start where a typical book sits: a purchase every few weeks, dropping out rarely.
+    # Start from about ten purchases over a typical customer's history and an even chance of
+    # dropping out after each: alpha follows the ages, so histories of weeks or decades alike
+    # start close to their answer.
     mean_age = float(np.average(big_t, weights=weight))
     start = np.log([1.0, max(mean_age / 10.0, 1e-3), 1.0, 1.0])
     best = _maximise(objective, start, model="BG/NBD", names=("r", "alpha", "a", "b"))
@@ -152,7 +154,7 @@ def expected_purchases(
     """Expected purchases of each customer in the next `horizon_weeks` (eq. 10 of the paper).
 
     The paper's (1-z)^(r+x) 2F1(r+x, b+x; a+b+x-1; z), z = t/(alpha+T+t), is evaluated by
-    two Pfaff transformations as (1-z)^(a-1) 2F1(a+b-1-r, a-1; a+b+x-1; z): the exponent and
+    Euler's transformation as (1-z)^(a-1) 2F1(a+b-1-r, a-1; a+b+x-1; z): the exponent and
     the first two parameters no longer grow with x, so nothing overflows for long histories
     or large counts, and the series converges fast where x is large. Where scipy's 2F1 still
     fails (a result that is not finite or breaks the bound 0 <= E <= P(alive) * t *
@@ -174,15 +176,14 @@ def expected_purchases(
     alive = expit(-_log_odds_gone(params, x, t_x, big_t))
     # Purchases while alive are Poisson; the posterior mean rate bounds the expectation.
     ceiling = alive * horizon * (r + x) / (alpha + big_t)
-
     reach = horizon / (alpha + big_t + horizon)
 
-    def closed_form(a: float) -> FloatArray:
+    def closed_form(at_a: float) -> FloatArray:
         with np.errstate(all="ignore"):
-            hyper = np.exp((a - 1.0) * np.log1p(-reach)) * hyp2f1(
-                a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, reach
+            hyper = np.exp((at_a - 1.0) * np.log1p(-reach)) * hyp2f1(
+                at_a + b - 1.0 - r, at_a - 1.0, at_a + b + x - 1.0, reach
             )
-            return np.asarray(alive * (a + b + x - 1.0) / (a - 1.0) * (1.0 - hyper))
+            return np.asarray(alive * (at_a + b + x - 1.0) / (at_a - 1.0) * (1.0 - hyper))
 
     if abs(a - 1.0) < NEAR_ONE:
         # The expectation is smooth through a = 1; interpolating between points either side
