@@ -1,0 +1,679 @@
+"""Spreadsheet workbooks: reading .xlsx/.xls/.ods into text rows, writing typed .xlsx.
+
+Reading gives what the CSV import already consumes: a header and rows of strings, each row
+with the number Excel shows beside it. Cells come in the way the person who typed them
+means them: a phone stored as a number is its digits, money is exact to the cent, dates are
+ISO text. A workbook is a zip of XML (or an OLE2 container for .xls), so it is checked
+before any parser sees it: not a workbook, password-protected, damaged, a zip bomb or an XML
+document type declaration (entity expansion) are refused with `BadWorkbook`.
+
+Writing streams rows into a real workbook (XlsxWriter, constant memory): numbers as numbers,
+dates as dates, text as text that no spreadsheet runs as a formula or turns into a link.
+
+python-calamine and XlsxWriter are imported inside the functions that use them, so loading
+this module costs start-up nothing beyond the standard library.
+"""
+
+import os
+import re
+import tempfile
+import zipfile
+import zlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from pathlib import Path
+from typing import IO, Any
+
+from salesflow.errors import BadInput, BadValue, Conflict, NotFound
+from salesflow.i18n import _
+from salesflow.output import cell_text, text_width
+
+# A workbook larger than these is refused before it is unpacked. Excel's ceiling is
+# 1,048,576 rows, and a million rows of ten columns (as `write_workbook` exports them)
+# unpack to about 460 MB of XML: 1 GiB lets a full export of sales come back in.
+MAX_UNPACKED_BYTES = 1024 * 1024 * 1024
+# Real workbooks have a few dozen parts; thousands mean a crafted archive.
+MAX_ENTRIES = 10_000
+# Sheet XML compresses about 10:1 and rarely past 100:1; deflate tops out near 1032:1, so a
+# part above this ratio is almost all repetition, the shape of a zip bomb. Small parts are
+# exempt: a ratio means nothing for a few kilobytes.
+MAX_COMPRESSION_RATIO = 200
+RATIO_CHECKED_FROM_BYTES = 1024 * 1024
+# How far into an XML part a document type declaration is looked for; the prolog of a
+# workbook part is an XML declaration and nothing else.
+PROLOG_BYTES = 64 * 1024
+
+# The file names each format goes by, keyed by the format `check_workbook` finds inside.
+SUFFIXES_OF = {".xlsx": (".xlsx", ".xlsm"), ".ods": (".ods",), ".xls": (".xls",)}
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
+
+ZIP_MAGIC = b"PK\x03\x04"
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# Encrypted OOXML is an OLE2 container holding these two streams (MS-OFFCRYPTO); directory
+# entries store their names in UTF-16LE.
+ENCRYPTED_STREAMS = ("EncryptionInfo".encode("utf-16-le"), "EncryptedPackage".encode("utf-16-le"))
+ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+ZIP_FLAG_ENCRYPTED = 0x1
+READ_CHUNK = 1024 * 1024
+
+# Excel keeps 15 significant digits and shows no more; a binary float rounded there is the
+# decimal the person typed or saw (0.30000000000000004 → 0.3, 59.970000000000006 → 59.97).
+SIGNIFICANT_DIGITS = 15
+# Serial 2958465 is 9999-12-31, the last day Excel can hold.
+LAST_SERIAL = 2_958_465
+PHANTOM_LEAP_DAY = 60  # Excel counts 1900-02-29, which never existed (Lotus 1-2-3's bug)
+
+Cell = str | int | float | bool | date | datetime | time | timedelta | None
+Rows = Iterator[tuple[int, list[str]]]
+
+
+class BadWorkbook(BadInput):
+    """The file cannot be read safely as a workbook (exit 65, nothing imported)."""
+
+
+# ---------------------------------------------------------------- reading
+
+
+def read_sheet(
+    path: Path | str, *, sheet: str | int | None = None, header_row: int | None = None
+) -> tuple[list[str], Rows]:
+    """The header and the data rows of one sheet, every cell as text.
+
+    `sheet` is a name or a 1-based number (default: the first visible worksheet);
+    `header_row` is the 1-based row holding the header, everything above it (merged title
+    rows) skipped; without it the first non-empty row is the header. Rows come as
+    (row number Excel shows, cells), empty rows skipped, trailing empty cells dropped.
+
+    A date typed into a number-formatted cell arrives as its serial number ("46086"); the
+    importer should pass a plain number found in a date field through `excel_serial_to_date`
+    (only for workbooks: in CSV such a number is a typing error).
+    """
+    path = Path(path)
+    if header_row is not None and header_row < 1:
+        raise BadValue(_("the header row must be 1 or more, not {row}").format(row=header_row))
+    content = check_workbook(path)
+    from python_calamine import CalamineError, CalamineWorkbook, PasswordError
+
+    try:
+        if path.suffix.lower() in SUFFIXES_OF[content]:
+            with CalamineWorkbook.from_path(path) as book:
+                name = _pick_sheet(path, book.sheet_names, book.sheets_metadata, sheet)
+                grid = book.get_sheet_by_name(name)
+        else:
+            # Named for another format (an .xlsx saved as .xls): the reader goes by content.
+            with path.open("rb") as handle, CalamineWorkbook.from_filelike(handle) as book:
+                name = _pick_sheet(path, book.sheet_names, book.sheets_metadata, sheet)
+                grid = book.get_sheet_by_name(name)
+    except PasswordError:
+        raise BadWorkbook(_encrypted(path)) from None
+    except CalamineError:
+        raise BadWorkbook(
+            _(
+                "{path} cannot be read as a workbook; save it again from the spreadsheet program"
+            ).format(path=path)
+        ) from None
+    if grid.start is None:
+        raise BadWorkbook(
+            _("sheet {sheet} of {path} is empty: a header row is required").format(
+                sheet=name, path=path
+            )
+        )
+    rows = _text_rows(grid.iter_rows())
+    for number, cells in rows:
+        if header_row is None or number == header_row:
+            return cells, rows
+        if number > header_row:
+            break
+    if header_row is None:
+        raise BadWorkbook(
+            _("sheet {sheet} of {path} is empty: a header row is required").format(
+                sheet=name, path=path
+            )
+        )
+    raise BadWorkbook(
+        _("row {row} of sheet {sheet} is empty: the header must be on that row").format(
+            row=header_row, sheet=name
+        )
+    )
+
+
+def _pick_sheet(
+    path: Path, names: list[str], sheets: Sequence[Any], wanted: str | int | None
+) -> str:
+    if wanted is None:
+        from python_calamine import SheetTypeEnum, SheetVisibleEnum
+
+        for entry in sheets:
+            if entry.typ == SheetTypeEnum.WorkSheet and entry.visible == SheetVisibleEnum.Visible:
+                return str(entry.name)
+        if names:
+            return names[0]
+    elif isinstance(wanted, str) and wanted in names:
+        return wanted
+    elif isinstance(wanted, str):
+        folded = [name for name in names if name.casefold() == wanted.strip().casefold()]
+        if len(folded) == 1:
+            return folded[0]
+        if wanted.strip().isdigit():
+            return _pick_sheet(path, names, sheets, int(wanted))
+    elif 1 <= wanted <= len(names):
+        return names[wanted - 1]
+    raise BadValue(
+        _("{path} has no sheet {sheet}; its sheets are: {names}").format(
+            path=path, sheet=wanted, names=", ".join(names) or _("(none)")
+        )
+    )
+
+
+def _text_rows(grid: Iterable[list[Any]]) -> Rows:
+    # The reader yields one list per sheet row from row 1 on (empty lists for rows above
+    # the data), so the position is the row number Excel shows.
+    for number, values in enumerate(grid, start=1):
+        cells = [value if type(value) is str else cell_as_text(value) for value in values]
+        while cells and not cells[-1].strip():
+            cells.pop()
+        if cells:
+            yield number, cells
+
+
+def cell_as_text(value: Cell) -> str:
+    """One cell the way the person who typed it means it (see the module's docstring)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return number_text(value)
+    if isinstance(value, datetime):
+        return _moment_text(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, time):
+        moment = _to_the_second(datetime.combine(date(2000, 1, 1), value))
+        return moment.strftime("%H:%M")
+    seconds = round(value.total_seconds())
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+def number_text(value: float) -> str:
+    """A number cell as plain decimal text: no `.0`, no exponent, no binary-float noise."""
+    if value.is_integer() and abs(value) < 10**SIGNIFICANT_DIGITS:
+        return str(int(value))
+    text = format(Decimal(format(value, f".{SIGNIFICANT_DIGITS}g")), "f")
+    return "0" if text in ("-0", "0") else text
+
+
+def _to_the_second(moment: datetime) -> datetime:
+    # A time is a fraction of a day in the file; a reader's float error can land a
+    # microsecond short of the minute the person typed.
+    if moment.microsecond >= 500_000:
+        moment += timedelta(seconds=1)
+    return moment.replace(microsecond=0)
+
+
+def _moment_text(moment: datetime) -> str:
+    moment = _to_the_second(moment)
+    if moment.hour == moment.minute == 0:
+        return moment.date().isoformat()
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def excel_serial_to_date(value: float | str) -> str:
+    """An Excel date serial number (1900 date system) as ISO text, as `read_sheet` gives dates.
+
+    Call it for a plain number in a date field of a workbook: a date typed into a cell
+    formatted as a number reads as its serial ("46086" is 2026-03-05). A fraction of a day
+    adds the time ("46086.5" is "2026-03-05 12:00"). Workbooks saved in the 1904 date system
+    (old Mac Excel) are not told apart; their serials land four years early.
+    """
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if not 1 <= number < LAST_SERIAL + 1:
+        raise BadValue(
+            _("{value} is not an Excel date serial (a number from 1 to {last})").format(
+                value=value, last=LAST_SERIAL
+            )
+        )
+    whole = int(number)
+    if whole == PHANTOM_LEAP_DAY:
+        raise BadValue(
+            _("Excel date serial {value} is 1900-02-29, a day that never existed").format(
+                value=value
+            )
+        )
+    # Before the phantom day Excel's count is one ahead of the calendar's.
+    epoch = datetime(1899, 12, 31) if whole < PHANTOM_LEAP_DAY else datetime(1899, 12, 30)
+    seconds = round((number - whole) * 86_400)
+    return _moment_text(epoch + timedelta(days=whole, seconds=seconds))
+
+
+# ---------------------------------------------------------------- checks before parsing
+
+
+def check_workbook(path: Path) -> str:
+    """Refuse a file no workbook parser should see; return the format its content has.
+
+    The answer is ".xlsx", ".ods" or ".xls" whatever the file is called.
+    """
+    suffix = path.suffix.lower()
+    if suffix not in WORKBOOK_SUFFIXES:
+        raise BadWorkbook(
+            _("{path}: a workbook's name ends in {suffixes}").format(
+                path=path, suffixes=", ".join(WORKBOOK_SUFFIXES)
+            )
+        )
+    try:
+        with path.open("rb") as handle:
+            magic = handle.read(len(OLE2_MAGIC))
+            if magic == OLE2_MAGIC:
+                if _holds_encrypted_package(handle):
+                    raise BadWorkbook(_encrypted(path))
+                return ".xls"
+    except FileNotFoundError:
+        raise NotFound(_("{path} does not exist").format(path=path)) from None
+    except IsADirectoryError:
+        raise BadWorkbook(_("{path} is a folder, not a workbook").format(path=path)) from None
+    except PermissionError:
+        raise BadWorkbook(_("{path} cannot be read: permission denied").format(path=path)) from None
+    if magic.startswith(ZIP_MAGIC):
+        return _check_archive(path)
+    raise BadWorkbook(_not_a_workbook(path))
+
+
+def _holds_encrypted_package(handle: IO[bytes]) -> bool:
+    # Directory sectors may sit anywhere in the container, so the whole file is searched,
+    # in overlapping chunks so a name split across two reads is still found.
+    overlap = max(len(name) for name in ENCRYPTED_STREAMS)
+    found: set[bytes] = set()
+    tail = b""
+    while chunk := handle.read(READ_CHUNK):
+        window = tail + chunk
+        found.update(name for name in ENCRYPTED_STREAMS if name in window)
+        if len(found) == len(ENCRYPTED_STREAMS):
+            return True
+        tail = window[-overlap:]
+    return False
+
+
+def _check_archive(path: Path) -> str:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            entries = archive.infolist()
+            _refuse_bombs(path, entries)
+            names = {entry.filename for entry in entries}
+            if "[Content_Types].xml" in names:
+                content = ".xlsx"
+            elif "mimetype" in names and archive.read("mimetype").strip() == ODS_MIMETYPE:
+                content = ".ods"
+            else:
+                raise BadWorkbook(_not_a_workbook(path))
+            if any(entry.flag_bits & ZIP_FLAG_ENCRYPTED for entry in entries):
+                raise BadWorkbook(_encrypted(path))
+            for entry in entries:
+                _verify_part(path, archive, entry)
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError):
+        # BadZipFile covers a broken directory and a CRC mismatch; a part that unpacks
+        # beyond its declared size fails its CRC, so declared sizes are proven here.
+        raise BadWorkbook(
+            _("{path} is damaged (its zip archive cannot be read); save it again").format(path=path)
+        ) from None
+    return content
+
+
+def _refuse_bombs(path: Path, entries: list[zipfile.ZipInfo]) -> None:
+    if len(entries) > MAX_ENTRIES:
+        raise BadWorkbook(
+            _("{path} holds {count} parts, more than the {limit} a workbook may have").format(
+                path=path, count=len(entries), limit=MAX_ENTRIES
+            )
+        )
+    unpacked = sum(entry.file_size for entry in entries)
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise BadWorkbook(
+            _(
+                "{path} would unpack to {size} MB, more than the {limit} MB a workbook may hold"
+            ).format(path=path, size=unpacked // 2**20, limit=MAX_UNPACKED_BYTES // 2**20)
+        )
+    for entry in entries:
+        packed = max(entry.compress_size, 1)
+        if (
+            entry.file_size >= RATIO_CHECKED_FROM_BYTES
+            and entry.file_size > MAX_COMPRESSION_RATIO * packed
+        ):
+            raise BadWorkbook(
+                _(
+                    "{path} has a part compressed {ratio} to 1 (at most {limit} to 1 is "
+                    "accepted); it looks like a zip bomb"
+                ).format(path=path, ratio=entry.file_size // packed, limit=MAX_COMPRESSION_RATIO)
+            )
+
+
+def _verify_part(path: Path, archive: zipfile.ZipFile, entry: zipfile.ZipInfo) -> None:
+    """Read one part to its end (checking its CRC) and refuse a DTD in an XML part."""
+    is_xml = entry.filename.lower().endswith((".xml", ".rels", ".vml"))
+    with archive.open(entry) as part:
+        head = part.read(PROLOG_BYTES if is_xml else READ_CHUNK)
+        if is_xml and _declares_doctype(head):
+            raise BadWorkbook(
+                _(
+                    "{path} declares an XML document type in its part {part}; workbooks never "
+                    "need one (it can expand entities), so the file is refused"
+                ).format(path=path, part=entry.filename)
+            )
+        while part.read(READ_CHUNK):
+            pass
+
+
+def _declares_doctype(head: bytes) -> bool:
+    """Whether the prolog of an XML part holds a declaration (`<!DOCTYPE`, `<!ENTITY`).
+
+    Comments and processing instructions are stepped over, so padding cannot push a
+    DOCTYPE out of sight; a prolog that fills the whole head counts as one.
+    """
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        head = head[: len(head) // 2 * 2].decode("utf-16", errors="replace").encode("utf-8")
+    position = 0
+    while True:
+        start = head.find(b"<", position)
+        if start < 0:
+            return len(head) >= PROLOG_BYTES
+        if head.startswith(b"<!--", start):
+            closing, step = head.find(b"-->", start + 4), 3
+        elif head.startswith(b"<?", start):
+            closing, step = head.find(b"?>", start + 2), 2
+        else:
+            return head.startswith(b"<!", start)
+        if closing < 0:
+            return True
+        position = closing + step
+
+
+def _not_a_workbook(path: Path) -> str:
+    return _("{path} is not a workbook (.xlsx, .xls or .ods)").format(path=path)
+
+
+def _encrypted(path: Path) -> str:
+    return _("{path} is password-protected; save an unprotected copy and use that").format(
+        path=path
+    )
+
+
+# ---------------------------------------------------------------- writing
+
+
+class ColumnKind(StrEnum):
+    """How a column's values are stored and shown in the workbook."""
+
+    TEXT = "text"
+    INTEGER = "integer"
+    NUMBER = "number"
+    MONEY = "money"  # amounts in currency units (Decimal), shown with two decimals
+    PERCENT = "percent"  # percentage points as salesflow holds them: 12.5 means 12.5 %
+    DATE = "date"  # date or ISO text
+    DATETIME = "datetime"  # datetime or ISO text; a value without a time shows as a date
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an exported sheet: the row's key, its heading and its kind."""
+
+    key: str
+    heading: str
+    kind: ColumnKind = ColumnKind.TEXT
+
+
+NUMBER_FORMATS = {
+    ColumnKind.INTEGER: "0",
+    ColumnKind.MONEY: "#,##0.00",
+    ColumnKind.PERCENT: "0.0%",
+    ColumnKind.DATE: "yyyy-mm-dd",
+    ColumnKind.DATETIME: "yyyy-mm-dd hh:mm",
+}
+# Widths come from the headings and the first rows: constant-memory mode writes each row
+# out as soon as the next begins, and columns must be sized before the first row, so a
+# bounded sample is held back and measured. Later, longer cells are not fitted.
+WIDTH_SAMPLE_ROWS = 1000
+MAX_COLUMN_WIDTH = 60
+MAX_SHEET_NAME = 31
+FORBIDDEN_IN_SHEET_NAMES = r"[\[\]:*?/\\\x00-\x1f]"
+# Integers beyond Excel's 15 digits would be rounded, so they are written as text.
+LARGEST_EXACT_INTEGER = 10**15
+WORKBOOK_OPTIONS = {
+    "constant_memory": True,
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+    "nan_inf_to_errors": True,
+}
+
+
+def sheet_title(name: str) -> str:
+    """A sheet name Excel accepts: at most 31 characters, none of []:*?/\\, no edge quotes."""
+    cleaned = re.sub(FORBIDDEN_IN_SHEET_NAMES, "_", name).strip()
+    cleaned = cleaned.strip("'")[:MAX_SHEET_NAME].strip().strip("'")
+    if not cleaned:
+        return "Sheet1"
+    if cleaned.casefold() == "history":  # reserved by Excel
+        return cleaned + "_"
+    return cleaned
+
+
+def write_workbook(
+    path: Path | str,
+    sheet_name: str,
+    columns: Sequence[Column],
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    total_row: Mapping[str, Any] | None = None,
+    force: bool = False,
+) -> int:
+    """Write one sheet of typed cells atomically (mode 0600); return the rows written.
+
+    The header is bold and frozen; `total_row` is appended in bold. An existing file is
+    replaced only with `force`. Rows are streamed: memory does not grow with their number.
+    """
+    path = Path(path)
+    if path.exists() and not force:
+        raise Conflict(_("{path} already exists; use --force to overwrite it").format(path=path))
+    folder = path.parent
+    if not folder.is_dir():
+        raise NotFound(
+            _("cannot write {path}: folder {folder} does not exist").format(
+                path=path, folder=folder
+            )
+        )
+    import xlsxwriter  # type: ignore[import-untyped]
+
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)  # mkstemp made it 0600; XlsxWriter reopens and truncates it in place
+    try:
+        # Row data spills to scratch files; beside the target they use its disk, not a
+        # /tmp that may live in memory, and go away even when writing fails midway.
+        with tempfile.TemporaryDirectory(dir=folder, prefix=f".{path.name}.") as scratch:
+            book = xlsxwriter.Workbook(temporary, {**WORKBOOK_OPTIONS, "tmpdir": scratch})
+            written = _fill_sheet(book, sheet_title(sheet_name), columns, rows, total_row)
+            book.close()
+        with open(temporary, "rb") as finished:
+            os.fsync(finished.fileno())
+        _move_into_place(Path(temporary), path, force=force)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return written
+
+
+def _move_into_place(temporary: Path, path: Path, *, force: bool) -> None:
+    if force:
+        os.replace(temporary, path)
+        return
+    # A hard link never replaces, so a file that appeared while the rows were written is
+    # kept; filesystems without links fall back to the earlier existence check.
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        raise Conflict(
+            _("{path} already exists; use --force to overwrite it").format(path=path)
+        ) from None
+    except OSError:
+        os.replace(temporary, path)
+        return
+    temporary.unlink()
+
+
+def _fill_sheet(
+    book: Any,
+    title: str,
+    columns: Sequence[Column],
+    rows: Iterable[Mapping[str, Any]],
+    total_row: Mapping[str, Any] | None,
+) -> int:
+    sheet = book.add_worksheet(title)
+    plain = _Styles(book, bold=False)
+    bold = _Styles(book, bold=True)
+    source = iter(rows)
+    sample = [row for _, row in zip(range(WIDTH_SAMPLE_ROWS), source, strict=False)]
+    for index, column in enumerate(columns):
+        values = [row.get(column.key) for row in sample]
+        if total_row is not None:
+            values.append(total_row.get(column.key))
+        sheet.set_column(index, index, _column_width(column, values))
+    for index, column in enumerate(columns):
+        sheet.write_string(0, index, column.heading, bold.general)
+    sheet.freeze_panes(1, 0)
+    writers = [
+        (column.key, _cell_writer(sheet, index, column.kind, plain))
+        for index, column in enumerate(columns)
+    ]
+    written = 0
+    for written, row in enumerate(_chain(sample, source), start=1):
+        for key, write in writers:
+            value = row.get(key)
+            if value is not None and value != "":
+                write(written, value)
+    if total_row is not None:
+        for index, column in enumerate(columns):
+            value = total_row.get(column.key)
+            if value is not None and value != "":
+                _cell_writer(sheet, index, column.kind, bold)(written + 1, value)
+    return written
+
+
+def _chain(first: list[Mapping[str, Any]], rest: Iterator[Mapping[str, Any]]) -> Iterator[Any]:
+    yield from first
+    first.clear()  # the sample is not kept alive for the rest of the export
+    yield from rest
+
+
+class _Styles:
+    """The formats of one weight (plain or bold) for every column kind."""
+
+    def __init__(self, book: Any, *, bold: bool) -> None:
+        weight = {"bold": True} if bold else {}
+        # Text and plain numbers need no format of their own, only the weight.
+        self.general = book.add_format(weight) if bold else None
+        self.formats = {
+            kind: book.add_format({**weight, "num_format": pattern})
+            for kind, pattern in NUMBER_FORMATS.items()
+        }
+
+
+def _cell_writer(sheet: Any, column: int, kind: ColumnKind, styles: _Styles) -> Any:
+    """A function writing one value of the column into a given row, typed by `kind`."""
+    text_style = styles.general
+
+    def text(row: int, value: Any) -> None:
+        # write_string never reads a formula, a number or a link into the text.
+        shown = value if type(value) is str else cell_text(value)
+        sheet.write_string(row, column, shown, text_style)
+
+    if kind == ColumnKind.TEXT:
+        return text
+    style = styles.formats.get(kind, styles.general)
+    percent = kind == ColumnKind.PERCENT
+
+    if kind in (ColumnKind.DATE, ColumnKind.DATETIME):
+        date_style = styles.formats[ColumnKind.DATE]
+
+        def moment(row: int, value: Any) -> None:
+            when = _as_moment(value)
+            if when is None:
+                text(row, value)
+            elif isinstance(when, datetime) and kind == ColumnKind.DATETIME:
+                sheet.write_datetime(row, column, when, style)
+            else:
+                day = when.date() if isinstance(when, datetime) else when
+                sheet.write_datetime(row, column, day, date_style)
+
+        return moment
+
+    def number(row: int, value: Any) -> None:
+        if not percent and type(value) in (int, float) and abs(value) < LARGEST_EXACT_INTEGER:
+            amount = value  # the common case, kept cheap: a million rows pass through here
+        else:
+            amount = _as_number(value, kind)
+        if amount is None:
+            text(row, value)
+        else:
+            sheet.write_number(row, column, amount, style)
+
+    return number
+
+
+def _as_number(value: Any, kind: ColumnKind) -> float | int | None:
+    """The value as the number to store, or None when it is not one (then it stays text)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        if abs(value) >= LARGEST_EXACT_INTEGER:
+            return None
+        return value / 100 if kind == ColumnKind.PERCENT else value
+    if isinstance(value, float) and kind != ColumnKind.PERCENT:
+        return value
+    try:
+        exact = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except InvalidOperation:
+        return None
+    if not exact.is_finite():
+        return None
+    if kind == ColumnKind.PERCENT:
+        exact /= 100
+    return float(exact)
+
+
+def _as_moment(value: Any) -> date | None:
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str):
+        return None
+    try:
+        return (date if len(value) == 10 else datetime).fromisoformat(value.strip())
+    except ValueError:
+        return None
+
+
+def _column_width(column: Column, values: list[Any]) -> float:
+    shown = [_shown_width(column.kind, value) for value in values if value is not None]
+    widest = max([text_width(column.heading) + 1, *shown])  # +1: the heading is bold
+    return min(widest + 2, MAX_COLUMN_WIDTH)
+
+
+def _shown_width(kind: ColumnKind, value: Any) -> int:
+    """Roughly how many characters a cell shows, CJK counted as two."""
+    if kind in (ColumnKind.DATE, ColumnKind.DATETIME) and (when := _as_moment(value)):
+        return 16 if isinstance(when, datetime) and kind == ColumnKind.DATETIME else 10
+    if kind != ColumnKind.TEXT and (amount := _as_number(value, kind)) is not None:
+        if kind == ColumnKind.MONEY:
+            return len(f"{amount:,.2f}")
+        if kind == ColumnKind.PERCENT:
+            return len(f"{amount * 100:.1f}%")
+        return len(number_text(float(amount)))
+    return max((text_width(line) for line in cell_text(value).splitlines()), default=0)
