@@ -6,10 +6,12 @@ import re
 import sqlite3
 from datetime import date
 
-from salesflow import book, pipelines, rules
+from salesflow import customers, gates, pipelines, sales
+from salesflow.choices import ATTITUDES, STAKEHOLDER_ROLES
 from salesflow.db import Change, Row
 from salesflow.errors import Ambiguous, BadValue, Conflict, GateNotMet, NotFound
 from salesflow.inputs import cents_to_decimal
+from salesflow.lookup import contains
 
 DEAL_KEYS = (
     "id",
@@ -29,17 +31,6 @@ DEAL_KEYS = (
     "stage_entered_at",
     "closed_on",
 )
-ROLES = (
-    "decision-maker",
-    "coach",
-    "influencer",
-    "purchasing",
-    "technical",
-    "quality",
-    "user",
-    "gatekeeper",
-)
-ATTITUDES = ("supporter", "neutral", "opponent")
 STAKEHOLDER_KEYS = ("id", "customer_id", "customer", "name", "title", "role", "attitude", "owner")
 OBJECTION_KEYS = ("id", "text", "response", "stage", "tags", "uses", "worked", "worked_pct")
 
@@ -54,7 +45,7 @@ DEAL_SELECT = """
 def deal_row(row: sqlite3.Row) -> Row:
     computed = {
         "amount": cents_to_decimal(row["amount_cents"]),
-        "probability": rules.deal_probability(
+        "probability": gates.deal_probability(
             row["status"], row["probability"], row["stage_probability"]
         ),
     }
@@ -78,9 +69,8 @@ def find_deal(conn: sqlite3.Connection, reference: str) -> int:
             return found[0]
         if text.startswith("#"):
             raise NotFound(f"no deal {text}")
-    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     rows = conn.execute(
-        "SELECT id, title FROM deals WHERE title LIKE ? ESCAPE '\\' ORDER BY id", [pattern]
+        "SELECT id, title FROM deals WHERE title LIKE ? ESCAPE '\\' ORDER BY id", [contains(text)]
     ).fetchall()
     if len(rows) == 1:
         return rows[0][0]
@@ -122,7 +112,7 @@ def add_deal(
         if stage
         else pipelines.stages(conn, found_pipeline)[0]
     )
-    customer = book.get_customer(conn, customer_id)
+    customer = customers.get_customer(conn, customer_id)
     deal_id = change.insert(
         "deals",
         {
@@ -219,7 +209,7 @@ def show_deal(conn: sqlite3.Connection, deal_id: int) -> Row:
         **deal,
         "checklist": checklist(conn, deal_id),
         "history": history(conn, deal_id),
-        "gaps": rules.coverage_gaps(list_stakeholders(conn, deal["customer_id"])),
+        "gaps": gates.coverage_gaps(list_stakeholders(conn, deal["customer_id"])),
     }
 
 
@@ -302,7 +292,7 @@ def advance(
         if target <= position:
             raise BadValue(f"--to must name a stage after {deal['stage']!r}")
     leaving = {stage["key"] for stage in stages[position:target]}
-    missing = rules.missing_checkpoints(checklist(conn, deal_id), leaving)
+    missing = gates.missing_checkpoints(checklist(conn, deal_id), leaving)
     if missing and not force:
         listed = "; ".join(f"[{item['id']}] {item['text']}" for item in missing)
         raise GateNotMet(
@@ -360,7 +350,7 @@ def win(
     if not record_sale:
         return None
     assert cents is not None
-    return book.add_sale(
+    return sales.add_sale(
         change,
         deal["customer_id"],
         None,
@@ -408,11 +398,11 @@ def add_stakeholder(
 ) -> int:
     if not name.strip():
         raise BadValue("a stakeholder needs a name")
-    if role not in ROLES:
-        raise BadValue(f"role {role!r} is not one of {', '.join(ROLES)}")
+    if role not in STAKEHOLDER_ROLES:
+        raise BadValue(f"role {role!r} is not one of {', '.join(STAKEHOLDER_ROLES)}")
     if attitude is not None and attitude not in ATTITUDES:
         raise BadValue(f"attitude {attitude!r} is not one of {', '.join(ATTITUDES)}")
-    book.get_customer(change.conn, customer_id)
+    customers.get_customer(change.conn, customer_id)
     stakeholder_id = change.insert(
         "stakeholders",
         {
@@ -473,7 +463,7 @@ OBJECTION_SELECT = """
 def _objection_row(row: sqlite3.Row) -> Row:
     record = {key: row[key] for key in OBJECTION_KEYS if key != "worked_pct"}
     record["tags"] = json.loads(row["tags"])
-    record["worked_pct"] = rules.share_pct(row["worked"], row["uses"])
+    record["worked_pct"] = gates.share_pct(row["worked"], row["uses"])
     return record
 
 
@@ -486,8 +476,11 @@ def list_objections(
 ) -> list[Row]:
     where, params = [], []
     if search:
-        where.append("(o.text LIKE ? OR o.response LIKE ? OR o.tags LIKE ?)")
-        params += [f"%{search}%"] * 3
+        where.append(
+            "(o.text LIKE ? ESCAPE '\\' OR o.response LIKE ? ESCAPE '\\'"
+            " OR o.tags LIKE ? ESCAPE '\\')"
+        )
+        params += [contains(search)] * 3
     if stage:
         where.append("o.stage = ?")
         params.append(stage.strip().lower())

@@ -12,7 +12,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from salesflow import pipelines, rules, settings
+from salesflow import pipelines, settings, tiers
 from salesflow.db import Change
 from salesflow.errors import Conflict
 
@@ -183,10 +183,10 @@ def build(change: Change, *, customers: int, seed: int, today: date, force: bool
         "contacts": change.insert_many("contacts", *maker.contacts()),
     }
     counts.update(maker.deals(change))
-    graded = rules.grade_members(conn, today, settings.load(conn))
+    graded = tiers.grade_members(conn, today, settings.load(conn))
     conn.executemany(
         "UPDATE customers SET tier = ? WHERE id = ? AND tier_locked = 0",
-        [(row["tier"], row["customer_id"]) for row in rules.tier_changes(graded)],
+        [(row["tier"], row["customer_id"]) for row in tiers.tier_changes(graded)],
     )
     change.summary = f"demo book: {customers} customers"
     return counts

@@ -1,7 +1,9 @@
-"""Exceptions the domain raises; cli.py turns each into `Error: …` and its exit code.
+"""Exceptions the domain raises; the command line turns each into `Error: …` and its exit
+code, in one place (cli/app.py).
 
 Messages are written for a salesperson and never carry customer data beyond what the
-user typed themselves.
+user typed themselves. They name no command-line flags: a `hint` names the way out
+symbolically (e.g. "again"), and the command line words it for its own options.
 """
 
 
@@ -9,6 +11,10 @@ class SalesflowError(Exception):
     """Base for every failure a user can cause."""
 
     exit_code = 1
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
 
 
 class NotFound(SalesflowError):

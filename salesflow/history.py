@@ -4,8 +4,9 @@ import json
 import sqlite3
 from typing import Any
 
-from salesflow.db import Row, refresh_summaries, suspended_triggers, transaction
+from salesflow.db import Row, suspended_triggers, transaction
 from salesflow.errors import NotFound
+from salesflow.summaries import refresh_summaries
 
 
 def list_changes(conn: sqlite3.Connection, *, limit: int | None = None) -> list[Row]:

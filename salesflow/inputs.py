@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from salesflow.errors import BadValue
+from salesflow.i18n import _
 
 if TYPE_CHECKING:
     from decimal import Decimal
@@ -48,9 +49,10 @@ WEEKDAYS = {
 NAMED_DAYS = {"today": 0, "yesterday": -1, "tomorrow": 1, "今天": 0, "昨天": -1, "明天": 1}
 # Patterns stay text until first use (re caches them): start-up pays for none of them.
 RELATIVE = r"([+-])(\d{1,5})([dwmy])"
-ISO_DATE = r"(\d{4})-(\d{1,2})-(\d{1,2})"
-CHINESE_DATE = r"(\d{4})年(\d{1,2})月(\d{1,2})日?"
-CLOCK = r"(\d{1,2}):(\d{2})(?::(\d{2}))?"
+# A calendar date as people and spreadsheets write it: 2026-03-05, 2026/3/5, 2026.3.5,
+# 2026年3月5日.
+CALENDAR_DATE = r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+CLOCK = r"(\d{1,2}):(\d{2})(?::\d{2}(?:\.\d+)?)?"
 
 
 def today() -> date:
@@ -64,25 +66,58 @@ def today() -> date:
         raise BadValue(f"SALESFLOW_TODAY must be YYYY-MM-DD, not {fixed!r}") from None
 
 
-def parse_date(text: str, today: date) -> date:
-    """Read a date as users write it: ISO, today/±Nd/w/m/y, a weekday name, 2026年3月5日."""
+def parse_date(text: str, today: date | None) -> date:
+    """Read a date as users write it: 2026-03-05, 2026/3/5, 2026.3.5 or 2026年3月5日 (a
+    time after it is ignored); with `today`, also today/±Nd/w/m/y and weekday names.
+
+    Files pass no `today`: a spreadsheet cell saying "yesterday" means no fixed day.
+    """
     value = text.strip().lower()
-    if value in NAMED_DAYS:
-        return today + timedelta(days=NAMED_DAYS[value])
-    if value in WEEKDAYS:
-        ahead = (WEEKDAYS[value] - today.weekday() - 1) % 7 + 1
-        return today + timedelta(days=ahead)
-    if match := re.fullmatch(RELATIVE, value):
-        return _shift(today, match, text)
-    match = re.fullmatch(ISO_DATE, value) or re.fullmatch(CHINESE_DATE, value)
-    if match:
+    if today is not None:
+        if value in NAMED_DAYS:
+            return today + timedelta(days=NAMED_DAYS[value])
+        if value in WEEKDAYS:
+            ahead = (WEEKDAYS[value] - today.weekday() - 1) % 7 + 1
+            return today + timedelta(days=ahead)
+        if match := re.fullmatch(RELATIVE, value):
+            return _shift(today, match, text)
+    day, _clock = _calendar_moment(text, relative=today is not None)
+    return day
+
+
+def _calendar_moment(text: str, *, relative: bool = True) -> tuple[date, str | None]:
+    """A calendar date and the HH:MM after it, if any."""
+    if len(text) == 10 and text[4] == "-" and text[7] == "-":  # the everyday case
         try:
-            return date(*(int(part) for part in match.groups()))
+            return date.fromisoformat(text), None
         except ValueError:
             pass
+    value = text.strip().replace("T", " ")
+    match = re.match(CALENDAR_DATE, value)
+    if match:
+        try:
+            day = date(*(int(part) for part in match.groups()))
+        except ValueError:
+            pass
+        else:
+            rest = value[match.end() :].strip()
+            if not rest:
+                return day, None
+            clock = re.fullmatch(CLOCK, rest)
+            if clock and int(clock[1]) < 24 and int(clock[2]) < 60:
+                return day, f"{int(clock[1]):02d}:{clock[2]}"
+            raise BadValue(_("cannot read the time in {text!r}: use HH:MM").format(text=text))
+    if not relative:
+        raise BadValue(
+            _("cannot read date {text!r}: use YYYY-MM-DD, 2026/3/5 or 2026年3月5日").format(
+                text=text
+            )
+        )
     raise BadValue(
-        f"cannot read date {text!r}: use YYYY-MM-DD, today, yesterday, tomorrow, "
-        "+3d/-2w/+1m/+1y, a weekday name (mon…sun) or 2026年3月5日"
+        _(
+            "cannot read date {text!r}: use YYYY-MM-DD, today, yesterday, tomorrow, "
+            "+3d/-2w/+1m/+1y, a weekday name (mon…sun) or 2026年3月5日"
+        ).format(text=text)
     )
 
 
@@ -103,17 +138,16 @@ def _shift(today: date, match: "re.Match[str]", text: str) -> date:
         raise BadValue(f"date {text!r} is out of range") from None
 
 
-def parse_moment(text: str, today: date) -> str:
+def parse_moment(text: str, today: date | None) -> str:
     """A contact's time: any date `parse_date` reads, optionally followed by HH:MM."""
     value = text.strip().replace("T", " ")
-    day_part, _, clock_part = value.partition(" ")
-    day = parse_date(day_part, today).isoformat()
-    if not clock_part.strip():
-        return day
-    match = re.fullmatch(CLOCK, clock_part.strip())
-    if not match or int(match[1]) > 23 or int(match[2]) > 59:
-        raise BadValue(f"cannot read time in {text!r}: use YYYY-MM-DD HH:MM")
-    return f"{day} {int(match[1]):02d}:{match[2]}"
+    if today is not None:
+        day_part, _space, clock_part = value.partition(" ")
+        if day_part.lower() in NAMED_DAYS or day_part.lower() in WEEKDAYS or day_part[:1] in "+-":
+            day = parse_date(day_part, today).isoformat()
+            return f"{day} {_calendar_moment(day + ' ' + clock_part)[1]}" if clock_part else day
+    day_value, clock = _calendar_moment(value, relative=today is not None)
+    return f"{day_value.isoformat()} {clock}" if clock else day_value.isoformat()
 
 
 def now_moment(today: date) -> str:

@@ -6,10 +6,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from salesflow.choices import INTERVALS, SALES_DIMENSIONS
 from salesflow.db import Row
 from salesflow.errors import BadValue, NotFound
+from salesflow.gates import share_pct
 from salesflow.inputs import cents_to_decimal
-from salesflow.rules import share_pct
 
 
 def customer_timeline(conn: sqlite3.Connection, customer_id: int) -> list[Row]:
@@ -83,19 +84,6 @@ def _event(
 
 
 # ---------------------------------------------------------------- periods
-
-INTERVALS = ("year", "quarter", "month", "week", "day", "none")
-DIMENSIONS = (
-    "company",
-    "department",
-    "rep",
-    "store",
-    "product",
-    "category",
-    "customer",
-    "tier",
-    "source",
-)
 
 
 def report_range(
@@ -213,8 +201,8 @@ def narrow_range(conn: sqlite3.Connection, table: str, column: str, start: date,
 def parse_dimensions(text: str | None) -> list[str]:
     names = [part.strip().lower() for part in (text or "company").split(",") if part.strip()]
     for name in names:
-        if name not in DIMENSIONS:
-            raise BadValue(f"cannot report by {name!r}; use any of {', '.join(DIMENSIONS)}")
+        if name not in SALES_DIMENSIONS:
+            raise BadValue(f"cannot report by {name!r}; use any of {', '.join(SALES_DIMENSIONS)}")
     if len(set(names)) != len(names):
         raise BadValue("each --by dimension may appear once")
     return [name for name in names if name != "company"]
@@ -263,7 +251,7 @@ def sales_report(
 ) -> list[Row]:
     """Sales per period and dimension (company, department, rep, store, product…)."""
     if interval not in INTERVALS:
-        raise BadValue(f"--interval must be one of {', '.join(INTERVALS)}")
+        raise BadValue(f"the interval must be one of {', '.join(INTERVALS)}")
     dims = by or []
     label = f"{start.isoformat()}..{end.isoformat()}"
     current = _aggregate(conn, start, end, interval, dims, label)
@@ -349,7 +337,7 @@ PIPELINE_GROUPS = {
 def pipeline_report(conn: sqlite3.Connection, *, by: str = "stage") -> list[Row]:
     """Open deals: count, amount and amount weighted by probability."""
     if by not in PIPELINE_GROUPS:
-        raise BadValue(f"--by must be one of {', '.join(PIPELINE_GROUPS)}")
+        raise BadValue(f"the grouping must be one of {', '.join(PIPELINE_GROUPS)}")
     keys = [key for key, _ in PIPELINE_GROUPS[by]]
     columns = ", ".join(sql for _, sql in PIPELINE_GROUPS[by])
     order = "p.id, s.position" if by == "stage" else columns
@@ -446,7 +434,7 @@ def activity_report(
 ) -> list[Row]:
     """Contacts per period and salesperson or channel."""
     if interval not in INTERVALS:
-        raise BadValue(f"--interval must be one of {', '.join(INTERVALS)}")
+        raise BadValue(f"the interval must be one of {', '.join(INTERVALS)}")
     if by not in ("rep", "channel"):
         raise BadValue("--by must be rep or channel")
     column = "rep" if by == "rep" else "channel"
@@ -475,7 +463,7 @@ def customers_report(
 ) -> list[Row]:
     """Member statistics per group: customers, new in the period, buying in it, amount."""
     if by not in MEMBER_GROUPS:
-        raise BadValue(f"--by must be one of {', '.join(MEMBER_GROUPS)}")
+        raise BadValue(f"the grouping must be one of {', '.join(MEMBER_GROUPS)}")
     column = MEMBER_GROUPS[by]
     rows = conn.execute(
         f"""SELECT {column} AS grp, count(*) AS customers,

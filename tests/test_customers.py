@@ -2,7 +2,7 @@
 
 import pytest
 
-from salesflow import book
+from salesflow import customers
 
 
 def add(cli, name, *options):
@@ -228,13 +228,13 @@ def test_manual_tier_is_locked_until_set_back_to_auto(cli):
 def test_edit_refuses_bad_values_without_changing_anything(cli, conn):
     add(cli, "张三", "--ref", "R1")
     add(cli, "李四", "--ref", "R2")
-    before = book.get_customer(conn, 2)
+    before = customers.get_customer(conn, 2)
     cli("customer", "edit", "李四", "--ref", "R1", "--company", "x", code=1)
     cli("customer", "edit", "李四", "--email", "not-an-email", code=2)
     cli("customer", "edit", "李四", "--unset", "missing", code=1)
     cli("customer", "edit", "李四", "--created", "someday", code=2)
     cli("customer", "edit", "李四", "--referred-by", "李四", code=1)
-    assert book.get_customer(conn, 2) == before
+    assert customers.get_customer(conn, 2) == before
 
 
 def test_show_gives_profile_and_timeline(cli):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from salesflow import book
+from salesflow import customers, sales
 
 
 @pytest.fixture
@@ -51,7 +51,7 @@ def test_contact_list_filters(cli, customer):
 def test_latest_contact_sets_last_contact_and_next_follow_up(cli, customer, conn):
     cli("log", "张三", "later", "--at", "2026-03-10", "--next", "2026-03-30")
     cli("log", "张三", "back-dated", "--at", "2026-03-01", "--next", "2026-03-05")
-    row = book.get_customer(conn, customer["id"])
+    row = customers.get_customer(conn, customer["id"])
     assert (row["last_contact_at"], row["next_follow_up"]) == ("2026-03-10", "2026-03-30")
 
 
@@ -143,11 +143,11 @@ def test_sale_list_filters_and_summary(cli, customer, conn):
     assert amounts("--customer", "张三") == [10, 7]
     assert amounts("--product", "茶") == [10]
     assert amounts("--rep", "王强") == [5.5]
-    assert book.get_customer(conn, customer["id"])["last_sale_on"] == "2026-03-01"
+    assert customers.get_customer(conn, customer["id"])["last_sale_on"] == "2026-03-01"
 
 
 def test_sale_csv_has_every_json_key_and_two_decimal_money(cli, customer):
     cli("sale", "add", "张三", "--amount", "1234.5")
     lines = cli("sale", "list", "--format", "csv").stdout.splitlines()
-    assert lines[0].split(",") == list(book.SALE_KEYS)
+    assert lines[0].split(",") == list(sales.SALE_KEYS)
     assert "1234.50" in lines[1]

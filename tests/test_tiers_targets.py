@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from salesflow import db, rules, settings
+from salesflow import db, settings, tiers
 
 AS_OF = date(2026, 3, 16)
 
@@ -72,7 +72,7 @@ def test_grading_matches_the_spec_formula_on_random_books(conn, seed):
         for _ in range(400)
     ]
     make_book(conn, sales, customers)
-    graded = rules.grade_members(conn, AS_OF, settings.load(conn))
+    graded = tiers.grade_members(conn, AS_OF, settings.load(conn))
     expected = independent_rfm(sales, AS_OF)
     got = {
         row["customer_id"]: (row["r"], row["f"], row["m"], row["score"], row["tier"])
@@ -85,7 +85,7 @@ def test_ties_share_a_score(conn):
     day = AS_OF - timedelta(days=10)
     make_book(conn, [(1, day, 100), (2, day, 100), (3, day, 100), (4, day, 50)], 4)
     graded = {
-        row["customer_id"]: row for row in rules.grade_members(conn, AS_OF, settings.load(conn))
+        row["customer_id"]: row for row in tiers.grade_members(conn, AS_OF, settings.load(conn))
     }
     assert graded[1]["m"] == graded[2]["m"] == graded[3]["m"] == 2  # 1 + floor(5*1/4)
     assert graded[4]["m"] == 1

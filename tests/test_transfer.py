@@ -76,7 +76,7 @@ def test_skip_invalid_writes_rejects_with_reasons(cli, tmp_path):
     cli("import", "customers", path, "--skip-invalid", "--rejects", rejects)
     assert names(cli) == ["ok", "fine"]
     rows = list(csv.reader(io.StringIO(rejects.read_text(encoding="utf-8"))))
-    assert rows[1][:2] == ["3", "name is empty"] and rows[1][2:] == ["", "2"]
+    assert rows[1][:2] == ["3", "a customer needs a name"] and rows[1][2:] == ["", "2"]
     assert stat.S_IMODE(rejects.stat().st_mode) == 0o600
 
 

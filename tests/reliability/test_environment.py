@@ -43,11 +43,11 @@ def test_unexpected_internal_error_is_one_line_without_data(tmp_path):
     assert run(db, "customer", "add", "秘密客户", "--phone", "13800000000").returncode == 0
     script = (
         "import sys\n"
-        "from salesflow import book\n"
+        "from salesflow import customers\n"
         "def broken(conn, **kw):\n"
         "    names = conn.execute('select name from customers').fetchall()\n"
         "    raise RuntimeError(f'boom {names}')\n"
-        "book.list_customers = broken\n"
+        "customers.list_customers = broken\n"
         "from salesflow.cli import main\n"
         f"main(['--db', {str(db)!r}, 'customer', 'list'])\n"
     )

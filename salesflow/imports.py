@@ -1,4 +1,9 @@
-"""CSV import (GB18030-aware, all-or-nothing, streaming) and Excel-safe export."""
+"""Import of customers, products, sales and contacts from CSV files: GB18030-aware,
+header aliases in English and Chinese, all-or-nothing, streaming.
+
+Each row goes through the same record rules as the commands (validate.py); the import
+adds only what a file needs: header mapping, line numbers, duplicates, bulk writes.
+"""
 
 import codecs
 import csv
@@ -14,13 +19,22 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from salesflow import book, rules
+from salesflow.choices import IMPORT_KINDS, ON_DUPLICATE
 from salesflow.db import Change, Row
-from salesflow.errors import BadInput, BadValue, Conflict
-from salesflow.inputs import normalise_phone, parse_birthday, parse_money, parse_quantity
+from salesflow.errors import BadInput, BadValue, Conflict, NotFound
+from salesflow.inputs import normalise_phone, parse_date, parse_moment, parse_money, parse_quantity
+from salesflow.validate import (
+    CUSTOMER_TEXT_FIELDS,
+    SCORE_FIELDS,
+    CustomerFields,
+    SaleParty,
+    contact_columns,
+    customer_columns,
+    product_columns,
+    sale_columns,
+)
 
-KINDS = ("customers", "products", "sales", "contacts")
-ON_DUPLICATE = ("error", "skip", "update")
+KINDS = IMPORT_KINDS
 
 CUSTOMER_FIELDS = (
     "id",
@@ -35,6 +49,7 @@ CUSTOMER_FIELDS = (
     "department",
     "store",
     "tier",
+    "tier_locked",
     "tags",
     "notes",
     "created",
@@ -194,19 +209,6 @@ ALIASES["contacts"].update(
         "rep": "by",
     }
 )
-CHANNEL_ALIASES = {
-    "电话": "call",
-    "拜访": "visit",
-    "上门": "visit",
-    "微信": "wechat",
-    "短信": "sms",
-    "邮件": "email",
-    "会议": "meeting",
-    "到店": "showroom",
-    "展厅": "showroom",
-    "其他": "other",
-    "phone": "call",
-}
 REQUIRED = {
     "customers": (("name",),),
     "products": (("name",),),
@@ -405,67 +407,30 @@ def read_rows(
 
 # ---------------------------------------------------------------- field parsers
 
-IMPORT_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
-IMPORT_TIME = re.compile(r"(\d{1,2}):(\d{2})(?::\d{2}(?:\.\d+)?)?")
 
-
-def import_date(text: str, what: str = "date") -> str:
-    """A date as spreadsheets write it: 2026-03-05, 2026/3/5, 2026.3.5, 2026年3月5日,
-    optionally followed by a time (ignored)."""
-    if len(text) == 10 and text[4] == "-" and text[7] == "-":
-        try:
-            return date.fromisoformat(text).isoformat()
-        except ValueError:
-            pass
-    value = text.strip().replace("T", " ")
-    match = IMPORT_DATE.match(value)
-    if match:
-        try:
-            return date(*(int(part) for part in match.groups())).isoformat()
-        except ValueError:
-            pass
-    raise RowError(f"bad {what} {text!r}")
-
-
-def import_moment(text: str) -> str:
-    day = import_date(text)
-    rest = IMPORT_DATE.sub("", text.strip().replace("T", " "), count=1).strip()
-    clock = IMPORT_TIME.fullmatch(rest)
-    if clock and int(clock[1]) < 24 and int(clock[2]) < 60:
-        return f"{day} {int(clock[1]):02d}:{clock[2]}"
-    return day
-
-
-def _money(text: str) -> int:
+def _row_rule(rule: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Apply a record rule to a row: its refusal becomes the row's reason."""
     try:
-        return parse_money(text)
-    except BadValue as error:
+        return rule(*args, **kwargs)
+    except (BadValue, NotFound) as error:
         raise RowError(str(error)) from None
 
 
-def _quantity(text: str) -> float:
+def _date(text: str, what: str = "date") -> str:
     try:
-        return parse_quantity(text)
+        return parse_date(text, None).isoformat()
     except BadValue as error:
-        raise RowError(str(error)) from None
-
-
-def _score(values: dict[str, str], name: str) -> int | None:
-    text = values.get(name, "")
-    if not text:
-        return None
-    if not text.isdigit() or not 1 <= int(text) <= 5:
-        raise RowError(f"{name} must be 1-5, not {text!r}")
-    return int(text)
+        raise RowError(f"{what}: {error}") from None
 
 
 def _tags(text: str) -> list[str]:
     return [tag.strip() for tag in re.split(r"[,;，；、|]", text) if tag.strip()]
 
 
-def _profile(text: str) -> dict[str, str]:
+def _profile(text: str) -> tuple[tuple[str, str], ...]:
+    """Profile facts from a cell: JSON (as exports write them) or `key=value; key=value`."""
     if not text:
-        return {}
+        return ()
     if text.startswith("{"):
         try:
             loaded = json.loads(text)
@@ -473,59 +438,49 @@ def _profile(text: str) -> dict[str, str]:
             raise RowError("profile is not valid JSON") from None
         if not isinstance(loaded, dict):
             raise RowError("profile must be an object of facts")
-        facts = {str(k): str(v) for k, v in loaded.items()}
-    else:
-        facts = {}
-        for part in text.split(";"):
-            key, sep, value = part.partition("=")
-            if not sep or not key.strip():
-                raise RowError(f"profile fact {part.strip()!r} must be KEY=VALUE")
-            facts[key.strip()] = value.strip()
-    if facts.get("birthday"):
-        try:
-            facts["birthday"] = parse_birthday(facts["birthday"])
-        except BadValue as error:
-            raise RowError(str(error)) from None
-    return facts
+        return tuple((str(key), str(value)) for key, value in loaded.items())
+    facts = []
+    for part in text.split(";"):
+        key, sep, value = part.partition("=")
+        if not sep or not key.strip():
+            raise RowError(f"profile fact {part.strip()!r} must be KEY=VALUE")
+        facts.append((key.strip(), value.strip()))
+    return tuple(facts)
 
 
 # ---------------------------------------------------------------- customers and products
 
 
 def customer_values(values: dict[str, str], today: date) -> dict[str, Any]:
-    name = values.get("name", "")
-    if not name:
-        raise RowError("name is empty")
-    row: dict[str, Any] = {"name": name}
-    for key in book.CUSTOMER_TEXT_FIELDS:
-        if values.get(key):
-            row[key] = values[key]
-    if row.get("email") and not book.EMAIL_SHAPE.fullmatch(row["email"]):
-        raise RowError(f"email {row['email']!r} does not look like an address")
-    if "phone" in row:
-        row["phone_norm"] = normalise_phone(row["phone"])
-    tier = values.get("tier", "").upper()
-    if tier and tier != "NONE":
-        if tier not in ("A", "B", "C", "D"):
-            raise RowError(f"tier must be A, B, C or D, not {values['tier']!r}")
-        row["tier"], row["tier_locked"] = tier, 1
-    for score in ("urgency", "quick_effect", "price_fit"):
-        if (found := _score(values, score)) is not None:
-            row[score] = found
-    if values.get("tags"):
-        row["tags"] = json.dumps(_tags(values["tags"]), ensure_ascii=False)
-    if values.get("profile"):
-        row["profile"] = json.dumps(_profile(values["profile"]), ensure_ascii=False)
-    row["created_at"] = (
-        import_date(values["created"], "created date")
-        if values.get("created")
-        else today.isoformat()
+    """A file row's customer columns, by the same rule as `customer add`."""
+    locked = values.get("tier_locked", "").strip().lower()
+    if locked and locked not in LOCK_WORDS:
+        raise RowError(f"tier_locked must be true or false, not {values['tier_locked']!r}")
+    fields = CustomerFields(
+        name=values.get("name", ""),
+        text={key: values[key] for key in CUSTOMER_TEXT_FIELDS if values.get(key)},
+        tier=values.get("tier") or ("none" if LOCK_WORDS.get(locked) else None),
+        tier_locked=LOCK_WORDS.get(locked),
+        scores={key: values[key] for key in SCORE_FIELDS if values.get(key)},
+        add_tags=tuple(_tags(values.get("tags", ""))),
+        set_facts=_profile(values.get("profile", "")),
+        created=(
+            date.fromisoformat(_date(values["created"], "created"))
+            if values.get("created")
+            else today
+        ),
     )
+    row = _row_rule(customer_columns, fields)
     if values.get("id"):
         if not values["id"].isdigit():
             raise RowError(f"id must be a number, not {values['id']!r}")
         row["id"] = int(values["id"])
     return row
+
+
+# How a file says a tier was set by hand (exports write true/false).
+LOCK_WORDS = {"true": True, "1": True, "yes": True, "是": True,
+              "false": False, "0": False, "no": False, "否": False}  # fmt: skip
 
 
 def _identity(row: dict[str, Any]) -> list[tuple[str, str]]:
@@ -647,19 +602,15 @@ TABLE_DEFAULTS = {"customers": {"tier_locked": 0, "tags": "[]", "profile": "{}"}
 
 
 def product_values(values: dict[str, str]) -> dict[str, Any]:
-    if not values.get("name"):
-        raise RowError("name is empty")
-    row: dict[str, Any] = {"name": values["name"]}
-    for key in ("sku", "category"):
-        if values.get(key):
-            row[key] = values[key]
-    if values.get("price"):
-        row["price_cents"] = _money(values["price"])
-    if values.get("cycle_days"):
-        text = values["cycle_days"]
-        if not text.isdigit() or int(text) <= 0:
-            raise RowError(f"cycle_days must be a positive whole number, not {text!r}")
-        row["cycle_days"] = int(text)
+    """A file row's product columns, by the same rule as `product add`."""
+    row = _row_rule(
+        product_columns,
+        values.get("name", ""),
+        sku=values.get("sku") or None,
+        category=values.get("category") or None,
+        price_cents=_row_rule(parse_money, values["price"]) if values.get("price") else None,
+        cycle_days=values.get("cycle_days") or None,
+    )
     if values.get("id", "").isdigit():
         row["id"] = int(values["id"])
     return row
@@ -840,46 +791,40 @@ def _sale(values: dict[str, str], customer: Any, products: dict[str, Any]) -> tu
         if product is None:
             raise RowError(f"unknown product {values['product']!r}")
     text = values.get("quantity")
+    # Whole numbers are the common case: read without Decimal.
     quantity = (
-        int(text) if text and text.isdigit() and text != "0" else (_quantity(text) if text else 1)
+        int(text)
+        if text and text.isdigit() and text != "0"
+        else (_row_rule(parse_quantity, text) if text else 1)
     )
-    if values.get("amount"):
-        cents = _money(values["amount"])
-    elif values.get("price"):  # a unit price, as purchase logs often give it
-        cents = rules.line_amount(_money(values["price"]), quantity)
-    elif product is not None and product.price_cents is not None:
-        cents = rules.line_amount(product.price_cents, quantity)
-    else:
-        raise RowError("amount is empty and there is no unit or product price to compute it")
-    return (
-        customer.id,
-        product.id if product else None,
-        quantity,
-        cents,
-        import_date(values.get("date", "")),
-        values.get("rep") or customer.owner,
-        values.get("department") or customer.department,
-        values.get("store") or customer.store,
+    amount, rep, department, store = _row_rule(
+        sale_columns,
+        SaleParty(customer.owner, customer.department, customer.store),
+        product.price_cents if product else None,
+        quantity=quantity,
+        amount_cents=_row_rule(parse_money, values["amount"]) if values.get("amount") else None,
+        unit_price_cents=_row_rule(parse_money, values["price"]) if values.get("price") else None,
+        rep=values.get("rep"),
+        department=values.get("department"),
+        store=values.get("store"),
     )
+    sale_date = _date(values.get("date", ""))
+    return (customer.id, product.id if product else None, quantity, amount, sale_date, rep,
+            department, store)  # fmt: skip
 
 
 def _contact(values: dict[str, str], customer: Any, products: dict[str, Any]) -> tuple[Any, ...]:
-    channel = values.get("channel", "").lower() or "other"
-    channel = CHANNEL_ALIASES.get(channel, channel)
-    if channel not in book.CHANNELS:
-        raise RowError(f"channel {values['channel']!r} is not one of {', '.join(book.CHANNELS)}")
-    if not values.get("summary"):
-        raise RowError("summary is empty")
-    next_at = import_date(values["next"], "next date") if values.get("next") else None
-    return (
-        customer.id,
-        import_moment(values.get("date", "")),
-        channel,
-        values.get("by") or customer.owner,
-        values["summary"],
-        values.get("outcome") or None,
-        next_at,
+    channel, rep, summary, outcome = _row_rule(
+        contact_columns,
+        customer.owner,
+        channel_name=values.get("channel"),
+        summary=values.get("summary", ""),
+        by=values.get("by"),
+        outcome=values.get("outcome"),
     )
+    next_at = _date(values["next"], "next") if values.get("next") else None
+    at = _row_rule(parse_moment, values.get("date", ""), None)
+    return (customer.id, at, channel, rep, summary, outcome, next_at)
 
 
 # ---------------------------------------------------------------- the import
@@ -985,96 +930,3 @@ def rejects_csv(result: ImportResult) -> str:
     for line, reason, cells in result.invalid:
         writer.writerow([line, reason, *cells])
     return buffer.getvalue()
-
-
-# ---------------------------------------------------------------- export
-
-EXPORT_SQL = {
-    "customers": (
-        CUSTOMER_FIELDS,
-        """SELECT id, ref, name, company, phone, email, address, source, owner, department,
-                  store, CASE WHEN tier_locked THEN tier END AS tier, tags, notes,
-                  created_at AS created, economic, buying, suppliers, urgency, quick_effect,
-                  price_fit, profile
-           FROM customers ORDER BY id""",
-    ),
-    "products": (
-        ("id", "name", "sku", "category", "price", "cycle_days"),
-        "SELECT id, name, sku, category, price_cents AS price, cycle_days FROM products"
-        " ORDER BY id",
-    ),
-    "sales": (
-        (
-            "id",
-            "date",
-            "customer_id",
-            "customer_ref",
-            "customer",
-            "product",
-            "quantity",
-            "amount",
-            "rep",
-            "department",
-            "store",
-            "deal_id",
-        ),
-        """SELECT s.id, s.date, s.customer_id, c.ref AS customer_ref, c.name AS customer,
-                  p.name AS product, s.quantity, s.amount_cents AS amount, s.rep, s.department,
-                  s.store, s.deal_id
-           FROM sales s JOIN customers c ON c.id = s.customer_id
-           LEFT JOIN products p ON p.id = s.product_id ORDER BY s.id""",
-    ),
-    "contacts": (
-        (
-            "id",
-            "date",
-            "customer_id",
-            "customer_ref",
-            "customer",
-            "channel",
-            "summary",
-            "outcome",
-            "next",
-            "by",
-            "deal_id",
-        ),
-        """SELECT k.id, k.at AS date, k.customer_id, c.ref AS customer_ref, c.name AS customer,
-                  k.channel, k.summary, k.outcome, k.next_at AS next, k.rep AS by, k.deal_id
-           FROM contacts k JOIN customers c ON c.id = k.customer_id ORDER BY k.id""",
-    ),
-}
-MONEY_COLUMNS = {"price", "amount"}
-
-
-DEAL_EXPORT_COLUMNS = (
-    "id", "customer_id", "customer", "title", "pipeline", "stage", "amount", "probability",
-    "expected_close", "owner", "status", "lost_reason", "created_at", "closed_on",
-)  # fmt: skip
-EXPORT_KINDS = (*EXPORT_SQL, "deals")
-
-
-def export_records(conn: sqlite3.Connection, kind: str) -> tuple[tuple[str, ...], Iterator[Row]]:
-    """The columns and a stream of rows of one kind, in import-compatible shape."""
-    if kind not in EXPORT_KINDS:
-        raise BadValue(f"cannot export {kind!r}; use one of {', '.join(EXPORT_KINDS)}")
-    if kind == "deals":  # the deal rules (probability of won/lost deals) live in deals.py
-        from salesflow import deals
-
-        return DEAL_EXPORT_COLUMNS, iter(deals.list_deals(conn))
-    columns, sql = EXPORT_SQL[kind]
-
-    def rows() -> Iterator[Row]:
-        for row in conn.execute(sql):
-            record = dict(zip(columns, row, strict=True))
-            for key in MONEY_COLUMNS & record.keys():
-                if record[key] is not None:
-                    record[key] = book.cents_to_decimal(record[key])
-            if "tags" in record:
-                record["tags"] = json.loads(record["tags"])
-            if record.get("profile") == "{}":
-                record["profile"] = None  # kept as JSON text: it round-trips exactly
-            if isinstance(record.get("quantity"), float) and record["quantity"].is_integer():
-                record["quantity"] = int(record["quantity"])
-            yield record
-
-    return columns, rows()

@@ -1,0 +1,69 @@
+"""The closed vocabularies of the book, each listed once.
+
+The domain validates against these tuples and the command line builds its choice enums
+from them, so `--help`, the validators and the import all agree. Standard library only:
+the command line reads this module at start-up.
+"""
+
+FORMATS = ("table", "csv", "json")
+TIERS = ("A", "B", "C", "D")
+CHANNELS = ("call", "visit", "email", "sms", "wechat", "meeting", "showroom", "other")
+# How spreadsheets and people name the channels; the import reads these too.
+CHANNEL_ALIASES = {
+    "电话": "call",
+    "拜访": "visit",
+    "上门": "visit",
+    "微信": "wechat",
+    "短信": "sms",
+    "邮件": "email",
+    "会议": "meeting",
+    "到店": "showroom",
+    "展厅": "showroom",
+    "其他": "other",
+    "phone": "call",
+}
+DEAL_STATUSES = ("open", "won", "lost")
+STAKEHOLDER_ROLES = (
+    "decision-maker",
+    "coach",
+    "influencer",
+    "purchasing",
+    "technical",
+    "quality",
+    "user",
+    "gatekeeper",
+)
+ATTITUDES = ("supporter", "neutral", "opponent")
+OBJECTION_OUTCOMES = ("worked", "failed")
+REMINDER_KINDS = (
+    "follow-up",
+    "no-contact",
+    "never-contacted",
+    "used-up",
+    "no-repurchase",
+    "never-purchased",
+    "stale-deal",
+    "close-overdue",
+    "birthday",
+)
+INTERVALS = ("year", "quarter", "month", "week", "day", "none")
+COMPARISONS = ("prev", "yoy")
+SALES_DIMENSIONS = (
+    "company",
+    "department",
+    "rep",
+    "store",
+    "product",
+    "category",
+    "customer",
+    "tier",
+    "source",
+)
+PIPELINE_DIMENSIONS = ("stage", "owner", "close-month")
+ACTIVITY_DIMENSIONS = ("rep", "channel")
+MEMBER_DIMENSIONS = ("tier", "source", "owner", "store")
+IMPORT_KINDS = ("customers", "products", "sales", "contacts")
+EXPORT_KINDS = ("customers", "products", "sales", "contacts", "deals")
+EXPORT_FORMATS = ("csv", "json")
+ENCODINGS = ("auto", "utf-8", "gb18030")
+ON_DUPLICATE = ("error", "skip", "update")

@@ -1,0 +1,174 @@
+"""The root command, the book each command opens, and the one place where a failure
+becomes an `Error: …` line and an exit code."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+from typer.core import TyperGroup
+
+from salesflow.cli.startup import lazy
+from salesflow.errors import SalesflowError
+from salesflow.i18n import _
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    from salesflow import db, inputs
+else:
+    db, inputs = lazy("db", "inputs")
+
+# How the command line words the way out that a domain error names (SalesflowError.hint).
+HINTS = {
+    "amount": "give --amount",
+    "again": "use --again to import it once more",
+    "skip-invalid": "fix them, or use --skip-invalid --rejects FILE",
+    "on-duplicate": "use --on-duplicate skip or update",
+    "map": "name the column or use --map SRC=FIELD",
+    "create-customers": "use --create-customers to add it",
+    "encoding": "try --encoding",
+    "force-reason": "--force needs --reason to record why the gate was skipped",
+    "force": "use --force to overwrite it",
+    "config-list": "`salesflow config list` shows them all",
+    "check": "run `salesflow check`",
+}
+
+
+def failure(error: BaseException) -> tuple[str, int] | None:
+    """The message and exit code for a failure a user can cause; None for a bug."""
+    if isinstance(error, SalesflowError):
+        hint = HINTS.get(error.hint or "")
+        return (f"{error} ({_(hint)})" if hint else str(error)), error.exit_code
+    if isinstance(error, BrokenPipeError):
+        return None
+    if isinstance(error, OSError):
+        where = f" {error.filename}" if error.filename else ""
+        return f"cannot use{where}: {error.strerror or error}", 1
+    import sqlite3  # loaded by every command that opens a book; not by --help
+
+    if isinstance(error, sqlite3.DatabaseError):
+        return database_error_message(error), 75 if is_busy(error) else 1
+    return None
+
+
+def is_busy(error: Exception) -> bool:
+    return type(error).__name__ == "OperationalError" and str(error) in (
+        "database is locked",
+        "database is busy",
+        "database table is locked",
+    )
+
+
+def database_error_message(error: Exception) -> str:
+    text = str(error)
+    if is_busy(error):
+        return _("the database is busy (another salesflow is writing); try again")
+    if "readonly" in text:
+        return _("the database file is read-only; nothing was changed")
+    if "disk is full" in text or "disk I/O" in text:
+        return _("the database could not be written ({reason}); nothing was changed").format(
+            reason=text
+        )
+    if "malformed" in text or "not a database" in text:
+        return _("the database file is damaged; run `salesflow check` (nothing was changed)")
+    return _("database error: {reason}").format(reason=text)
+
+
+class SalesflowGroup(TyperGroup):
+    """Every command runs inside this group: a failure a user caused ends as one line."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Exception as error:
+            found = failure(error)
+            if found is None:
+                raise
+            fail(*found)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    typer.echo(_("Error: {message}").format(message=message), err=True)
+    raise typer.Exit(code)
+
+
+def tell(message: str) -> None:
+    """A message for the person, not for the pipe: stderr."""
+    typer.echo(message, err=True)
+
+
+APP_SETTINGS: dict[str, Any] = {
+    "rich_markup_mode": None,
+    "no_args_is_help": True,
+    "pretty_exceptions_enable": False,
+    "context_settings": {"help_option_names": ["-h", "--help"]},
+}
+app = typer.Typer(
+    name="salesflow",
+    cls=SalesflowGroup,
+    help="salesflow: customers, contacts, sales and deals in one local file.\n\n"
+    "Example: salesflow customer add 张三 --phone '138 0013 8000' --owner 李娜",
+    **APP_SETTINGS,
+)
+
+
+def group(name: str, help: str) -> typer.Typer:
+    """A command group (`salesflow customer …`) registered under the root."""
+    sub_app = typer.Typer(help=help, **APP_SETTINGS)
+    app.add_typer(sub_app, name=name)
+    return sub_app
+
+
+class Session:
+    """What the root options say, kept in the context until a command opens the book."""
+
+    def __init__(self, db_option: str | None) -> None:
+        self.db_option = db_option
+
+    @property
+    def path(self) -> Path:
+        return db.resolve_path(self.db_option)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    db_path: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="Database file (default: $SALESFLOW_DB, else the per-user data folder).",
+            metavar="PATH",
+        ),
+    ] = None,
+) -> None:
+    """salesflow: a CRM for the terminal. The database opens in each command, never here,
+    so --help and completion stay instant."""
+    ctx.obj = Session(db_path)
+
+
+def session(ctx: typer.Context) -> Session:
+    found: Session = ctx.find_root().obj
+    return found
+
+
+@contextmanager
+def open_book(ctx: typer.Context, *, write: bool = False) -> Iterator[sqlite3.Connection]:
+    conn = db.open_db(session(ctx).path, write=write)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def today() -> date:
+    return inputs.today()
+
+
+def to_date(text: str | None) -> date | None:
+    return None if text is None else inputs.parse_date(text, today())

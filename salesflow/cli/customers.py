@@ -1,0 +1,398 @@
+"""Customer commands: add, list, show, edit, delete, merge; logging contacts and reading
+the contact log."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from salesflow.cli.app import app, fail, group, open_book, tell, to_date, today
+from salesflow.cli.options import (
+    CALL,
+    CSV,
+    JSON,
+    TABLE,
+    Channel,
+    CustomerArg,
+    FormatOpt,
+    LimitOpt,
+    OutputOpt,
+    TagOpt,
+    TextOpt,
+    YesOpt,
+)
+from salesflow.cli.render import confirm_added, deliver, emit, emit_record
+from salesflow.cli.startup import lazy
+from salesflow.i18n import _
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    from salesflow import contacts, customers, db, inputs, output, reports
+    from salesflow.validate import CustomerFields
+else:
+    contacts, customers, db, inputs, output, reports = lazy(
+        "contacts", "customers", "db", "inputs", "output", "reports"
+    )
+
+customer_app = group("customer", "Add, find, show and change customers.")
+contact_app = group("contact", "Read the contact log (write it with `salesflow log`).")
+ScoreOpt = Annotated[int | None, typer.Option(min=1, max=5, help="1–5.")]
+
+
+CUSTOMER_COLUMNS = [
+    ("id", "ID"),
+    ("name", "Name"),
+    ("company", "Company"),
+    ("phone", "Phone"),
+    ("owner", "Owner"),
+    ("tier", "Tier"),
+    ("tags", "Tags"),
+    ("last_contact_at", "Last contact"),
+    ("last_sale_on", "Last sale"),
+]
+TIMELINE_KEYS = ["date", "kind", "id", "detail", "by", "amount"]
+TIMELINE_COLUMNS = [
+    ("date", "Date"),
+    ("kind", "Kind"),
+    ("id", "#"),
+    ("detail", "What"),
+    ("by", "By"),
+    ("amount", "Amount"),
+]
+
+RefOpt = Annotated[str | None, typer.Option(help="External code, e.g. member-card number.")]
+SourceOpt = Annotated[
+    str | None, typer.Option(help="How we found them: web, social, referral, event, cold-call…")
+]
+ReferredOpt = Annotated[
+    str | None, typer.Option(help="The customer who referred them (a reference; '' clears).")
+]
+TierOpt = Annotated[
+    str | None, typer.Option(help="A, B, C, D or none (locks it against grading); auto unlocks.")
+]
+FactOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        help="Profile fact KEY=VALUE, e.g. hobby=golf, birthday=03-05.",
+        metavar="KEY=VALUE",
+    ),
+]
+CreatedOpt = Annotated[
+    str | None,
+    typer.Option("--created", help="When the customer entered the book.", metavar="DATE"),
+]
+
+
+def customer_fields(options: dict[str, Any]) -> CustomerFields:
+    """The profile a `customer add`/`edit` command line describes (its options by name)."""
+    return customers.CustomerFields(
+        name=options["name"],
+        text={k: options[k] for k in customers.CUSTOMER_TEXT_FIELDS if options[k] is not None},
+        tier=options["tier"],
+        scores={k: options[k] for k in customers.SCORE_FIELDS if options[k] is not None},
+        add_tags=tuple(options["tag"] or ()),
+        remove_tags=tuple(options.get("untag") or ()),
+        set_facts=tuple(inputs.parse_fact(fact) for fact in options["fact"] or ()),
+        unset_facts=tuple(options.get("unset") or ()),
+        created=to_date(options["created"]),
+    )
+
+
+def referrer(conn: sqlite3.Connection, reference: str | None) -> int | None:
+    """The customer `--referred-by` names ('' names nobody)."""
+    return customers.find_customer(conn, reference) if reference else None
+
+
+@customer_app.command("add")
+def customer_add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The customer's name.", metavar="NAME")],
+    ref: RefOpt = None,
+    company: TextOpt = None,
+    phone: TextOpt = None,
+    email: TextOpt = None,
+    address: TextOpt = None,
+    source: SourceOpt = None,
+    referred_by: ReferredOpt = None,
+    owner: Annotated[str | None, typer.Option(help="Salesperson who owns the customer.")] = None,
+    department: TextOpt = None,
+    store: Annotated[str | None, typer.Option(help="Sales point (门店).")] = None,
+    tier: TierOpt = None,
+    economic: Annotated[str | None, typer.Option(help="Economic situation.")] = None,
+    buying: Annotated[str | None, typer.Option(help="Purchase characteristics.")] = None,
+    suppliers: Annotated[str | None, typer.Option(help="Main suppliers, satisfaction.")] = None,
+    urgency: ScoreOpt = None,
+    quick_effect: ScoreOpt = None,
+    price_fit: ScoreOpt = None,
+    tag: TagOpt = None,
+    fact: FactOpt = None,
+    notes: TextOpt = None,
+    created: CreatedOpt = None,
+    fmt: FormatOpt = TABLE,
+) -> None:
+    """Add a customer.
+
+    Example: salesflow customer add 张三 --company 华为 --phone '138 0013 8000' --tag vip
+    """
+    options = dict(locals())  # every option, by name, for customer_fields
+    with open_book(ctx, write=True) as conn:
+        fields, referred_by_id = customer_fields(options), referrer(conn, referred_by)
+        with db.change(conn, "customer add") as change:
+            customer_id = customers.add_customer(
+                change, fields, today(), referred_by_id=referred_by_id
+            )
+        record = customers.get_customer(conn, customer_id)
+    confirm_added(_("Added customer"), record, fmt, record["name"])
+
+
+@customer_app.command("list")
+def customer_list(
+    ctx: typer.Context,
+    tier: Annotated[str | None, typer.Option(help="A, B, C, D or none.")] = None,
+    owner: TextOpt = None,
+    tag: Annotated[str | None, typer.Option(help="Only customers with this tag.")] = None,
+    source: TextOpt = None,
+    store: TextOpt = None,
+    search: Annotated[
+        str | None, typer.Option(help="Text in name, company, phone, email, ref or notes.")
+    ] = None,
+    limit: LimitOpt = None,
+    fmt: FormatOpt = TABLE,
+    destination: OutputOpt = None,
+) -> None:
+    """List customers, optionally filtered.
+
+    Example: salesflow customer list --tier A --owner 李娜 --format csv -o a.csv
+    """
+    with open_book(ctx) as conn:
+        rows = customers.list_customers(
+            conn,
+            tier=tier,
+            owner=owner,
+            tag=tag,
+            source=source,
+            store=store,
+            search=search,
+            limit=limit,
+        )
+    emit(rows, CUSTOMER_COLUMNS, fmt, destination, keys=customers.CUSTOMER_KEYS)
+
+
+@customer_app.command("show")
+def customer_show(
+    ctx: typer.Context,
+    customer: CustomerArg,
+    fmt: FormatOpt = TABLE,
+    destination: OutputOpt = None,
+) -> None:
+    """Show a customer's profile and timeline of contacts, purchases and deals.
+
+    Example: salesflow customer show 张三
+    """
+    with open_book(ctx) as conn:
+        record = customers.get_customer(conn, customers.find_customer(conn, customer))
+        timeline = reports.customer_timeline(conn, record["id"])
+    if fmt is JSON:
+        deliver(output.to_json({**record, "timeline": timeline}), destination)
+    elif fmt is CSV:
+        emit(timeline, TIMELINE_COLUMNS, fmt, destination, keys=TIMELINE_KEYS)
+    else:
+        emit_record(record, fmt, destination, customers.CUSTOMER_KEYS)
+        if timeline and destination is None:
+            sys.stdout.write("\n")
+            emit(timeline, TIMELINE_COLUMNS, fmt, None, keys=TIMELINE_KEYS, title="Timeline")
+
+
+@customer_app.command("edit")
+def customer_edit(
+    ctx: typer.Context,
+    customer: CustomerArg,
+    name: Annotated[str | None, typer.Option(help="New name.")] = None,
+    ref: RefOpt = None,
+    company: TextOpt = None,
+    phone: TextOpt = None,
+    email: TextOpt = None,
+    address: TextOpt = None,
+    source: SourceOpt = None,
+    referred_by: ReferredOpt = None,
+    owner: TextOpt = None,
+    department: TextOpt = None,
+    store: TextOpt = None,
+    tier: TierOpt = None,
+    economic: TextOpt = None,
+    buying: TextOpt = None,
+    suppliers: TextOpt = None,
+    urgency: ScoreOpt = None,
+    quick_effect: ScoreOpt = None,
+    price_fit: ScoreOpt = None,
+    tag: TagOpt = None,
+    untag: Annotated[list[str] | None, typer.Option("--untag", help="Remove a tag.")] = None,
+    fact: FactOpt = None,
+    unset: Annotated[
+        list[str] | None, typer.Option("--unset", help="Remove a profile fact.", metavar="KEY")
+    ] = None,
+    notes: TextOpt = None,
+    created: CreatedOpt = None,
+    fmt: FormatOpt = TABLE,
+) -> None:
+    """Change a customer; options not given stay as they are ('' clears a text field).
+
+    Example: salesflow customer edit 张三 --tier A --set hobby=golf --unset title
+    """
+    options = dict(locals())  # every option, by name, for customer_fields
+    with open_book(ctx, write=True) as conn:
+        customer_id = customers.find_customer(conn, customer)
+        fields, referred_by_id = customer_fields(options), referrer(conn, referred_by)
+        with db.change(conn, "customer edit") as change:
+            customers.edit_customer(
+                change,
+                customer_id,
+                fields,
+                referred_by_id=referred_by_id,
+                clear_referred_by=referred_by == "",
+            )
+        record = customers.get_customer(conn, customer_id)
+    tell(f"Updated customer #{customer_id} {record['name']}")
+    if fmt is not TABLE:
+        emit_record(record, fmt, None, customers.CUSTOMER_KEYS)
+
+
+@customer_app.command("delete")
+def customer_delete(ctx: typer.Context, customer: CustomerArg, yes: YesOpt = False) -> None:
+    """Delete a customer with their contacts, sales and deals (undo can restore them).
+
+    Example: salesflow customer delete '#12' --yes
+    """
+    with open_book(ctx, write=True) as conn:
+        customer_id = customers.find_customer(conn, customer)
+        record = customers.get_customer(conn, customer_id)
+        counts = customers.customer_history_counts(conn, customer_id)
+        history = ", ".join(f"{count} {table}" for table, count in counts.items())
+        if not yes and not typer.confirm(
+            f"Delete customer #{customer_id} {record['name']} and {history}?", err=True
+        ):
+            fail("nothing deleted", 1)
+        with db.change(conn, "customer delete") as change:
+            customers.delete_customer(change, customer_id)
+    tell(f"Deleted customer #{customer_id} {record['name']}")
+
+
+CONTACT_COLUMNS = [
+    ("id", "ID"),
+    ("at", "At"),
+    ("customer", "Customer"),
+    ("channel", "Channel"),
+    ("by", "By"),
+    ("summary", "Summary"),
+    ("outcome", "Outcome"),
+    ("next_at", "Next"),
+]
+
+
+@app.command("log")
+def log_contact(
+    ctx: typer.Context,
+    customer: CustomerArg,
+    summary: Annotated[str, typer.Argument(help="What happened.", metavar="SUMMARY")],
+    channel: Annotated[Channel, typer.Option(help="How you were in touch.")] = CALL,
+    at: Annotated[
+        str | None, typer.Option(help="When (default now): a date, optionally HH:MM.")
+    ] = None,
+    by: Annotated[str | None, typer.Option(help="Who (default: the customer's owner).")] = None,
+    outcome: TextOpt = None,
+    next_at: Annotated[
+        str | None, typer.Option("--next", help="Next follow-up date.", metavar="DATE")
+    ] = None,
+    deal: Annotated[int | None, typer.Option(help="The deal this contact was about (id).")] = None,
+    fmt: FormatOpt = TABLE,
+) -> None:
+    """Log a contact with a customer, and when to follow up.
+
+    Example: salesflow log 张三 "Demo went well" --channel visit --next +1w
+    """
+    moment = inputs.parse_moment(at, today()) if at else inputs.now_moment(today())
+    follow_up = to_date(next_at)
+    with open_book(ctx, write=True) as conn:
+        customer_id = customers.find_customer(conn, customer)
+        with db.change(conn, "log") as change:
+            contact_id = contacts.log_contact(
+                change,
+                customer_id,
+                summary,
+                at=moment,
+                channel=channel.value,
+                by=by,
+                outcome=outcome,
+                next_at=follow_up,
+                deal_id=deal,
+            )
+        record = contacts.get_contact(conn, contact_id)
+    confirm_added(_("Added contact"), record, fmt, f"with {record['customer']}")
+
+
+@contact_app.command("list")
+def contact_list(
+    ctx: typer.Context,
+    customer: Annotated[
+        str | None, typer.Argument(help="Only this customer's contacts.", metavar="[CUSTOMER]")
+    ] = None,
+    start: Annotated[str | None, typer.Option("--from", help="From DATE.", metavar="DATE")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Up to DATE.", metavar="DATE")] = None,
+    by: Annotated[str | None, typer.Option(help="Only contacts by this salesperson.")] = None,
+    channel: Annotated[Channel | None, typer.Option(help="Only this channel.")] = None,
+    limit: LimitOpt = None,
+    fmt: FormatOpt = TABLE,
+    destination: OutputOpt = None,
+) -> None:
+    """List logged contacts, oldest first.
+
+    Example: salesflow contact list 张三 --from -1m --channel visit
+    """
+    with open_book(ctx) as conn:
+        customer_id = customers.find_customer(conn, customer) if customer else None
+        rows = contacts.list_contacts(
+            conn,
+            customer_id=customer_id,
+            start=to_date(start),
+            end=to_date(end),
+            by=by,
+            channel=channel.value if channel else None,
+            limit=limit,
+        )
+    emit(rows, CONTACT_COLUMNS, fmt, destination, keys=contacts.CONTACT_KEYS)
+
+
+@customer_app.command("merge")
+def customer_merge(
+    ctx: typer.Context,
+    keep: Annotated[str, typer.Argument(help="The customer to keep.", metavar="KEEP")],
+    duplicate: Annotated[
+        str, typer.Argument(help="The duplicate to fold in and delete.", metavar="DUPLICATE")
+    ],
+    yes: YesOpt = False,
+) -> None:
+    """Merge a duplicate customer into another, moving all history (undo reverses it).
+
+    Example: salesflow customer merge '#12' '#57' --yes
+    """
+    with open_book(ctx, write=True) as conn:
+        keep_id, duplicate_id = (
+            customers.find_customer(conn, keep),
+            customers.find_customer(conn, duplicate),
+        )
+        keeper, other = (
+            customers.get_customer(conn, keep_id),
+            customers.get_customer(conn, duplicate_id),
+        )
+        if not yes and not typer.confirm(
+            f"Merge #{duplicate_id} {other['name']} into #{keep_id} {keeper['name']}?", err=True
+        ):
+            fail("nothing merged", 1)
+        with db.change(conn, "customer merge") as change:
+            moved = customers.merge_customers(change, keep_id, duplicate_id)
+    detail = ", ".join(f"{count} {table}" for table, count in moved.items() if count)
+    tell(f"Merged #{duplicate_id} into #{keep_id}" + (f" (moved {detail})" if detail else ""))

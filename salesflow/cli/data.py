@@ -1,0 +1,322 @@
+"""Data in and out and the book itself: import, export, history, undo, backup, check, and
+the demo book."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from salesflow.cli.app import app, fail, open_book, session, tell, today
+from salesflow.cli.options import (
+    AUTO_ENCODING,
+    EXPORT_CSV,
+    EXPORT_JSON,
+    JSON,
+    REFUSE_DUPLICATES,
+    TABLE,
+    Encoding,
+    ExportFormat,
+    ExportKind,
+    Format,
+    FormatOpt,
+    ImportKind,
+    LimitOpt,
+    OnDuplicate,
+    OutputOpt,
+)
+from salesflow.cli.render import deliver, emit
+from salesflow.cli.startup import lazy
+from salesflow.errors import BadValue, Conflict
+from salesflow.i18n import _
+
+if TYPE_CHECKING:
+    from salesflow import db, demo, exports, history, imports, output
+else:
+    db, demo, exports, history, imports, output = lazy(
+        "db", "demo", "exports", "history", "imports", "output"
+    )
+
+
+@app.command("demo")
+def demo_command(
+    ctx: typer.Context,
+    customers: Annotated[int, typer.Option(min=1, max=1_000_000, help="How many customers.")] = 200,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same book.")] = 1,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Replace the records of a non-empty book (not undoable)."),
+    ] = False,
+) -> None:
+    """Fill the database with a realistic demo book (dates relative to today).
+
+    Example: salesflow --db /tmp/demo.db demo --customers 500 && salesflow --db /tmp/demo.db remind
+    """
+    with open_book(ctx, write=True) as conn, db.change(conn, "demo") as change:
+        counts = demo.build(change, customers=customers, seed=seed, today=today(), force=force)
+    made = ", ".join(f"{count} {kind}" for kind, count in counts.items())
+    tell(f"Demo book ready: {made}")
+
+
+@contextmanager
+def progress_bar(label: str) -> Iterator[Any]:
+    """A Rich progress bar on a terminal; nothing at all otherwise (cron, pipes)."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
+@app.command("import")
+def import_command(
+    ctx: typer.Context,
+    kind: Annotated[ImportKind, typer.Argument(help="What the file holds.")],
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="A CSV file with a header row.", metavar="FILE", exists=True, dir_okay=False
+        ),
+    ],
+    encoding: Annotated[
+        Encoding, typer.Option(help="auto: UTF-8 (BOM or not), else GB18030.")
+    ] = AUTO_ENCODING,
+    mapping: Annotated[
+        list[str] | None, typer.Option("--map", help="Header SRC means FIELD.", metavar="SRC=FIELD")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Validate and report; write nothing.")
+    ] = False,
+    skip_invalid: Annotated[
+        bool, typer.Option("--skip-invalid", help="Import the good rows.")
+    ] = False,
+    rejects: Annotated[
+        Path | None,
+        typer.Option(
+            help="With --skip-invalid: write bad rows and reasons here.",
+            metavar="FILE",
+            dir_okay=False,
+        ),
+    ] = None,
+    on_duplicate: Annotated[
+        OnDuplicate, typer.Option(help="A row matching a record by ref, email or phone.")
+    ] = REFUSE_DUPLICATES,
+    create_customers: Annotated[
+        bool, typer.Option("--create-customers", help="Add unknown customers of sales/contacts.")
+    ] = False,
+    again: Annotated[
+        bool, typer.Option("--again", help="Import a sales/contacts file already imported.")
+    ] = False,
+    fmt: FormatOpt = TABLE,
+) -> None:
+    """Import customers, products, sales or contacts from CSV (all-or-nothing by default).
+
+    Example: salesflow import customers 会员.csv --on-duplicate update
+    """
+    if rejects is not None and not skip_invalid:
+        raise BadValue("--rejects goes with --skip-invalid")
+    if rejects is not None and not rejects.resolve().parent.is_dir():
+        raise BadValue(
+            f"--rejects {rejects}: the folder does not exist"
+        )  # checked before importing
+    options = imports.ImportOptions(
+        encoding=encoding.value,
+        mapping=tuple(mapping or ()),
+        dry_run=dry_run,
+        skip_invalid=skip_invalid,
+        on_duplicate=on_duplicate.value,
+        create_customers=create_customers,
+        again=again,
+    )
+    try:
+        with (
+            open_book(ctx, write=not dry_run) as conn,
+            progress_bar(f"Importing {path.name}") as bar,
+            db.change(conn, f"import {kind.value}", references_checked=True) as change,
+        ):
+            result = imports.import_file(
+                change, kind.value, path, options, today=today(), progress=bar
+            )
+            if dry_run:
+                raise DryRunDone(result)
+    except DryRunDone as done:
+        result = done.result
+    except imports.ImportRefused as refused:
+        for line, reason, _cells in refused.result.invalid:
+            tell(f"line {line}: {reason}")
+        raise
+    report_import(result, rejects, fmt)
+
+
+class DryRunDone(Exception):
+    """Leaves the import transaction without writing (rolled back)."""
+
+    def __init__(self, result: Any) -> None:
+        super().__init__("dry run")
+        self.result = result
+
+
+def report_import(result: Any, rejects: Path | None, fmt: Format) -> None:
+
+    if result.ignored_columns:
+        tell(f"Ignored columns: {', '.join(result.ignored_columns)}")
+    for line, reason, _cells in result.invalid:
+        tell(f"line {line}: {reason}")
+    if rejects is not None and result.invalid:
+        output.write_private_file(rejects, imports.rejects_csv(result).encode("utf-8"), force=True)
+    verb = "Would import" if result.dry_run else "Imported"
+    parts = [f"{verb} {result.imported} {result.kind} from {result.file} ({result.encoding})"]
+    for label, count in (
+        ("updated", result.updated),
+        ("unchanged", result.unchanged),
+        ("skipped as duplicates", result.skipped),
+        ("invalid rows skipped", len(result.invalid)),
+        ("customers created", result.created_customers),
+        ("products created", result.created_products),
+    ):
+        if count:
+            parts.append(f"{count} {label}")
+    if rejects is not None and result.invalid:
+        parts.append(f"rejects in {rejects}")
+    tell("; ".join(parts))
+    if fmt is JSON:
+        deliver(output.to_json(result.summary()), None)
+
+
+@app.command("export")
+def export_command(
+    ctx: typer.Context,
+    kind: Annotated[ExportKind, typer.Argument(help="What to export.")],
+    fmt: Annotated[
+        ExportFormat, typer.Option("--format", "-f", help="csv (default) or json.")
+    ] = EXPORT_CSV,
+    destination: OutputOpt = None,
+    excel: Annotated[
+        bool, typer.Option("--excel", help="Start with a BOM so Excel reads Chinese.")
+    ] = False,
+    raw: Annotated[bool, typer.Option("--raw", help="Do not defuse formula-like cells.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing FILE.")] = False,
+) -> None:
+    """Export records as CSV (Excel-safe) or JSON, to stdout or a private file.
+
+    Example: salesflow export customers --excel -o customers.csv
+    """
+    if destination is not None and destination.exists() and not force:
+        raise Conflict(_("{path} already exists").format(path=destination), hint="force")
+    with open_book(ctx) as conn:
+        columns, rows = exports.export_records(conn, kind.value)
+        chunks = (
+            output.json_chunks(rows)
+            if fmt is EXPORT_JSON
+            else output.csv_chunks(columns, rows, raw=raw)
+        )
+        prefix = "\ufeff" if excel and fmt is EXPORT_CSV else ""
+        if destination is None:
+            sys.stdout.write(prefix)
+            for chunk in chunks:
+                sys.stdout.write(chunk)
+            sys.stdout.flush()
+            return
+        output.write_private_stream(destination, (prefix, *chunks), force=force)
+    tell(f"Exported {kind.value} to {destination}")
+
+
+HISTORY_COLUMNS_LOG = [
+    ("id", "#"),
+    ("at", "When (UTC)"),
+    ("command", "Command"),
+    ("summary", "What"),
+    ("records", "Records"),
+    ("undone", "Undone"),
+]
+
+
+@app.command("history")
+def history_command(
+    ctx: typer.Context,
+    limit: LimitOpt = None,
+    fmt: FormatOpt = TABLE,
+    destination: OutputOpt = None,
+) -> None:
+    """List recorded changes, newest first.
+
+    Example: salesflow history --limit 10
+    """
+    with open_book(ctx) as conn:
+        rows = history.list_changes(conn, limit=limit)
+    keys = ["id", "at", "command", "summary", "records", "undone"]
+    emit(rows, HISTORY_COLUMNS_LOG, fmt, destination, keys=keys)
+
+
+@app.command("undo")
+def undo_command(ctx: typer.Context, fmt: FormatOpt = TABLE) -> None:
+    """Revert the latest change: an edit, a deletion, a whole import, a merge, a tier run.
+
+    Example: salesflow undo
+    """
+    with open_book(ctx, write=True) as conn:
+        undone = history.undo_last(conn)
+    tell(
+        f"Undid change #{undone['id']} ({undone['command']}): {undone['summary'] or ''}".rstrip(
+            ": "
+        )
+    )
+    if fmt is JSON:
+        deliver(output.to_json(undone), None)
+
+
+@app.command("backup")
+def backup_command(
+    ctx: typer.Context,
+    path: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Where to write (default: beside the database).", metavar="[PATH]", dir_okay=False
+        ),
+    ] = None,
+) -> None:
+    """Write a consistent copy of the database, even while it is in use.
+
+    Example: salesflow backup ~/backups/crm-$(date +%F).db
+    """
+    book_path = session(ctx).path
+    if not book_path.exists():
+        fail(f"there is no database at {book_path} to back up", 1)
+    with open_book(ctx) as conn:
+        written = db.backup(conn, book_path, path)
+    tell(f"Backed up to {written}")
+
+
+@app.command("check")
+def check_command(ctx: typer.Context, fmt: FormatOpt = TABLE) -> None:
+    """Check the database file: integrity, schema version, derived data; exit 1 if damaged.
+
+    Example: salesflow check
+    """
+    book_path = session(ctx).path
+    report = db.check(book_path)
+    if fmt is JSON:
+        deliver(output.to_json(report), None)
+    else:
+        lines = [
+            f"file: {report['file']}",
+            f"schema: {report['schema_version']} (this salesflow: {report['latest_version']})",
+        ]
+        lines += [
+            f"{table}: {report[table]}"
+            for table in ("customers", "contacts", "products", "sales", "deals")
+            if table in report
+        ]
+        lines += [f"problem: {problem}" for problem in report["problems"]]
+        lines.append("ok" if report["ok"] else "DAMAGED or unusable")
+        deliver("\n".join(lines) + "\n", None)
+    if not report["ok"]:
+        fail(f"{book_path} failed the check: {report['problems'][0]}", 1)

@@ -1,0 +1,484 @@
+"""Pipeline, deal, stakeholder and objection commands: the sales processes and the deals
+moving through their stage gates."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from salesflow.cli.app import group, open_book, tell, to_date, today
+from salesflow.cli.options import (
+    JSON,
+    TABLE,
+    Attitude,
+    CustomerArg,
+    DealArg,
+    FormatOpt,
+    LimitOpt,
+    Outcome,
+    OutputOpt,
+    Role,
+    Status,
+    TagOpt,
+    TextOpt,
+)
+from salesflow.cli.render import confirm_added, deliver, emit, emit_record
+from salesflow.cli.startup import lazy
+from salesflow.errors import BadValue
+from salesflow.i18n import _
+
+if TYPE_CHECKING:
+    from salesflow import customers, db, deals, inputs, output, pipelines
+else:
+    customers, db, deals, inputs, output, pipelines = lazy(
+        "customers", "db", "deals", "inputs", "output", "pipelines"
+    )
+
+pipeline_app = group("pipeline", "Sales processes: stages, probabilities, checkpoints.")
+deal_app = group("deal", "Deals moving through a pipeline's stage gates.")
+stakeholder_app = group("stakeholder", "The customer's people and who of ours maintains them.")
+objection_app = group("objection", "A shared library of objections and answers that work.")
+
+PIPELINE_COLUMNS = [("name", "Pipeline"), ("builtin", "Built-in"), ("stages", "Stages")]
+STAGE_COLUMNS = [
+    ("key", "Stage"),
+    ("label", "Label"),
+    ("label_zh", "中文"),
+    ("probability", "Prob %"),
+    ("max_days", "Max days"),
+    ("checkpoints", "Checklist (* required)"),
+]
+DEAL_COLUMNS = [
+    ("id", "ID"),
+    ("customer", "Customer"),
+    ("title", "Title"),
+    ("pipeline", "Pipeline"),
+    ("stage", "Stage"),
+    ("amount", "Amount"),
+    ("probability", "Prob %"),
+    ("expected_close", "Close"),
+    ("owner", "Owner"),
+    ("status", "Status"),
+]
+CHECKLIST_COLUMNS = [
+    ("id", "Item"),
+    ("stage", "Stage"),
+    ("required", "Required"),
+    ("done_at", "Done"),
+    ("text", "Checkpoint"),
+]
+HISTORY_COLUMNS = [
+    ("stage", "Stage"),
+    ("entered_at", "Entered"),
+    ("left_at", "Left"),
+    ("by", "By"),
+    ("forced", "Forced"),
+    ("reason", "Reason"),
+]
+STAKEHOLDER_COLUMNS = [
+    ("id", "ID"),
+    ("name", "Name"),
+    ("title", "Title"),
+    ("role", "Role"),
+    ("attitude", "Attitude"),
+    ("owner", "Our owner"),
+]
+OBJECTION_COLUMNS = [
+    ("id", "ID"),
+    ("stage", "Stage"),
+    ("text", "Objection"),
+    ("response", "Response"),
+    ("uses", "Uses"),
+    ("worked", "Worked"),
+    ("worked_pct", "Worked %"),
+]
+
+
+@pipeline_app.command("list")
+def pipeline_list(
+    ctx: typer.Context, fmt: FormatOpt = TABLE, destination: OutputOpt = None
+) -> None:
+    """List the pipelines: the built-in templates and your own.
+
+    Example: salesflow pipeline list
+    """
+    with open_book(ctx) as conn:
+        rows = pipelines.list_pipelines(conn)
+    emit(rows, PIPELINE_COLUMNS, fmt, destination, keys=["name", "builtin", "stages"])
+
+
+@pipeline_app.command("show")
+def pipeline_show(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Pipeline name.", metavar="NAME")],
+    fmt: FormatOpt = TABLE,
+    destination: OutputOpt = None,
+) -> None:
+    """Show a pipeline's stages, probabilities and checklists.
+
+    Example: salesflow pipeline show key-account
+    """
+    with open_book(ctx) as conn:
+        shown = pipelines.show_pipeline(conn, name)
+    if fmt is JSON:
+        deliver(output.to_json(shown), destination)
+        return
+    rows = [
+        {
+            **stage,
+            "checkpoints": [
+                ("* " if i["required"] else "- ") + i["text"] for i in stage["checklist"]
+            ],
+        }
+        for stage in shown["stages"]
+    ]
+    keys = ["key", "label", "label_zh", "probability", "max_days", "checkpoints"]
+    emit(rows, STAGE_COLUMNS, fmt, destination, keys=keys, title=shown["name"])
+
+
+@pipeline_app.command("import")
+def pipeline_import(
+    ctx: typer.Context,
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="A TOML file (format in the README).",
+            metavar="FILE.toml",
+            exists=True,
+            dir_okay=False,
+        ),
+    ],
+) -> None:
+    """Add your own pipeline from a TOML file.
+
+    Example: salesflow pipeline import renewal.toml
+    """
+    pipeline = pipelines.read_toml(path)
+    with open_book(ctx, write=True) as conn:
+        pipelines.ensure_builtins(conn)
+        with db.change(conn, "pipeline import") as change:
+            pipelines.import_pipeline(change, pipeline)
+    tell(f"Imported pipeline {pipeline.name} with {len(pipeline.stages)} stages")
+
+
+@deal_app.command("add")
+def deal_add(
+    ctx: typer.Context,
+    customer: CustomerArg,
+    title: Annotated[str, typer.Argument(help="What the deal is.", metavar="TITLE")],
+    pipeline: Annotated[str, typer.Option(help="Pipeline name.")] = "key-account",
+    stage: Annotated[str | None, typer.Option(help="Starting stage (default: the first).")] = None,
+    amount: Annotated[str | None, typer.Option(help="Expected amount.")] = None,
+    close: Annotated[str | None, typer.Option(help="Expected close date.", metavar="DATE")] = None,
+    owner: Annotated[str | None, typer.Option(help="Default: the customer's owner.")] = None,
+    probability: Annotated[
+        int | None, typer.Option(min=0, max=100, help="Override the stage's probability (%).")
+    ] = None,
+    fmt: FormatOpt = TABLE,
+) -> None:
+    """Open a deal for a customer in a pipeline.
+
+    Example: salesflow deal add 华为 "Data centre cabling" --amount 1,200,000 --close +3m
+    """
+    amount_cents = inputs.parse_money(amount) if amount is not None else None
+    expected_close = to_date(close)
+    with open_book(ctx, write=True) as conn:
+        customer_id = customers.find_customer(conn, customer)
+        with db.change(conn, "deal add") as change:
+            deal_id = deals.add_deal(
+                change,
+                customer_id,
+                title,
+                pipeline=pipeline,
+                stage=stage,
+                amount_cents=amount_cents,
+                expected_close=expected_close,
+                owner=owner,
+                probability=probability,
+                today=today(),
+            )
+        record = deals.get_deal(conn, deal_id)
+    confirm_added(
+        _("Added deal"), record, fmt, f"{record['title']} ({record['pipeline']}: {record['stage']})"
+    )
+
+
+@deal_app.command("list")
+def deal_list(
+    ctx: typer.Context,
+    pipeline: TextOpt = None,
+    stage: TextOpt = None,
+    owner: TextOpt = None,
+    status: Annotated[Status | None, typer.Option(help="open, won or lost.")] = None,
+    limit: LimitOpt = None,
+    fmt: FormatOpt = TABLE,
+    destination: OutputOpt = None,
+) -> None:
+    """List deals.
+
+    Example: salesflow deal list --status open --pipeline key-account
+    """
+    with open_book(ctx) as conn:
+        rows = deals.list_deals(
+            conn,
+            pipeline=pipeline,
+            stage=stage,
+            owner=owner,
+            status=status.value if status else None,
+            limit=limit,
+        )
+    emit(rows, DEAL_COLUMNS, fmt, destination, keys=deals.DEAL_KEYS)
+
+
+@deal_app.command("show")
+def deal_show(
+    ctx: typer.Context, deal: DealArg, fmt: FormatOpt = TABLE, destination: OutputOpt = None
+) -> None:
+    """Show a deal: stage, checklist with item ids, stage history, stakeholder gaps.
+
+    Example: salesflow deal show 3
+    """
+    with open_book(ctx) as conn:
+        shown = deals.show_deal(conn, deals.find_deal(conn, deal))
+    if fmt is JSON:
+        deliver(output.to_json(shown), destination)
+        return
+    emit_record(shown, fmt, destination, deals.DEAL_KEYS)
+    if fmt is TABLE and destination is None:
+        for title, rows, columns in (
+            ("Checklist", shown["checklist"], CHECKLIST_COLUMNS),
+            ("History", shown["history"], HISTORY_COLUMNS),
+            ("Stakeholder gaps", shown["gaps"], [("message", "Gap")]),
+        ):
+            if rows:
+                sys.stdout.write(f"\n{title}\n" if not sys.stdout.isatty() else "\n")
+                emit(rows, columns, fmt, None, keys=[k for k, _ in columns], title=title)
+
+
+@deal_app.command("check")
+def deal_check(
+    ctx: typer.Context,
+    deal: DealArg,
+    item: Annotated[
+        str, typer.Argument(help="Item id from `deal show`, or part of its text.", metavar="ITEM")
+    ],
+    undo: Annotated[bool, typer.Option("--undo", help="Untick the item.")] = False,
+    note: TextOpt = None,
+) -> None:
+    """Tick off a checklist item (a milestone) of a deal.
+
+    Example: salesflow deal check 3 "project information" --note "budget 2M confirmed"
+    """
+    with open_book(ctx, write=True) as conn:
+        deal_id = deals.find_deal(conn, deal)
+        with db.change(conn, "deal check") as change:
+            chosen = deals.check_item(change, deal_id, item, undo=undo, note=note, today=today())
+    tell(
+        f"{'Unchecked' if undo else 'Checked'} [{chosen['id']}] {chosen['text']} on deal #{deal_id}"
+    )
+
+
+@deal_app.command("advance")
+def deal_advance(
+    ctx: typer.Context,
+    deal: DealArg,
+    to: Annotated[str | None, typer.Option(help="Stage to move to (default: the next).")] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Pass an unmet gate (needs --reason).")
+    ] = False,
+    reason: Annotated[str | None, typer.Option(help="Why the gate is skipped.")] = None,
+    by: Annotated[str | None, typer.Option(help="Who moves it (default: the deal owner).")] = None,
+    fmt: FormatOpt = TABLE,
+) -> None:
+    """Move a deal to its next stage once the current stage's checkpoint is met.
+
+    Example: salesflow deal advance 3   (or: --to bidding --force --reason "tender moved up")
+    """
+    if force and not (reason or "").strip():
+        raise BadValue("--force needs --reason to record why the gate was skipped")
+    with open_book(ctx, write=True) as conn:
+        deal_id = deals.find_deal(conn, deal)
+        with db.change(conn, "deal advance") as change:
+            moved = deals.advance(
+                change, deal_id, to=to, force=force, reason=reason, by=by, today=today()
+            )
+        record = deals.get_deal(conn, deal_id)
+    forced = (
+        " (forced past: " + "; ".join(i["text"] for i in moved["missing"]) + ")"
+        if moved["missing"]
+        else ""
+    )
+    tell(f"Deal #{deal_id} is now at {record['stage']}, {record['probability']}%{forced}")
+    if fmt is not TABLE:
+        emit_record(record, fmt, None, deals.DEAL_KEYS)
+
+
+@deal_app.command("won")
+def deal_won(
+    ctx: typer.Context,
+    deal: DealArg,
+    amount: Annotated[str | None, typer.Option(help="Final amount (default: the deal's).")] = None,
+    on: Annotated[
+        str | None, typer.Option("--date", help="Close date (default today).", metavar="DATE")
+    ] = None,
+    record_sale: Annotated[
+        bool, typer.Option("--record-sale", help="Also record the sale.")
+    ] = False,
+    fmt: FormatOpt = TABLE,
+) -> None:
+    """Close a deal as won, optionally recording the sale.
+
+    Example: salesflow deal won 3 --amount 1,150,000 --record-sale
+    """
+    amount_cents = inputs.parse_money(amount) if amount is not None else None
+    when = to_date(on) or today()
+    with open_book(ctx, write=True) as conn:
+        deal_id = deals.find_deal(conn, deal)
+        with db.change(conn, "deal won") as change:
+            sale_id = deals.win(
+                change, deal_id, amount_cents=amount_cents, on=when, record_sale=record_sale
+            )
+        record = deals.get_deal(conn, deal_id)
+    tell(
+        f"Won deal #{deal_id} {record['title']}"
+        + (f"; recorded sale #{sale_id}" if sale_id else "")
+    )
+    if fmt is not TABLE:
+        emit_record({**record, "sale_id": sale_id}, fmt, None, [*deals.DEAL_KEYS, "sale_id"])
+
+
+@deal_app.command("lost")
+def deal_lost(
+    ctx: typer.Context,
+    deal: DealArg,
+    reason: Annotated[str, typer.Option(help="Why it was lost (required).")],
+    on: Annotated[
+        str | None, typer.Option("--date", help="Close date (default today).", metavar="DATE")
+    ] = None,
+    fmt: FormatOpt = TABLE,
+) -> None:
+    """Close a deal as lost, with the reason.
+
+    Example: salesflow deal lost 3 --reason "price 20% above competitor"
+    """
+    when = to_date(on) or today()
+    with open_book(ctx, write=True) as conn:
+        deal_id = deals.find_deal(conn, deal)
+        with db.change(conn, "deal lost") as change:
+            deals.lose(change, deal_id, reason=reason, on=when)
+        record = deals.get_deal(conn, deal_id)
+    tell(f"Lost deal #{deal_id} {record['title']}")
+    if fmt is not TABLE:
+        emit_record(record, fmt, None, deals.DEAL_KEYS)
+
+
+@stakeholder_app.command("add")
+def stakeholder_add(
+    ctx: typer.Context,
+    customer: CustomerArg,
+    name: Annotated[str, typer.Argument(help="The person's name.", metavar="NAME")],
+    role: Annotated[Role, typer.Option(help="Their part in the decision.")],
+    title: Annotated[str | None, typer.Option(help="Job title, e.g. 采购部经理.")] = None,
+    attitude: Annotated[Attitude | None, typer.Option(help="Towards us.")] = None,
+    owner: Annotated[str | None, typer.Option(help="Our staff member who maintains them.")] = None,
+    fmt: FormatOpt = TABLE,
+) -> None:
+    """Add a person on the customer's side to the account map.
+
+    Example: salesflow stakeholder add 华为 王总 --role decision-maker --owner 销售总监
+    """
+    with open_book(ctx, write=True) as conn:
+        customer_id = customers.find_customer(conn, customer)
+        with db.change(conn, "stakeholder add") as change:
+            stakeholder_id = deals.add_stakeholder(
+                change,
+                customer_id,
+                name,
+                role=role.value,
+                title=title,
+                attitude=attitude.value if attitude else None,
+                owner=owner,
+            )
+        record = deals.get_stakeholder(conn, stakeholder_id)
+    confirm_added(_("Added stakeholder"), record, fmt, f"{record['name']} ({record['role']})")
+
+
+@stakeholder_app.command("list")
+def stakeholder_list(
+    ctx: typer.Context,
+    customer: CustomerArg,
+    fmt: FormatOpt = TABLE,
+    destination: OutputOpt = None,
+) -> None:
+    """List a customer's stakeholders and who of ours maintains each.
+
+    Example: salesflow stakeholder list 华为 --format json
+    """
+    with open_book(ctx) as conn:
+        rows = deals.list_stakeholders(conn, customers.find_customer(conn, customer))
+    emit(rows, STAKEHOLDER_COLUMNS, fmt, destination, keys=deals.STAKEHOLDER_KEYS)
+
+
+@objection_app.command("add")
+def objection_add(
+    ctx: typer.Context,
+    text: Annotated[str, typer.Argument(help="The objection as customers say it.", metavar="TEXT")],
+    response: Annotated[str, typer.Option(help="The answer that works (required).")],
+    stage: Annotated[str | None, typer.Option(help="Stage where it comes up.")] = None,
+    tag: TagOpt = None,
+    fmt: FormatOpt = TABLE,
+) -> None:
+    """Add a recurring objection and the answer to it.
+
+    Example: salesflow objection add "太贵了" --response "算一笔经济账…" --stage proposal
+    """
+    with open_book(ctx, write=True) as conn:
+        with db.change(conn, "objection add") as change:
+            objection_id = deals.add_objection(
+                change, text, response=response, stage=stage, tags=tuple(tag or ())
+            )
+        record = deals.get_objection(conn, objection_id)
+    confirm_added(_("Added objection"), record, fmt, "")
+
+
+@objection_app.command("list")
+def objection_list(
+    ctx: typer.Context,
+    search: Annotated[str | None, typer.Option(help="Text in objection, response or tags.")] = None,
+    stage: TextOpt = None,
+    limit: LimitOpt = None,
+    fmt: FormatOpt = TABLE,
+    destination: OutputOpt = None,
+) -> None:
+    """List objections with how often each answer worked.
+
+    Example: salesflow objection list --search 贵 --stage proposal
+    """
+    with open_book(ctx) as conn:
+        rows = deals.list_objections(conn, search=search, stage=stage, limit=limit)
+    emit(rows, OBJECTION_COLUMNS, fmt, destination, keys=deals.OBJECTION_KEYS)
+
+
+@objection_app.command("use")
+def objection_use(
+    ctx: typer.Context,
+    objection_id: Annotated[int, typer.Argument(help="Objection id.", metavar="ID")],
+    deal: Annotated[str, typer.Option(help="The deal it came up in.")],
+    outcome: Annotated[Outcome, typer.Option(help="Did the answer work?")],
+) -> None:
+    """Record that an objection's answer was used on a deal, and whether it worked.
+
+    Example: salesflow objection use 2 --deal 3 --outcome worked
+    """
+    with open_book(ctx, write=True) as conn:
+        deal_id = deals.find_deal(conn, deal)
+        with db.change(conn, "objection use") as change:
+            deals.use_objection(change, objection_id, deal_id, outcome=outcome.value, today=today())
+        record = deals.get_objection(conn, objection_id)
+    tell(
+        f"Recorded: objection #{objection_id} {outcome.value} on deal #{deal_id} "
+        f"({record['worked']}/{record['uses']} worked)"
+    )

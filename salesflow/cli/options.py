@@ -1,0 +1,112 @@
+"""Options and arguments shared by many commands, defined once, and the choice enums
+built from the domain's vocabularies (so `--help` lists exactly what the domain accepts)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from salesflow import choices
+
+
+def choice_enum(name: str, values: tuple[str, ...]) -> type[StrEnum]:
+    """A StrEnum whose members are `values` (Typer validates and lists them)."""
+    return StrEnum(name, [(value.replace("-", "_"), value) for value in values])  # type: ignore[return-value]
+
+
+if TYPE_CHECKING:  # the checker sees plain StrEnums; their members come from choices.py
+
+    class Format(StrEnum): ...
+
+    class Channel(StrEnum): ...
+
+    class Status(StrEnum): ...
+
+    class Role(StrEnum): ...
+
+    class Attitude(StrEnum): ...
+
+    class Outcome(StrEnum): ...
+
+    class Kind(StrEnum): ...
+
+    class Interval(StrEnum): ...
+
+    class Compare(StrEnum): ...
+
+    class PipelineBy(StrEnum): ...
+
+    class ActivityBy(StrEnum): ...
+
+    class MemberBy(StrEnum): ...
+
+    class ImportKind(StrEnum): ...
+
+    class ExportKind(StrEnum): ...
+
+    class ExportFormat(StrEnum): ...
+
+    class Encoding(StrEnum): ...
+
+    class OnDuplicate(StrEnum): ...
+
+else:
+    Format = choice_enum("Format", choices.FORMATS)
+    Channel = choice_enum("Channel", choices.CHANNELS)
+    Status = choice_enum("Status", choices.DEAL_STATUSES)
+    Role = choice_enum("Role", choices.STAKEHOLDER_ROLES)
+    Attitude = choice_enum("Attitude", choices.ATTITUDES)
+    Outcome = choice_enum("Outcome", choices.OBJECTION_OUTCOMES)
+    Kind = choice_enum("Kind", choices.REMINDER_KINDS)
+    Interval = choice_enum("Interval", choices.INTERVALS)
+    Compare = choice_enum("Compare", choices.COMPARISONS)
+    PipelineBy = choice_enum("PipelineBy", choices.PIPELINE_DIMENSIONS)
+    ActivityBy = choice_enum("ActivityBy", choices.ACTIVITY_DIMENSIONS)
+    MemberBy = choice_enum("MemberBy", choices.MEMBER_DIMENSIONS)
+    ImportKind = choice_enum("ImportKind", choices.IMPORT_KINDS)
+    ExportKind = choice_enum("ExportKind", choices.EXPORT_KINDS)
+    ExportFormat = choice_enum("ExportFormat", choices.EXPORT_FORMATS)
+    Encoding = choice_enum("Encoding", choices.ENCODINGS)
+    OnDuplicate = choice_enum("OnDuplicate", choices.ON_DUPLICATE)
+
+# Defaults, as the enums' members (Typer shows and compares them by value).
+TABLE, CSV, JSON = Format("table"), Format("csv"), Format("json")
+CALL = Channel("call")
+MONTH = Interval("month")
+BY_STAGE, BY_REP, BY_TIER = PipelineBy("stage"), ActivityBy("rep"), MemberBy("tier")
+AUTO_ENCODING, REFUSE_DUPLICATES = Encoding("auto"), OnDuplicate("error")
+EXPORT_CSV, EXPORT_JSON = ExportFormat("csv"), ExportFormat("json")
+
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table (default), csv or json.")]
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--output",
+        "-o",
+        help="Write to FILE (mode 0600) instead of stdout.",
+        metavar="FILE",
+        dir_okay=False,
+    ),
+]
+LimitOpt = Annotated[int | None, typer.Option("--limit", min=1, help="Show at most N records.")]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+CustomerArg = Annotated[
+    str,
+    typer.Argument(
+        help="Customer: id, #id, ref, phone, email or (part of) the name.", metavar="CUSTOMER"
+    ),
+]
+DealArg = Annotated[str, typer.Argument(help="Deal: id, #id or part of its title.", metavar="DEAL")]
+TextOpt = Annotated[str | None, typer.Option()]
+TagOpt = Annotated[list[str] | None, typer.Option("--tag", help="Add a tag (repeatable).")]
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of", help="Evaluate as of DATE (later records are ignored).", metavar="DATE"
+    ),
+]
+FromOpt = Annotated[str | None, typer.Option("--from", help="First day.", metavar="DATE")]
+ToOpt = Annotated[str | None, typer.Option("--to", help="Last day.", metavar="DATE")]

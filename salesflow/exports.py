@@ -1,0 +1,101 @@
+"""Export of the book's records in the shape the import reads back (CSV or JSON)."""
+
+import json
+import sqlite3
+from collections.abc import Iterator
+
+from salesflow.choices import EXPORT_KINDS
+from salesflow.db import Row
+from salesflow.errors import BadValue
+from salesflow.imports import CUSTOMER_FIELDS
+from salesflow.inputs import cents_to_decimal
+
+EXPORT_SQL = {
+    "customers": (
+        CUSTOMER_FIELDS,
+        """SELECT id, ref, name, company, phone, email, address, source, owner, department,
+                  store, CASE WHEN tier IS NULL AND tier_locked THEN 'none' ELSE tier END AS tier,
+                  CASE WHEN tier_locked THEN 'true' ELSE 'false' END AS tier_locked, tags, notes,
+                  created_at AS created, economic, buying, suppliers, urgency, quick_effect,
+                  price_fit, profile
+           FROM customers ORDER BY id""",
+    ),
+    "products": (
+        ("id", "name", "sku", "category", "price", "cycle_days"),
+        "SELECT id, name, sku, category, price_cents AS price, cycle_days FROM products"
+        " ORDER BY id",
+    ),
+    "sales": (
+        (
+            "id",
+            "date",
+            "customer_id",
+            "customer_ref",
+            "customer",
+            "product",
+            "quantity",
+            "amount",
+            "rep",
+            "department",
+            "store",
+            "deal_id",
+        ),
+        """SELECT s.id, s.date, s.customer_id, c.ref AS customer_ref, c.name AS customer,
+                  p.name AS product, s.quantity, s.amount_cents AS amount, s.rep, s.department,
+                  s.store, s.deal_id
+           FROM sales s JOIN customers c ON c.id = s.customer_id
+           LEFT JOIN products p ON p.id = s.product_id ORDER BY s.id""",
+    ),
+    "contacts": (
+        (
+            "id",
+            "date",
+            "customer_id",
+            "customer_ref",
+            "customer",
+            "channel",
+            "summary",
+            "outcome",
+            "next",
+            "by",
+            "deal_id",
+        ),
+        """SELECT k.id, k.at AS date, k.customer_id, c.ref AS customer_ref, c.name AS customer,
+                  k.channel, k.summary, k.outcome, k.next_at AS next, k.rep AS by, k.deal_id
+           FROM contacts k JOIN customers c ON c.id = k.customer_id ORDER BY k.id""",
+    ),
+}
+MONEY_COLUMNS = {"price", "amount"}
+
+
+DEAL_EXPORT_COLUMNS = (
+    "id", "customer_id", "customer", "title", "pipeline", "stage", "amount", "probability",
+    "expected_close", "owner", "status", "lost_reason", "created_at", "closed_on",
+)  # fmt: skip
+
+
+def export_records(conn: sqlite3.Connection, kind: str) -> tuple[tuple[str, ...], Iterator[Row]]:
+    """The columns and a stream of rows of one kind, in import-compatible shape."""
+    if kind not in EXPORT_KINDS:
+        raise BadValue(f"cannot export {kind!r}; use one of {', '.join(EXPORT_KINDS)}")
+    if kind == "deals":  # the deal rules (probability of won/lost deals) live in deals.py
+        from salesflow import deals
+
+        return DEAL_EXPORT_COLUMNS, iter(deals.list_deals(conn))
+    columns, sql = EXPORT_SQL[kind]
+
+    def rows() -> Iterator[Row]:
+        for row in conn.execute(sql):
+            record = dict(zip(columns, row, strict=True))
+            for key in MONEY_COLUMNS & record.keys():
+                if record[key] is not None:
+                    record[key] = cents_to_decimal(record[key])
+            if "tags" in record:
+                record["tags"] = json.loads(record["tags"])
+            if record.get("profile") == "{}":
+                record["profile"] = None  # kept as JSON text: it round-trips exactly
+            if isinstance(record.get("quantity"), float) and record["quantity"].is_integer():
+                record["quantity"] = int(record["quantity"])
+            yield record
+
+    return columns, rows()

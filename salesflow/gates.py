@@ -1,0 +1,67 @@
+"""The rules of a deal: its probability, the stage gate, the stakeholder map's gaps."""
+
+from salesflow.db import Row
+
+
+def deal_probability(status: str, override: int | None, stage_probability: int) -> int:
+    """A won deal is certain, a lost one is gone; otherwise the deal's own figure when set,
+    else its stage's."""
+    if status == "won":
+        return 100
+    if status == "lost":
+        return 0
+    return stage_probability if override is None else override
+
+
+def missing_checkpoints(checklist: list[Row], leaving: set[str]) -> list[Row]:
+    """The stage gate: required items, in the stages being left, not yet done."""
+    return [
+        item
+        for item in checklist
+        if item["stage"] in leaving and item["required"] and not item["done"]
+    ]
+
+
+def coverage_gaps(stakeholders: list[Row]) -> list[Row]:
+    """Where the stakeholder map leaves the account exposed (分层销售和维护): no coach,
+    no decision maker, a decision maker nobody of ours owns, a role nobody maintains."""
+    gaps: list[Row] = []
+    roles = {person["role"] for person in stakeholders}
+    if "coach" not in roles:
+        gaps.append(_gap("no-coach", "coach", None, "no coach (引线人) identified"))
+    if "decision-maker" not in roles:
+        gaps.append(
+            _gap("no-decision-maker", "decision-maker", None, "no decision maker identified")
+        )
+    for person in stakeholders:
+        if person["role"] == "decision-maker" and not person["owner"]:
+            gaps.append(
+                _gap(
+                    "decision-maker-unowned",
+                    "decision-maker",
+                    person,
+                    f"decision maker {person['name']} has no owner on our side",
+                )
+            )
+    for role in sorted(roles - {"decision-maker"}):
+        people = [person for person in stakeholders if person["role"] == role]
+        if not any(person["owner"] for person in people):
+            gaps.append(
+                _gap("role-unmaintained", role, None, f"nobody of ours maintains the {role} role")
+            )
+    return gaps
+
+
+def _gap(kind: str, role: str, person: Row | None, message: str) -> Row:
+    return {
+        "kind": kind,
+        "role": role,
+        "stakeholder_id": person["id"] if person else None,
+        "stakeholder": person["name"] if person else None,
+        "message": message,
+    }
+
+
+def share_pct(part: int, whole: int) -> float | None:
+    """A share as a percentage with one decimal; None when there is nothing to share."""
+    return None if not whole else round(100 * part / whole, 1)

@@ -1,0 +1,354 @@
+"""The schema, as numbered steps: `m001_…`, `m002_…`. A step is never edited once it has
+shipped; a change to the schema is a new step. `PRAGMA user_version` records how many
+steps a book has taken — the one record of its schema version.
+"""
+
+import sqlite3
+
+from salesflow.summaries import runs_out, runs_out_of_product
+
+
+def _run(db: sqlite3.Connection, *statements: str) -> None:
+    for statement in statements:
+        db.execute(statement)
+
+
+def m001_create_book(db: sqlite3.Connection) -> None:
+    """Customers, contacts, products and sales, with summary columns kept by triggers."""
+    _run(
+        db,
+        """CREATE TABLE customers (
+            id INTEGER PRIMARY KEY,
+            ref TEXT UNIQUE,
+            name TEXT NOT NULL,
+            company TEXT, phone TEXT, phone_norm TEXT, email TEXT, address TEXT,
+            source TEXT,
+            referred_by_id INTEGER REFERENCES customers(id) ON DELETE SET NULL,
+            owner TEXT, department TEXT, store TEXT,
+            tier TEXT CHECK (tier IN ('A', 'B', 'C', 'D')),
+            tier_locked INTEGER NOT NULL DEFAULT 0,
+            economic TEXT, buying TEXT, suppliers TEXT,
+            urgency INTEGER CHECK (urgency BETWEEN 1 AND 5),
+            quick_effect INTEGER CHECK (quick_effect BETWEEN 1 AND 5),
+            price_fit INTEGER CHECK (price_fit BETWEEN 1 AND 5),
+            tags TEXT NOT NULL DEFAULT '[]',
+            profile TEXT NOT NULL DEFAULT '{}',
+            notes TEXT,
+            created_at TEXT NOT NULL,
+            last_contact_at TEXT,
+            next_follow_up TEXT,
+            last_sale_on TEXT
+        )""",
+        "CREATE INDEX customers_phone ON customers(phone_norm)",
+        "CREATE INDEX customers_email ON customers(email COLLATE NOCASE)",
+        "CREATE INDEX customers_name ON customers(name COLLATE NOCASE)",
+        "CREATE INDEX customers_owner ON customers(owner)",
+        """CREATE TABLE products (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            sku TEXT UNIQUE,
+            category TEXT,
+            price_cents INTEGER CHECK (price_cents >= 0),
+            cycle_days INTEGER CHECK (cycle_days > 0)
+        )""",
+        """CREATE TABLE pipelines (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            builtin INTEGER NOT NULL DEFAULT 0
+        )""",
+        """CREATE TABLE stages (
+            id INTEGER PRIMARY KEY,
+            pipeline_id INTEGER NOT NULL REFERENCES pipelines(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            key TEXT NOT NULL,
+            label TEXT NOT NULL,
+            label_zh TEXT,
+            probability INTEGER NOT NULL CHECK (probability BETWEEN 0 AND 100),
+            max_days INTEGER CHECK (max_days > 0),
+            UNIQUE (pipeline_id, key)
+        )""",
+        """CREATE TABLE stage_items (
+            id INTEGER PRIMARY KEY,
+            stage_id INTEGER NOT NULL REFERENCES stages(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            required INTEGER NOT NULL DEFAULT 0
+        )""",
+        """CREATE TABLE deals (
+            id INTEGER PRIMARY KEY,
+            customer_id INTEGER NOT NULL REFERENCES customers(id),
+            title TEXT NOT NULL,
+            pipeline_id INTEGER NOT NULL REFERENCES pipelines(id),
+            stage_id INTEGER NOT NULL REFERENCES stages(id),
+            amount_cents INTEGER CHECK (amount_cents >= 0),
+            probability INTEGER CHECK (probability BETWEEN 0 AND 100),
+            expected_close TEXT,
+            owner TEXT,
+            status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'won', 'lost')),
+            lost_reason TEXT,
+            closed_on TEXT,
+            created_at TEXT NOT NULL,
+            stage_entered_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX deals_customer ON deals(customer_id)",
+        "CREATE INDEX deals_open ON deals(status, stage_id)",
+        """CREATE TABLE contacts (
+            id INTEGER PRIMARY KEY,
+            customer_id INTEGER NOT NULL REFERENCES customers(id),
+            at TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            rep TEXT,
+            summary TEXT NOT NULL,
+            outcome TEXT,
+            next_at TEXT,
+            deal_id INTEGER REFERENCES deals(id) ON DELETE SET NULL
+        )""",
+        "CREATE INDEX contacts_customer_at ON contacts(customer_id, at, id)",
+        "CREATE INDEX contacts_at ON contacts(at)",
+        """CREATE TABLE sales (
+            id INTEGER PRIMARY KEY,
+            customer_id INTEGER NOT NULL REFERENCES customers(id),
+            product_id INTEGER REFERENCES products(id),
+            quantity REAL NOT NULL CHECK (quantity > 0),
+            amount_cents INTEGER NOT NULL CHECK (amount_cents >= 0),
+            date TEXT NOT NULL,
+            rep TEXT, department TEXT, store TEXT,
+            deal_id INTEGER REFERENCES deals(id) ON DELETE SET NULL
+        )""",
+        # Also serves "latest sale of a customer": a customer has few entries to scan.
+        "CREATE INDEX sales_customer_product ON sales(customer_id, product_id, date)",
+        "CREATE INDEX sales_date ON sales(date)",
+        # The latest purchase of each product by each customer and the day it runs out,
+        # so `used-up` reads one row per pair instead of grouping every sale. (No index on
+        # runs_out: a scan of this narrow table is cheap, and a bulk load stays sequential.)
+        """CREATE TABLE customer_products (
+            customer_id INTEGER NOT NULL,
+            product_id INTEGER NOT NULL,
+            last_date TEXT NOT NULL,
+            last_quantity REAL NOT NULL,
+            runs_out TEXT,
+            PRIMARY KEY (customer_id, product_id)
+        ) WITHOUT ROWID""",
+        # Summary columns: the latest contact and sale per customer, so that daily
+        # reminders read one row per customer instead of scanning the history.
+        """CREATE TRIGGER contacts_summary_insert AFTER INSERT ON contacts BEGIN
+            UPDATE customers SET last_contact_at = NEW.at, next_follow_up = NEW.next_at
+            WHERE id = NEW.customer_id
+              AND (last_contact_at IS NULL OR last_contact_at <= NEW.at);
+        END""",
+        """CREATE TRIGGER contacts_summary_delete AFTER DELETE ON contacts BEGIN
+            UPDATE customers SET
+                last_contact_at = (SELECT max(at) FROM contacts WHERE customer_id = customers.id),
+                next_follow_up = (SELECT next_at FROM contacts WHERE customer_id = customers.id
+                                  ORDER BY at DESC, id DESC LIMIT 1)
+            WHERE id = OLD.customer_id;
+        END""",
+        """CREATE TRIGGER contacts_summary_update AFTER UPDATE ON contacts BEGIN
+            UPDATE customers SET
+                last_contact_at = (SELECT max(at) FROM contacts WHERE customer_id = customers.id),
+                next_follow_up = (SELECT next_at FROM contacts WHERE customer_id = customers.id
+                                  ORDER BY at DESC, id DESC LIMIT 1)
+            WHERE id IN (OLD.customer_id, NEW.customer_id);
+        END""",
+        """CREATE TRIGGER sales_summary_insert AFTER INSERT ON sales BEGIN
+            UPDATE customers SET last_sale_on = NEW.date
+            WHERE id = NEW.customer_id AND (last_sale_on IS NULL OR last_sale_on < NEW.date);
+            INSERT INTO customer_products (customer_id, product_id, last_date, last_quantity)
+            SELECT NEW.customer_id, NEW.product_id, NEW.date, NEW.quantity
+            WHERE NEW.product_id IS NOT NULL
+            ON CONFLICT (customer_id, product_id) DO UPDATE SET
+                last_quantity = CASE
+                    WHEN excluded.last_date > last_date THEN excluded.last_quantity
+                    WHEN excluded.last_date = last_date THEN last_quantity + excluded.last_quantity
+                    ELSE last_quantity END,
+                last_date = max(last_date, excluded.last_date);
+            UPDATE customer_products SET runs_out = (
+                SELECT date(customer_products.last_date, '+' ||
+                            CAST(customer_products.last_quantity * cycle_days AS INTEGER)
+                            || ' days')
+                FROM products WHERE id = NEW.product_id)
+            WHERE customer_id = NEW.customer_id AND product_id = NEW.product_id;
+        END""",
+        """CREATE TRIGGER sales_summary_delete AFTER DELETE ON sales BEGIN
+            UPDATE customers SET
+                last_sale_on = (SELECT max(date) FROM sales WHERE customer_id = OLD.customer_id)
+            WHERE id = OLD.customer_id;
+            DELETE FROM customer_products
+            WHERE customer_id = OLD.customer_id AND product_id = OLD.product_id;
+            INSERT INTO customer_products (customer_id, product_id, last_date, last_quantity)
+            SELECT customer_id, product_id, date, sum(quantity) FROM sales
+            WHERE customer_id = OLD.customer_id AND product_id = OLD.product_id
+              AND date = (SELECT max(date) FROM sales WHERE customer_id = OLD.customer_id
+                          AND product_id = OLD.product_id)
+            GROUP BY customer_id, product_id;
+            UPDATE customer_products SET runs_out = (
+                SELECT date(customer_products.last_date, '+' ||
+                            CAST(customer_products.last_quantity * cycle_days AS INTEGER)
+                            || ' days')
+                FROM products WHERE id = OLD.product_id)
+            WHERE customer_id = OLD.customer_id AND product_id = OLD.product_id;
+        END""",
+        # An update is a delete of the old row and an insert of the new one.
+        """CREATE TRIGGER sales_summary_update AFTER UPDATE ON sales BEGIN
+            UPDATE customers SET
+                last_sale_on = (SELECT max(date) FROM sales WHERE customer_id = customers.id)
+            WHERE id IN (OLD.customer_id, NEW.customer_id);
+            DELETE FROM customer_products WHERE (customer_id = OLD.customer_id
+                AND product_id = OLD.product_id) OR (customer_id = NEW.customer_id
+                AND product_id = NEW.product_id);
+            INSERT INTO customer_products (customer_id, product_id, last_date, last_quantity)
+            SELECT customer_id, product_id, date, sum(quantity) FROM sales s
+            WHERE ((customer_id = OLD.customer_id AND product_id = OLD.product_id)
+                OR (customer_id = NEW.customer_id AND product_id = NEW.product_id))
+              AND date = (SELECT max(date) FROM sales x WHERE x.customer_id = s.customer_id
+                          AND x.product_id = s.product_id)
+            GROUP BY customer_id, product_id;
+            UPDATE customer_products SET runs_out = (
+                SELECT date(customer_products.last_date, '+' ||
+                            CAST(customer_products.last_quantity * cycle_days AS INTEGER)
+                            || ' days')
+                FROM products WHERE id = customer_products.product_id)
+            WHERE (customer_id = OLD.customer_id AND product_id = OLD.product_id)
+               OR (customer_id = NEW.customer_id AND product_id = NEW.product_id);
+        END""",
+        """CREATE TRIGGER products_cycle_update AFTER UPDATE OF cycle_days ON products BEGIN
+            UPDATE customer_products SET runs_out = CASE WHEN NEW.cycle_days IS NULL THEN NULL
+                ELSE date(last_date, '+' || CAST(last_quantity * NEW.cycle_days AS INTEGER)
+                          || ' days') END
+            WHERE product_id = NEW.id;
+        END""",
+        """CREATE TABLE deal_checks (
+            deal_id INTEGER NOT NULL REFERENCES deals(id) ON DELETE CASCADE,
+            item_id INTEGER NOT NULL REFERENCES stage_items(id),
+            done_at TEXT NOT NULL,
+            note TEXT,
+            PRIMARY KEY (deal_id, item_id)
+        )""",
+        """CREATE TABLE deal_history (
+            id INTEGER PRIMARY KEY,
+            deal_id INTEGER NOT NULL REFERENCES deals(id) ON DELETE CASCADE,
+            stage_id INTEGER NOT NULL REFERENCES stages(id),
+            entered_at TEXT NOT NULL,
+            left_at TEXT,
+            by TEXT,
+            forced INTEGER NOT NULL DEFAULT 0,
+            reason TEXT
+        )""",
+        "CREATE INDEX deal_history_deal ON deal_history(deal_id, id)",
+        """CREATE TABLE stakeholders (
+            id INTEGER PRIMARY KEY,
+            customer_id INTEGER NOT NULL REFERENCES customers(id),
+            name TEXT NOT NULL,
+            title TEXT,
+            role TEXT NOT NULL,
+            attitude TEXT,
+            owner TEXT
+        )""",
+        "CREATE INDEX stakeholders_customer ON stakeholders(customer_id)",
+        """CREATE TABLE objections (
+            id INTEGER PRIMARY KEY,
+            text TEXT NOT NULL,
+            response TEXT NOT NULL,
+            stage TEXT,
+            tags TEXT NOT NULL DEFAULT '[]'
+        )""",
+        """CREATE TABLE objection_uses (
+            id INTEGER PRIMARY KEY,
+            objection_id INTEGER NOT NULL REFERENCES objections(id) ON DELETE CASCADE,
+            deal_id INTEGER NOT NULL REFERENCES deals(id) ON DELETE CASCADE,
+            outcome TEXT NOT NULL CHECK (outcome IN ('worked', 'failed')),
+            used_on TEXT NOT NULL
+        )""",
+        "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        """CREATE TABLE changes (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            command TEXT NOT NULL,
+            summary TEXT,
+            undone INTEGER NOT NULL DEFAULT 0
+        )""",
+        """CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            change_id INTEGER NOT NULL REFERENCES changes(id),
+            tbl TEXT NOT NULL,
+            row_id INTEGER NOT NULL,
+            last_row_id INTEGER,
+            before TEXT,
+            after TEXT
+        )""",
+        "CREATE INDEX events_change ON events(change_id, id)",
+        """CREATE TABLE imports (
+            id INTEGER PRIMARY KEY,
+            change_id INTEGER NOT NULL REFERENCES changes(id),
+            kind TEXT NOT NULL,
+            file TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            rows INTEGER NOT NULL,
+            at TEXT NOT NULL
+        )""",
+        "CREATE INDEX imports_content ON imports(kind, sha256)",
+    )
+
+
+# The latest purchase of a customer and product, recomputed for the pairs `where` selects
+# (in terms of OLD and NEW): the day, the quantity bought that day, and when it runs out.
+LATEST_PURCHASE_OF = (
+    """
+    DELETE FROM customer_products WHERE {where};
+    INSERT INTO customer_products (customer_id, product_id, last_date, last_quantity, runs_out)
+    SELECT s.customer_id, s.product_id, s.date, sum(s.quantity),
+           """
+    + runs_out_of_product("s.date", "sum(s.quantity)", "s.product_id")
+    + """
+    FROM sales s
+    WHERE {pairs}
+      AND s.date = (SELECT max(date) FROM sales x WHERE x.customer_id = s.customer_id
+                    AND x.product_id = s.product_id)
+    GROUP BY s.customer_id, s.product_id;"""
+)
+
+
+def m002_one_version_one_runs_out(db: sqlite3.Connection) -> None:
+    """The schema version lives in user_version alone (the migrations table of the first
+    release goes); the summary triggers are rebuilt on the single runs-out rule."""
+    old = "customer_id = OLD.customer_id AND product_id = OLD.product_id"
+    new = "customer_id = NEW.customer_id AND product_id = NEW.product_id"
+    old_sales = "s.customer_id = OLD.customer_id AND s.product_id = OLD.product_id"
+    new_sales = "s.customer_id = NEW.customer_id AND s.product_id = NEW.product_id"
+    either = LATEST_PURCHASE_OF.format(
+        where=f"({old}) OR ({new})", pairs=f"(({old_sales}) OR ({new_sales}))"
+    )
+    _run(
+        db,
+        "DROP TABLE IF EXISTS _sqlite_migrations",
+        "DROP TRIGGER sales_summary_insert",
+        "DROP TRIGGER sales_summary_delete",
+        "DROP TRIGGER sales_summary_update",
+        "DROP TRIGGER products_cycle_update",
+        f"""CREATE TRIGGER sales_summary_insert AFTER INSERT ON sales BEGIN
+            UPDATE customers SET last_sale_on = NEW.date
+            WHERE id = NEW.customer_id AND (last_sale_on IS NULL OR last_sale_on < NEW.date);
+            {LATEST_PURCHASE_OF.format(where=new, pairs=new_sales)}
+        END""",
+        f"""CREATE TRIGGER sales_summary_delete AFTER DELETE ON sales BEGIN
+            UPDATE customers SET
+                last_sale_on = (SELECT max(date) FROM sales WHERE customer_id = OLD.customer_id)
+            WHERE id = OLD.customer_id;
+            {LATEST_PURCHASE_OF.format(where=old, pairs=old_sales)}
+        END""",
+        # An update is a delete of the old row and an insert of the new one.
+        f"""CREATE TRIGGER sales_summary_update AFTER UPDATE ON sales BEGIN
+            UPDATE customers SET
+                last_sale_on = (SELECT max(date) FROM sales WHERE customer_id = customers.id)
+            WHERE id IN (OLD.customer_id, NEW.customer_id);
+            {either}
+        END""",
+        f"""CREATE TRIGGER products_cycle_update AFTER UPDATE OF cycle_days ON products BEGIN
+            UPDATE customer_products
+            SET runs_out = {runs_out("last_date", "last_quantity", "NEW.cycle_days")}
+            WHERE product_id = NEW.id;
+        END""",
+    )
+
+
+STEPS = [m001_create_book, m002_one_version_one_runs_out]

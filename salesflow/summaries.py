@@ -1,0 +1,128 @@
+"""What the book keeps derived from its history, and the one statement of each rule
+behind it: the latest contact and sale per customer, and the latest purchase of each
+product with the day it runs out.
+
+The schema's triggers, the bulk load, undo and `check` all build their SQL from the
+fragments here, so the runs-out rule is written once.
+"""
+
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+SUMMARY_SOURCES = {"contacts", "sales"}
+
+
+def lasts_days(quantity: str, cycle_days: str) -> str:
+    """SQL: how many whole days `quantity` units last, one unit lasting `cycle_days`."""
+    return f"CAST({quantity} * {cycle_days} AS INTEGER)"
+
+
+def runs_out(day: str, quantity: str, cycle_days: str) -> str:
+    """SQL: the day a purchase of `quantity` units made on `day` runs out."""
+    return f"date({day}, '+' || {lasts_days(quantity, cycle_days)} || ' days')"
+
+
+def runs_out_of_product(day: str, quantity: str, product_id: str) -> str:
+    """SQL: `runs_out` with the cycle looked up from the product."""
+    return f"(SELECT {runs_out(day, quantity, 'cycle_days')} FROM products WHERE id = {product_id})"
+
+
+def absorb_new_rows(conn: sqlite3.Connection, table: str, first: int, last: int) -> None:
+    """Fold rows first..last just inserted into what the triggers maintain, reading only
+    those rows (the bulk-load counterpart of the insert triggers)."""
+    new = {"first": first, "last": last}
+    if table == "contacts":
+        conn.execute(
+            """UPDATE customers SET last_contact_at = latest.at, next_follow_up = latest.next_at
+               FROM (SELECT customer_id, at, next_at FROM (
+                        SELECT customer_id, at, next_at, row_number() OVER (
+                            PARTITION BY customer_id ORDER BY at DESC, id DESC) AS rank
+                        FROM contacts WHERE rowid BETWEEN :first AND :last)
+                     WHERE rank = 1) AS latest
+               WHERE customers.id = latest.customer_id
+                 AND (customers.last_contact_at IS NULL
+                      OR customers.last_contact_at <= latest.at)""",
+            new,
+        )
+    elif table == "sales":
+        conn.execute(
+            """UPDATE customers SET last_sale_on = latest.day
+               FROM (SELECT customer_id, max(date) AS day FROM sales
+                     WHERE rowid BETWEEN :first AND :last GROUP BY customer_id) AS latest
+               WHERE customers.id = latest.customer_id
+                 AND (customers.last_sale_on IS NULL OR customers.last_sale_on < latest.day)""",
+            new,
+        )
+        conn.execute(
+            f"""INSERT INTO customer_products
+                   (customer_id, product_id, last_date, last_quantity, runs_out)
+               SELECT customer_id, product_id, date, sum(quantity),
+                      {runs_out_of_product("date", "sum(quantity)", "product_id")}
+               FROM (SELECT customer_id, product_id, date, quantity,
+                            max(date) OVER (PARTITION BY customer_id, product_id) AS latest
+                     FROM sales WHERE rowid BETWEEN :first AND :last AND product_id IS NOT NULL)
+               WHERE date = latest GROUP BY customer_id, product_id
+               ON CONFLICT (customer_id, product_id) DO UPDATE SET
+                   last_quantity = {NEW_QUANTITY},
+                   last_date = max(last_date, excluded.last_date),
+                   runs_out = {
+                runs_out_of_product(
+                    "max(last_date, excluded.last_date)", NEW_QUANTITY, "product_id"
+                )
+            }""",
+            new,
+        )
+
+
+# An upsert's quantity bought on the latest day: a later day replaces it, the same adds.
+NEW_QUANTITY = """CASE WHEN excluded.last_date > last_date THEN excluded.last_quantity
+                       WHEN excluded.last_date = last_date
+                           THEN last_quantity + excluded.last_quantity
+                       ELSE last_quantity END"""
+
+
+def refresh_summaries(
+    conn: sqlite3.Connection,
+    table: str,
+    customers_sql: str | None = None,
+    params: Sequence[Any] = (),
+) -> None:
+    """Recompute what the triggers maintain from `table` (contacts or sales), for the
+    customers `customers_sql` selects, or for everyone."""
+    if table not in SUMMARY_SOURCES:
+        return
+    scope = f" WHERE id IN ({customers_sql})" if customers_sql else ""
+    if table == "contacts":
+        conn.execute(
+            "UPDATE customers SET"
+            " last_contact_at = (SELECT max(at) FROM contacts WHERE customer_id = customers.id),"
+            " next_follow_up = (SELECT next_at FROM contacts WHERE customer_id = customers.id"
+            " ORDER BY at DESC, id DESC LIMIT 1)" + scope,
+            params,
+        )
+        return
+    conn.execute(
+        "UPDATE customers SET last_sale_on ="
+        " (SELECT max(date) FROM sales WHERE customer_id = customers.id)" + scope,
+        params,
+    )
+    pairs = f" WHERE customer_id IN ({customers_sql})" if customers_sql else ""
+    conn.execute("DELETE FROM customer_products" + pairs, params)
+    scope = f"AND customer_id IN ({customers_sql})" if customers_sql else ""
+    conn.execute(f"INSERT INTO customer_products {latest_purchases(scope)}", params)
+
+
+def latest_purchases(scope: str = "") -> str:
+    """Each customer's latest purchase of each product, recomputed from the sales (the rows
+    of `customer_products`); `scope` narrows the sales read, e.g. to some customers."""
+    return f"""
+        SELECT s.customer_id, s.product_id, s.date, sum(s.quantity),
+               {runs_out("s.date", "sum(s.quantity)", "p.cycle_days")}
+        FROM sales s
+        JOIN (SELECT customer_id, product_id, max(date) AS last_date FROM sales
+              WHERE product_id IS NOT NULL {scope} GROUP BY customer_id, product_id) latest
+          ON latest.customer_id = s.customer_id AND latest.product_id = s.product_id
+         AND latest.last_date = s.date
+        JOIN products p ON p.id = s.product_id
+        GROUP BY s.customer_id, s.product_id"""
