@@ -275,6 +275,16 @@ def _patch_typer() -> None:
 
     formatting.HelpFormatter.write_usage = write_translated_usage  # type: ignore[method-assign]
 
+    from unicodedata import east_asian_width
+
+    strip_ansi = _click._compat.strip_ansi
+
+    def display_width(text: str) -> int:
+        # Click pads help columns by character count; a Chinese character takes two columns.
+        return sum(2 if east_asian_width(char) in "WF" else 1 for char in strip_ansi(text))
+
+    formatting.term_len = display_width  # type: ignore[assignment]
+
     def write_translated_heading(self: Any, heading: str) -> None:
         # Click adds an ASCII colon to "Options"; Chinese punctuation is full width.
         self.write(f"{'':>{self.current_indent}}{_('{heading}:').format(heading=heading)}\n")

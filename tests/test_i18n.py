@@ -465,6 +465,20 @@ def test_help_pages_have_no_framework_english(speak):
     assert residual_english(add.stdout) == []
     for chinese in ("用法：salesflow customer add [选项]", "参数：", "[必填]", "<文本>", "<整数>"):
         assert chinese in add.stdout
+    assert len(help_columns(add.stdout)) == 1, "option help misaligned by wide characters"
+
+
+def help_columns(page: str) -> set[int]:
+    """The display columns where option help starts, a Chinese character being two wide."""
+    from unicodedata import east_asian_width
+
+    columns = set()
+    for line in page.splitlines():
+        found = re.match(r"(  -\S.*?)\s{2,}\S", line)
+        if found:
+            option = line[: found.end() - 1]
+            columns.add(sum(2 if east_asian_width(char) in "WF" else 1 for char in option))
+    return columns
 
 
 @pytest.mark.parametrize(
