@@ -10,6 +10,7 @@ from salesflow import customers, gates, pipelines, sales
 from salesflow.choices import ATTITUDES, STAKEHOLDER_ROLES
 from salesflow.db import Change, Row
 from salesflow.errors import Ambiguous, BadValue, Conflict, GateNotMet, NotFound
+from salesflow.i18n import _
 from salesflow.inputs import cents_to_decimal
 from salesflow.lookup import contains
 
@@ -279,7 +280,7 @@ def advance(
     if deal["status"] != "open":
         raise Conflict(f"deal #{deal_id} is {deal['status']}; only open deals move")
     if force and not (reason or "").strip():
-        raise BadValue("--force needs --reason to record why the gate was skipped")
+        raise BadValue(_("a forced move needs a reason"), hint="force-reason")
     row = conn.execute("SELECT pipeline_id, stage_id FROM deals WHERE id = ?", [deal_id]).fetchone()
     stages = pipelines.stages(conn, row["pipeline_id"])
     position = next(i for i, stage in enumerate(stages) if stage["id"] == row["stage_id"])
@@ -290,14 +291,17 @@ def advance(
     else:
         target = stages.index(_stage_by_key(conn, row["pipeline_id"], to))
         if target <= position:
-            raise BadValue(f"--to must name a stage after {deal['stage']!r}")
+            raise BadValue(
+                _("the target stage must come after {stage!r}").format(stage=deal["stage"])
+            )
     leaving = {stage["key"] for stage in stages[position:target]}
     missing = gates.missing_checkpoints(checklist(conn, deal_id), leaving)
     if missing and not force:
         listed = "; ".join(f"[{item['id']}] {item['text']}" for item in missing)
         raise GateNotMet(
             f"deal #{deal_id} cannot leave {deal['stage']!r}: required checkpoint not met: "
-            f"{listed}. Tick with `salesflow deal check {deal_id} ITEM`, or use --force --reason"
+            f"{listed}",
+            hint="gate",
         )
     _close_history(change, deal_id, today)
     change.update(
@@ -341,7 +345,7 @@ def win(
         raise Conflict(f"deal #{deal_id} is already {deal['status']}")
     cents = amount_cents if amount_cents is not None else _cents(deal)
     if record_sale and cents is None:
-        raise BadValue("the deal has no amount; give --amount to record the sale")
+        raise BadValue(_("the deal has no amount to record as a sale"), hint="amount")
     _close_history(change, deal_id, on)
     change.update(
         "deals", deal_id, {"status": "won", "closed_on": on.isoformat(), "amount_cents": cents}
@@ -373,7 +377,7 @@ def lose(change: Change, deal_id: int, *, reason: str, on: date) -> None:
     if deal["status"] != "open":
         raise Conflict(f"deal #{deal_id} is already {deal['status']}")
     if not reason.strip():
-        raise BadValue("say why the deal was lost with --reason")
+        raise BadValue(_("say why the deal was lost"), hint="reason")
     _close_history(change, deal_id, on)
     change.update(
         "deals",
@@ -440,7 +444,7 @@ def add_objection(
     change: Change, text: str, *, response: str, stage: str | None, tags: tuple[str, ...]
 ) -> int:
     if not text.strip() or not response.strip():
-        raise BadValue("an objection needs its text and a --response that works")
+        raise BadValue(_("an objection needs its text and a response that works"))
     objection_id = change.insert(
         "objections",
         {
@@ -505,7 +509,7 @@ def use_objection(
     get_objection(change.conn, objection_id)
     get_deal(change.conn, deal_id)
     if outcome not in ("worked", "failed"):
-        raise BadValue("--outcome must be worked or failed")
+        raise BadValue(_("the outcome must be worked or failed"))
     change.insert(
         "objection_uses",
         {

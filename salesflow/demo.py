@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from salesflow import pipelines, settings, tiers
 from salesflow.db import Change
 from salesflow.errors import Conflict
+from salesflow.i18n import _
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚华飞鑫波斌宇浩凯佳琪晨欣怡"
@@ -172,7 +173,7 @@ def build(change: Change, *, customers: int, seed: int, today: date, force: bool
     conn = change.conn
     if not is_empty(conn):
         if not force:
-            raise Conflict("the database already holds records; use --force to replace them")
+            raise Conflict(_("the database already holds records"), hint="force-replace")
         clear_book(change)
     pipelines.ensure_builtins(conn)
     maker = DemoBook(random.Random(seed), today, customers)

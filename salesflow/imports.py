@@ -235,6 +235,14 @@ class ImportResult:
     invalid: list[tuple[int, str, list[str]]] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
 
+    hints: set[str] = field(default_factory=set)
+
+    def reject(self, source: "SourceRow", error: "RowError") -> None:
+        """Keep a bad row with its reason; the way out it names is said once, at the end."""
+        self.invalid.append((source.line, str(error), source.cells))
+        if error.hint:
+            self.hints.add(error.hint)
+
     def summary(self) -> Row:
         return {
             "kind": self.kind,
@@ -264,7 +272,11 @@ class ImportOptions:
 
 
 class RowError(Exception):
-    """One row cannot be imported; the message is its reason."""
+    """One row cannot be imported; the message is its reason, `hint` the way out."""
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
 
 
 # ---------------------------------------------------------------- reading the file
@@ -299,7 +311,7 @@ def sniff_encoding(path: Path, requested: str) -> tuple[str, str, bool]:
         return "utf-8-sig", digest.hexdigest(), has_nul
     if requested in ("gb18030", "gbk", "gb2312"):
         return "gb18030", digest.hexdigest(), has_nul
-    raise BadValue(f"--encoding must be auto, utf-8 or gb18030, not {requested!r}")
+    raise BadValue(f"the encoding must be auto, utf-8 or gb18030, not {requested!r}")
 
 
 def pick_delimiter(header_line: str) -> str:
@@ -321,7 +333,7 @@ def map_headers(
         source, sep, target = item.partition("=")
         if not sep or not source.strip() or target.strip() not in FIELDS[kind]:
             raise BadValue(
-                f"--map {item!r} must be SRC=FIELD with FIELD one of {', '.join(FIELDS[kind])}"
+                f"the mapping {item!r} must be SRC=FIELD, FIELD one of {', '.join(FIELDS[kind])}"
             )
         explicit[normalise_header(source)] = target.strip()
     aliases = {normalise_header(alias): name for alias, name in ALIASES[kind].items()}
@@ -334,13 +346,14 @@ def map_headers(
             ignored.append(header)
             continue
         if target in columns.values():
-            raise BadInput(f"two columns map to {target!r} (the second is {header!r}); use --map")
+            raise BadInput(f"two columns map to {target!r} (the second is {header!r})", hint="map")
         columns[index] = target
     for alternatives in REQUIRED[kind]:
         if not any(name in columns.values() for name in alternatives):
             raise BadInput(
                 f"the file has no {' or '.join(alternatives)} column (headers: "
-                f"{', '.join(headers)}); name it or use --map SRC={alternatives[0]}"
+                f"{', '.join(headers)})",
+                hint="map",
             )
     return columns, ignored
 
@@ -399,7 +412,7 @@ def read_rows(
                     progress(handle.buffer.tell(), size)
     except UnicodeDecodeError:
         raise BadInput(
-            f"{path} is not valid {encoding.replace('-sig', '')} text; try --encoding"
+            f"{path} is not valid {encoding.replace('-sig', '')} text", hint="encoding"
         ) from None
     except csv.Error as error:
         raise BadInput(f"{path} line {reader.line_num}: unreadable CSV ({error})") from None
@@ -549,7 +562,7 @@ def _import_records(
                 ids = [str(m.get("_id") or f"line {m['_line']}") for m in matches]
                 raise RowError(f"matches several records ({', '.join(ids)})")
         except RowError as error:
-            result.invalid.append((source.line, str(error), source.cells))
+            result.reject(source, error)
             continue
         if not matches:
             entry = {"_line": source.line, "_row": incoming}
@@ -570,12 +583,8 @@ def _import_records(
             result.updated += 1
         else:
             where = f"#{match['_id']}" if "_id" in match else f"line {match['_line']}"
-            result.invalid.append(
-                (
-                    source.line,
-                    f"duplicate of {where} with different data (use --on-duplicate skip or update)",
-                    source.cells,
-                )
+            result.reject(
+                source, RowError(f"duplicate of {where} with different data", hint="on-duplicate")
             )
     if options.dry_run or (result.invalid and not options.skip_invalid):
         result.imported = len(pending)
@@ -704,7 +713,7 @@ def _customer_for(
     if customer_id is None:
         wanted = values.get("customer_ref") or values.get("customer") or values.get("customer_id")
         if not options.create_customers:
-            raise RowError(f"unknown customer {wanted!r} (use --create-customers to add it)")
+            raise RowError(f"unknown customer {wanted!r}", hint="create-customers")
         if not values.get("customer"):
             raise RowError(f"unknown customer {wanted!r} and no customer name to create it")
         new = {
@@ -768,7 +777,7 @@ def _history_rows(
             customer = _customer_for(change, index, source.values, result, options, today)
             parsed = (_sale if kind == "sales" else _contact)(source.values, customer, products)
         except RowError as error:
-            result.invalid.append((source.line, str(error), source.cells))
+            result.reject(source, error)
             continue
         yield parsed
 
@@ -844,7 +853,7 @@ def import_file(
     if kind not in KINDS:
         raise BadValue(f"cannot import {kind!r}; use one of {', '.join(KINDS)}")
     if options.on_duplicate not in ON_DUPLICATE:
-        raise BadValue(f"--on-duplicate must be one of {', '.join(ON_DUPLICATE)}")
+        raise BadValue(f"duplicates are an error, skipped or updated, not {options.on_duplicate!r}")
     encoding, digest, has_nul = sniff_encoding(path, options.encoding)
     result = ImportResult(
         kind, str(path), encoding.replace("-sig", ""), ",", dry_run=options.dry_run
@@ -857,8 +866,8 @@ def import_file(
         if earlier:
             raise Conflict(
                 f"this {kind} file was already imported (import #{earlier['id']} of "
-                f"{earlier['file']} at {earlier['at']}, {earlier['rows']} rows); "
-                "use --again to import it once more"
+                f"{earlier['file']} at {earlier['at']}, {earlier['rows']} rows)",
+                hint="again",
             )
     rows = read_rows(path, encoding, options.mapping, kind, result, progress, has_nul=has_nul)
     if kind == "customers":
@@ -917,7 +926,8 @@ class ImportRefused(BadInput):
         count = len(result.invalid)
         super().__init__(
             f"{count} invalid row{'s' if count != 1 else ''} in {result.file}; nothing was "
-            "imported (fix them, or use --skip-invalid --rejects FILE)"
+            "imported",
+            hint="skip-invalid",
         )
         self.result = result
 

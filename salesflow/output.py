@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from salesflow.errors import Conflict, NotFound
+from salesflow.i18n import _
 
 Column = tuple[str, str]  # (key in the row, heading)
 
@@ -154,7 +155,7 @@ def write_private_file(path: Path, data: bytes, *, force: bool) -> None:
 def write_private_stream(path: Path, chunks: Iterable[str | bytes], *, force: bool) -> None:
     """Write chunks to a temporary file beside `path`, then move it into place (0600)."""
     if path.exists() and not force:
-        raise Conflict(f"{path} already exists; use --force to overwrite it")
+        raise Conflict(_("{path} already exists").format(path=path), hint="force")
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise NotFound(f"cannot write {path}: folder {folder} does not exist")

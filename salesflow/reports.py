@@ -10,6 +10,7 @@ from salesflow.choices import INTERVALS, SALES_DIMENSIONS
 from salesflow.db import Row
 from salesflow.errors import BadValue, NotFound
 from salesflow.gates import share_pct
+from salesflow.i18n import _
 from salesflow.inputs import cents_to_decimal
 
 
@@ -96,15 +97,15 @@ def report_range(
 ) -> tuple[date, date]:
     """The dates a report covers: --from/--to, --year or --month; default this year."""
     if sum(option is not None for option in (year, month)) + bool(start or end) > 1:
-        raise BadValue("use either --from/--to, --year or --month, not several")
+        raise BadValue(_("give one period: a range, a year or a month"))
     if year is not None:
         if not 1900 <= year <= 9999:
-            raise BadValue(f"--year {year} is out of range")
+            raise BadValue(_("year {year} is out of range").format(year=year))
         return date(year, 1, 1), date(year, 12, 31)
     if month is not None:
         match = re.fullmatch(r"(\d{4})-(\d{1,2})", month.strip())
         if not match or not 1 <= int(match[2]) <= 12:
-            raise BadValue(f"--month must look like 2026-03, not {month!r}")
+            raise BadValue(_("a month must look like 2026-03, not {month!r}").format(month=month))
         first = date(int(match[1]), int(match[2]), 1)
         following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
         return first, following - timedelta(days=1)
@@ -112,7 +113,11 @@ def report_range(
         first = start or date(1900, 1, 1)
         last = end or today
         if first > last:
-            raise BadValue(f"--from {first} is after --to {last}")
+            raise BadValue(
+                _("the period starts ({first}) after it ends ({last})").format(
+                    first=first, last=last
+                )
+            )
         return first, last
     return date(today.year, 1, 1), date(today.year, 12, 31)
 
@@ -204,7 +209,7 @@ def parse_dimensions(text: str | None) -> list[str]:
         if name not in SALES_DIMENSIONS:
             raise BadValue(f"cannot report by {name!r}; use any of {', '.join(SALES_DIMENSIONS)}")
     if len(set(names)) != len(names):
-        raise BadValue("each --by dimension may appear once")
+        raise BadValue(_("each dimension may appear once"))
     return [name for name in names if name != "company"]
 
 
@@ -436,7 +441,7 @@ def activity_report(
     if interval not in INTERVALS:
         raise BadValue(f"the interval must be one of {', '.join(INTERVALS)}")
     if by not in ("rep", "channel"):
-        raise BadValue("--by must be rep or channel")
+        raise BadValue(_("activity is grouped by rep or channel"))
     column = "rep" if by == "rep" else "channel"
     counts: dict[tuple[str, Any], int] = {}
     at = "at" if narrow_range(conn, "contacts", "at", start, end) else "+at"

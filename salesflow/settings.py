@@ -1,85 +1,160 @@
-"""The book's settings: reminder cadences and thresholds, tier thresholds.
+"""The book's settings: reminder cadences and thresholds, tier thresholds, and the words,
+addresses and switches later features read (language, chat robot, replica…).
 
-Stored in the `settings` table; anything not set there has its documented default.
+Stored in the `settings` table as text; anything not set there has its documented
+default. Each setting says how its text is read, so `config set` refuses what the
+feature could not use. Secret settings are never shown whole.
 """
 
+import re
 import sqlite3
+from collections.abc import Callable
 from typing import NamedTuple
 
 from salesflow.db import Change
 from salesflow.errors import BadValue, NotFound
+from salesflow.i18n import N_, _
+
+Value = int | str
 
 
 class Setting(NamedTuple):
     key: str
-    default: int
-    low: int
-    high: int
+    default: Value
+    read: Callable[[str], Value]  # text → value, raising BadValue
     help: str
+    secret: bool = False
+
+
+def whole(low: int, high: int) -> Callable[[str], Value]:
+    def read(text: str) -> Value:
+        try:
+            value = int(text.strip())
+        except ValueError:
+            raise BadValue(_("a whole number is needed, not {text!r}").format(text=text)) from None
+        if not low <= value <= high:
+            raise BadValue(_("must be between {low} and {high}").format(low=low, high=high))
+        return value
+
+    return read
+
+
+def one_of(*choices: str) -> Callable[[str], Value]:
+    def read(text: str) -> Value:
+        value = text.strip().lower()
+        if value not in choices:
+            raise BadValue(
+                _("must be one of {choices}, not {text!r}").format(
+                    choices=", ".join(choices), text=text
+                )
+            )
+        return value
+
+    return read
+
+
+def clock(text: str) -> Value:
+    """A time of day, HH:MM."""
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", text.strip())
+    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+        raise BadValue(_("must be a time of day like 09:00, not {text!r}").format(text=text))
+    return f"{int(match[1]):02d}:{match[2]}"
+
+
+def free_text(text: str) -> Value:
+    return text.strip()
 
 
 SETTINGS = {
     setting.key: setting
     for setting in (
-        Setting("cadence.A", 7, 1, 3650, "days between contacts for tier A customers"),
-        Setting("cadence.B", 14, 1, 3650, "days between contacts for tier B customers"),
-        Setting("cadence.C", 30, 1, 3650, "days between contacts for tier C customers"),
-        Setting("cadence.D", 60, 1, 3650, "days between contacts for tier D customers"),
-        Setting("cadence.none", 30, 1, 3650, "days between contacts for untiered customers"),
-        Setting("used_up.lead_days", 3, 0, 365, "remind this many days before a product runs out"),
-        Setting("no_repurchase.days", 90, 1, 3650, "days without a sale before no-repurchase"),
-        Setting("never_purchased.days", 30, 0, 3650, "days after joining with no sale"),
-        Setting("birthday.days", 7, 0, 366, "how many days ahead birthdays are announced"),
-        Setting("tiers.A", 13, 3, 15, "lowest RFM score (3-15) for tier A"),
-        Setting("tiers.B", 10, 3, 15, "lowest RFM score for tier B"),
-        Setting("tiers.C", 7, 3, 15, "lowest RFM score for tier C"),
+        Setting("cadence.A", 7, whole(1, 3650), N_("days between contacts for tier A customers")),
+        Setting("cadence.B", 14, whole(1, 3650), N_("days between contacts for tier B customers")),
+        Setting("cadence.C", 30, whole(1, 3650), N_("days between contacts for tier C customers")),
+        Setting("cadence.D", 60, whole(1, 3650), N_("days between contacts for tier D customers")),
+        Setting(
+            "cadence.none", 30, whole(1, 3650), N_("days between contacts for untiered customers")
+        ),
+        Setting(
+            "used_up.lead_days",
+            3,
+            whole(0, 365),
+            N_("remind this many days before a product runs out"),
+        ),
+        Setting(
+            "no_repurchase.days", 90, whole(1, 3650), N_("days without a sale before no-repurchase")
+        ),
+        Setting("never_purchased.days", 30, whole(0, 3650), N_("days after joining with no sale")),
+        Setting(
+            "birthday.days", 7, whole(0, 366), N_("how many days ahead birthdays are announced")
+        ),
+        Setting("tiers.A", 13, whole(3, 15), N_("lowest RFM score (3-15) for tier A")),
+        Setting("tiers.B", 10, whole(3, 15), N_("lowest RFM score for tier B")),
+        Setting("tiers.C", 7, whole(3, 15), N_("lowest RFM score for tier C")),
     )
 }
+
+
+def register(setting: Setting) -> None:
+    """Add a feature's setting (features declare theirs beside their code)."""
+    SETTINGS[setting.key] = setting
 
 
 def _known(key: str) -> Setting:
     for name, setting in SETTINGS.items():
         if name.lower() == key.strip().lower():
             return setting
-    raise NotFound(f"no setting {key!r}; `salesflow config list` shows them all")
+    raise NotFound(_("no setting {key!r}").format(key=key), hint="config-list")
 
 
-def load(conn: sqlite3.Connection) -> dict[str, int]:
+def load(conn: sqlite3.Connection) -> dict[str, Value]:
     """Every setting's value in force: stored or default."""
     values = {key: setting.default for key, setting in SETTINGS.items()}
-    for key, value in conn.execute("SELECT key, value FROM settings"):
-        if key in values:
-            values[key] = int(value)
+    for key, text in conn.execute("SELECT key, value FROM settings"):
+        if key in SETTINGS:
+            values[key] = SETTINGS[key].read(text)
     return values
+
+
+def shown(setting: Setting, value: Value) -> Value:
+    """A value as `config` shows it: secrets masked, never whole."""
+    if not setting.secret or value in ("", None):
+        return value
+    text = str(value)
+    return text[:4] + "…" + "*" * 4 if len(text) > 12 else "****"
 
 
 def list_settings(conn: sqlite3.Connection) -> list[dict[str, object]]:
     values = load(conn)
     return [
-        {"key": key, "value": values[key], "default": setting.default, "help": setting.help}
+        {
+            "key": key,
+            "value": shown(setting, values[key]),
+            "default": setting.default,
+            "help": _(setting.help),
+        }
         for key, setting in SETTINGS.items()
     ]
 
 
-def get(conn: sqlite3.Connection, key: str) -> int:
-    return load(conn)[_known(key).key]
+def get(conn: sqlite3.Connection, key: str) -> Value:
+    setting = _known(key)
+    return shown(setting, load(conn)[setting.key])
 
 
-def set_value(change: Change, key: str, text: str) -> int:
+def set_value(change: Change, key: str, text: str) -> Value:
     setting = _known(key)
     try:
-        value = int(text.strip())
-    except ValueError:
-        raise BadValue(f"{setting.key} must be a whole number, not {text!r}") from None
-    if not setting.low <= value <= setting.high:
-        raise BadValue(f"{setting.key} must be between {setting.low} and {setting.high}")
+        value = setting.read(text)
+    except BadValue as error:
+        raise BadValue(f"{setting.key}: {error}") from None
     values = {**load(change.conn), setting.key: value}
-    if not values["tiers.A"] > values["tiers.B"] > values["tiers.C"]:
-        raise BadValue("tier thresholds must fall from A to C (tiers.A > tiers.B > tiers.C)")
+    if not values["tiers.A"] > values["tiers.B"] > values["tiers.C"]:  # type: ignore[operator]
+        raise BadValue(_("tier thresholds must fall from A to C (tiers.A > tiers.B > tiers.C)"))
     row = change.conn.execute("SELECT rowid FROM settings WHERE key = ?", [setting.key]).fetchone()
     if row is None:
         change.insert("settings", {"key": setting.key, "value": str(value)})
     else:
         change.update("settings", row[0], {"value": str(value)})
-    change.summary = f"set {setting.key} = {value}"
-    return value
+    change.summary = f"set {setting.key}" + ("" if setting.secret else f" = {value}")
+    return shown(setting, value)

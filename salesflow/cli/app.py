@@ -26,6 +26,9 @@ else:
 # How the command line words the way out that a domain error names (SalesflowError.hint).
 HINTS = {
     "amount": "give --amount",
+    "gate": "tick it with `salesflow deal check DEAL ITEM`, or use --force --reason",
+    "reason": "give --reason",
+    "force-replace": "use --force to replace them",
     "again": "use --again to import it once more",
     "skip-invalid": "fix them, or use --skip-invalid --rejects FILE",
     "on-duplicate": "use --on-duplicate skip or update",
@@ -39,11 +42,17 @@ HINTS = {
 }
 
 
+def hint_text(hint: str | None) -> str | None:
+    """How this command line gets out of what a domain error names."""
+    found = HINTS.get(hint or "")
+    return _(found) if found else None
+
+
 def failure(error: BaseException) -> tuple[str, int] | None:
     """The message and exit code for a failure a user can cause; None for a bug."""
     if isinstance(error, SalesflowError):
-        hint = HINTS.get(error.hint or "")
-        return (f"{error} ({_(hint)})" if hint else str(error)), error.exit_code
+        hint = hint_text(error.hint)
+        return (f"{error} ({hint})" if hint else str(error)), error.exit_code
     if isinstance(error, BrokenPipeError):
         return None
     if isinstance(error, OSError):

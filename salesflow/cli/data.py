@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from salesflow.cli.app import app, fail, open_book, session, tell, today
+from salesflow.cli.app import app, fail, hint_text, open_book, session, tell, today
 from salesflow.cli.options import (
     AUTO_ENCODING,
     EXPORT_CSV,
@@ -152,8 +152,14 @@ def import_command(
     except imports.ImportRefused as refused:
         for line, reason, _cells in refused.result.invalid:
             tell(f"line {line}: {reason}")
+        tell_hints(refused.result.hints)
         raise
     report_import(result, rejects, fmt)
+
+
+def tell_hints(hints: set[str]) -> None:
+    for hint in sorted(hints):
+        tell(_("hint: {text}").format(text=hint_text(hint)))
 
 
 class DryRunDone(Exception):
@@ -170,6 +176,7 @@ def report_import(result: Any, rejects: Path | None, fmt: Format) -> None:
         tell(f"Ignored columns: {', '.join(result.ignored_columns)}")
     for line, reason, _cells in result.invalid:
         tell(f"line {line}: {reason}")
+    tell_hints(result.hints)
     if rejects is not None and result.invalid:
         output.write_private_file(rejects, imports.rejects_csv(result).encode("utf-8"), force=True)
     verb = "Would import" if result.dry_run else "Imported"
