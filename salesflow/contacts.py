@@ -2,6 +2,7 @@
 
 import sqlite3
 from datetime import date
+from typing import Any
 
 from salesflow.customers import get_customer
 from salesflow.db import Change, Row
@@ -86,7 +87,8 @@ def list_contacts(
     channel: str | None = None,
     limit: int | None = None,
 ) -> list[Row]:
-    where, params = [], []
+    where: list[str] = []
+    params: list[Any] = []
     if customer_id is not None:
         where.append("k.customer_id = ?")
         params.append(customer_id)

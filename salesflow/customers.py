@@ -176,7 +176,8 @@ def list_customers(
     search: str | None = None,
     limit: int | None = None,
 ) -> list[Row]:
-    where, params = [], []
+    where: list[str] = []
+    params: list[Any] = []
     if tier is not None:
         if tier.lower() == "none":
             where.append("c.tier IS NULL")

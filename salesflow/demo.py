@@ -11,6 +11,7 @@ import random
 import sqlite3
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from salesflow import pipelines, settings, tiers
 from salesflow.db import Change
@@ -341,7 +342,7 @@ class DemoBook:
                 if first <= last:
                     first = last + self.chance.randint(1, 30)
                 favourites = self.chance.sample(self.catalogue, self.chance.randint(3, 5))
-                purchases = []
+                purchases: list[tuple[int, int, Any, int]] = []
                 for product_id, price, cycle in favourites:
                     days_ago = first - self.chance.randint(0, 20)
                     while days_ago >= last and len(purchases) < 20:

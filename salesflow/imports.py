@@ -338,16 +338,18 @@ def map_headers(
         explicit[normalise_header(source)] = target.strip()
     aliases = {normalise_header(alias): name for alias, name in ALIASES[kind].items()}
     columns: dict[int, str] = {}
-    ignored = []
+    ignored: list[str] = []
     for index, header in enumerate(headers):
         key = normalise_header(header)
-        target = explicit.get(key) or aliases.get(key) or aliases.get(key.replace(" ", "_"))
-        if target is None:
+        field_name = explicit.get(key) or aliases.get(key) or aliases.get(key.replace(" ", "_"))
+        if field_name is None:
             ignored.append(header)
             continue
-        if target in columns.values():
-            raise BadInput(f"two columns map to {target!r} (the second is {header!r})", hint="map")
-        columns[index] = target
+        if field_name in columns.values():
+            raise BadInput(
+                f"two columns map to {field_name!r} (the second is {header!r})", hint="map"
+            )
+        columns[index] = field_name
     for alternatives in REQUIRED[kind]:
         if not any(name in columns.values() for name in alternatives):
             raise BadInput(
@@ -409,7 +411,7 @@ def read_rows(
                     start, cells, dict(zip(names, map(str.strip, pick(cells)), strict=True))
                 )
                 if progress and result.rows % BATCH_PROGRESS == 0:
-                    progress(handle.buffer.tell(), size)
+                    progress(handle.buffer.tell(), size)  # type: ignore[attr-defined]
     except UnicodeDecodeError:
         raise BadInput(
             f"{path} is not valid {encoding.replace('-sig', '')} text", hint="encoding"
@@ -565,7 +567,7 @@ def _import_records(
             result.reject(source, error)
             continue
         if not matches:
-            entry = {"_line": source.line, "_row": incoming}
+            entry: dict[str, Any] = {"_line": source.line, "_row": incoming}
             ledger.add(keys, entry)
             pending.append(entry)
             continue

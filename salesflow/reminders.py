@@ -5,7 +5,7 @@ rows leave SQLite; the database and "today" come in as parameters.
 """
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import date, timedelta
 from typing import Any
 
@@ -156,7 +156,7 @@ def reminders(
     conn: sqlite3.Connection,
     as_of: date,
     *,
-    config: dict[str, int],
+    config: Mapping[str, Any],
     kinds: frozenset[str] | None = None,
     owner: str | None = None,
     days_ahead: int = 0,

@@ -3,6 +3,7 @@
 import re
 import sqlite3
 from datetime import date
+from typing import Any
 
 from salesflow.customers import get_customer
 from salesflow.db import Change, Row
@@ -190,7 +191,8 @@ def list_sales(
     rep: str | None = None,
     limit: int | None = None,
 ) -> list[Row]:
-    where, params = [], []
+    where: list[str] = []
+    params: list[Any] = []
     if start is not None:
         where.append("s.date >= ?")
         params.append(start.isoformat())

@@ -3,7 +3,9 @@
 
 import sqlite3
 from bisect import bisect_left, bisect_right
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 from salesflow.choices import TIERS
 from salesflow.db import Change, Row
@@ -15,14 +17,16 @@ def rfm_score(worse: int, customers: int) -> int:
     return min(5, 1 + (5 * worse) // customers)
 
 
-def tier_for(score: int, thresholds: dict[str, int]) -> str:
+def tier_for(score: int, thresholds: Mapping[str, Any]) -> str:
     for tier in ("A", "B", "C"):
         if score >= thresholds[f"tiers.{tier}"]:
             return tier
     return "D"
 
 
-def grade_members(conn: sqlite3.Connection, as_of: date, thresholds: dict[str, int]) -> list[Row]:
+def grade_members(
+    conn: sqlite3.Connection, as_of: date, thresholds: Mapping[str, Any]
+) -> list[Row]:
     """RFM over sales dated on or before `as_of` (自动划分会员等级).
 
     R = days since the last sale, F = distinct sale days, M = total amount. Customers

@@ -91,7 +91,7 @@ def database_error_message(error: Exception) -> str:
 class SalesflowGroup(TyperGroup):
     """Every command runs inside this group: a failure a user caused ends as one line."""
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
         try:
             return super().invoke(ctx)
         except Exception as error:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from salesflow.cli.app import tell
 from salesflow.cli.options import CSV, JSON, TABLE, Format
@@ -72,7 +72,7 @@ def rich_table(
 
     table = Table(title=title, header_style="bold")
     for key, heading in columns:
-        justify = "right" if output.numeric_column(rows, key) else "left"
+        justify: Literal["right", "left"] = "right" if output.numeric_column(rows, key) else "left"
         table.add_column(heading, justify=justify, overflow="fold")
     for row in rows:
         table.add_row(*(Text(output.display_text(row.get(key))) for key, _ in columns))

@@ -69,7 +69,10 @@ def only_invoked(typer_app: typer.Typer, args: list[str]) -> Iterator[None]:
     dozens, and every cron run and tab completion would pay for all of them. The root help
     (no command named) keeps every command and group, without the groups' commands.
     """
-    groups = [typer_app, *(group.typer_instance for group in typer_app.registered_groups)]
+    groups = [
+        typer_app,
+        *(g.typer_instance for g in typer_app.registered_groups if g.typer_instance),
+    ]
     saved = [(t, t.registered_commands, t.registered_groups) for t in groups]
     try:
         _trim(typer_app, args)
@@ -90,7 +93,8 @@ def _trim(typer_app: typer.Typer, args: list[str]) -> None:
         # Root help: names and summaries only, so no command's options need converting.
         typer_app.registered_commands = [summary_only(c) for c in typer_app.registered_commands]
         for group in typer_app.registered_groups:
-            group.typer_instance.registered_commands = []
+            if group.typer_instance:
+                group.typer_instance.registered_commands = []
         return
     commands = [c for c in typer_app.registered_commands if command_name(c) == word]
     groups = [g for g in typer_app.registered_groups if g.name == word]
@@ -100,6 +104,7 @@ def _trim(typer_app: typer.Typer, args: list[str]) -> None:
     if groups:
         following = [arg for arg in args[args.index(word) + 1 :] if not arg.startswith("-")]
         sub_app = groups[0].typer_instance
+        assert sub_app is not None
         chosen = [
             c for c in sub_app.registered_commands if following and command_name(c) == following[0]
         ]
