@@ -83,10 +83,13 @@ def test_the_rebuilt_triggers_keep_runs_out_on_the_single_rule(old_book):
     assert runs_out == (date(2026, 3, 20) + timedelta(days=2 * cycle)).isoformat()
     with db.change(conn, "test") as change:
         change.update("products", product_id, {"cycle_days": cycle + 1})
-    assert conn.execute(
-        "SELECT runs_out FROM customer_products WHERE customer_id = 1 AND product_id = ?",
-        [product_id],
-    ).fetchone()[0] > runs_out
+    assert (
+        conn.execute(
+            "SELECT runs_out FROM customer_products WHERE customer_id = 1 AND product_id = ?",
+            [product_id],
+        ).fetchone()[0]
+        > runs_out
+    )
     conn.close()
     assert db.check(old_book)["ok"]
 
