@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
     Numbers = npt.ArrayLike
     FloatArray = npt.NDArray[np.float64]
+    IndexArray = npt.NDArray[np.intp]
 
 # Four parameters cannot be told apart by fewer customers than this; the fit would only echo
 # the starting point.
@@ -111,8 +112,13 @@ def fit_bgnbd(
             ).format(customers=customers)
         )
 
+    purchase_counts, at_count = np.unique(x, return_inverse=True)
+    counts_at = (purchase_counts, at_count.ravel())
+
     def objective(log_params: FloatArray) -> tuple[float, FloatArray]:
-        log_likelihood, gradient = _bgnbd_log_likelihood(np.exp(log_params), x, t_x, big_t, weight)
+        log_likelihood, gradient = _bgnbd_log_likelihood(
+            np.exp(log_params), x, t_x, big_t, weight, counts_at
+        )
         # The mean per customer keeps the gradient's scale independent of the book's size,
         # so one tolerance suits a book of 50 customers and one of 100,000.
         return -log_likelihood / customers, -gradient * np.exp(log_params) / customers
@@ -125,7 +131,7 @@ def fit_bgnbd(
     best = _maximise(objective, start, model="BG/NBD", names=("r", "alpha", "a", "b"))
     r, alpha, a, b = (float(value) for value in np.exp(best))
     log_likelihood, _gradient = _bgnbd_log_likelihood(
-        np.array([r, alpha, a, b]), x, t_x, big_t, weight
+        np.array([r, alpha, a, b]), x, t_x, big_t, weight, counts_at
     )
     return PurchaseRhythm(r=r, alpha=alpha, a=a, b=b, log_likelihood=log_likelihood)
 
@@ -381,54 +387,67 @@ def _maximise(
 
 
 def _bgnbd_log_likelihood(
-    params: FloatArray, x: FloatArray, t_x: FloatArray, big_t: FloatArray, weight: FloatArray
+    params: FloatArray,
+    x: FloatArray,
+    t_x: FloatArray,
+    big_t: FloatArray,
+    weight: FloatArray,
+    counts_at: tuple[FloatArray, IndexArray],
 ) -> tuple[float, FloatArray]:
     """Weighted BG/NBD log-likelihood (eq. 6 of the paper) and its gradient in (r, alpha, a, b).
 
     ln L = ln G(r+x) - ln G(r) + r ln alpha + ln(A1 + [x>0] A2), with A1 and A2 kept as logs
     and combined with logaddexp, so no term overflows however long the history.
+    `counts_at` holds the distinct values of x and where each row's x sits among them.
     """
     import numpy as np
     from scipy.special import betaln, digamma, gammaln  # type: ignore[import-untyped]
 
     r, alpha, a, b = (float(value) for value in params)
-    repeat = x > 0
+    # The special functions depend on x alone, and a book has far fewer distinct purchase
+    # counts than customers: evaluate them once per count, the fit's costliest step.
+    counts, at_count = counts_at
     # x - 1 only matters for repeat customers; the others get a harmless stand-in.
-    x_less_one = np.where(repeat, x - 1.0, 0.0)
+    counts_less_one = np.maximum(counts - 1.0, 0.0)
     base = betaln(a, b)
-    log_first = betaln(a, b + x) - base - (r + x) * np.log(alpha + big_t)
-    log_second = np.where(
-        repeat,
-        betaln(a + 1.0, b + x_less_one) - base - (r + x) * np.log(alpha + t_x),
-        -np.inf,
-    )
+    beta_first = (betaln(a, b + counts) - base)[at_count]
+    beta_second = (betaln(a + 1.0, b + counts_less_one) - base)[at_count]
+    log_gamma_rx = gammaln(r + counts)[at_count]
+    digamma_rx = digamma(r + counts)[at_count]
+    digamma_abx = digamma(a + b + counts)[at_count]
+    digamma_bx = digamma(b + counts)[at_count]
+    digamma_bx_less_one = digamma(b + counts_less_one)[at_count]
+
+    repeat = x > 0
+    log_age = np.log(alpha + big_t)
+    log_recency = np.log(alpha + t_x)
+    log_first = beta_first - (r + x) * log_age
+    log_second = np.where(repeat, beta_second - (r + x) * log_recency, -np.inf)
     log_sum = np.logaddexp(log_first, log_second)
     share_first = np.exp(log_first - log_sum)
     share_second = 1.0 - share_first
-    per_customer = gammaln(r + x) - gammaln(r) + r * math.log(alpha) + log_sum
+    per_customer = log_gamma_rx - gammaln(r) + r * math.log(alpha) + log_sum
 
     digamma_ab = digamma(a + b)
-    digamma_abx = digamma(a + b + x)
     d_r = (
-        digamma(r + x)
+        digamma_rx
         - digamma(r)
         + math.log(alpha)
-        - share_first * np.log(alpha + big_t)
-        - share_second * np.log(alpha + t_x)
+        - share_first * log_age
+        - share_second * log_recency
     )
     d_alpha = r / alpha - (r + x) * (share_first / (alpha + big_t) + share_second / (alpha + t_x))
-    d_a = share_first * (digamma_ab - digamma_abx) + share_second * (
-        1.0 / a + digamma_ab - digamma_abx
-    )
+    d_a = digamma_ab - digamma_abx + share_second / a
     d_b = (
-        share_first * digamma(b + x)
-        + share_second * np.where(repeat, digamma(b + x_less_one), 0.0)
+        share_first * digamma_bx
+        + share_second * digamma_bx_less_one
         - digamma(b)
         + digamma_ab
         - digamma_abx
     )
-    gradient = np.array([weight @ d_r, weight @ d_alpha, weight @ d_a, weight @ d_b])
-    return float(weight @ per_customer), gradient
+    # numpy's own summation rather than BLAS: the same sums on every machine and thread count.
+    totals = np.sum(np.stack([per_customer, d_r, d_alpha, d_a, d_b]) * weight, axis=1)
+    return float(totals[0]), totals[1:]
 
 
 def _gamma_gamma_log_likelihood(
@@ -458,8 +477,8 @@ def _gamma_gamma_log_likelihood(
     d_p = x * (digamma_pxq - digamma(px) + np.log(spend) + np.log(x) - log_total)
     d_q = digamma_pxq - digamma(q) + math.log(gamma) - log_total
     d_gamma = q / gamma - (px + q) / (gamma + x * spend)
-    gradient = np.array([weight @ d_p, weight @ d_q, weight @ d_gamma])
-    return float(weight @ per_customer), gradient
+    totals = np.sum(np.stack([per_customer, d_p, d_q, d_gamma]) * weight, axis=1)
+    return float(totals[0]), totals[1:]
 
 
 def _log_odds_gone(
