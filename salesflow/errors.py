@@ -1,5 +1,5 @@
 """Exceptions the domain raises; the command line turns each into `Error: …` and its exit
-code, in one place (cli/app.py).
+code, in one place (cli/root.py).
 
 Messages are written for a salesperson and never carry customer data beyond what the
 user typed themselves. They name no command-line flags: a `hint` names the way out

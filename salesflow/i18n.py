@@ -69,7 +69,7 @@ def choose_language(argv: list[str], environ: Mapping[str, str]) -> str:
     if chosen:
         return _known_language(chosen, N_("SALESFLOW_LANG must be zh or en, not {value!r}"))
     stored = _stored_language(_book_path(argv, environ))
-    if stored is not None:
+    if stored is not None and stored.strip().lower() != "auto":
         return _known_language(
             stored,
             N_(

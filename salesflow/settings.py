@@ -91,6 +91,12 @@ SETTINGS = {
         Setting("tiers.A", 13, whole(3, 15), N_("lowest RFM score (3-15) for tier A")),
         Setting("tiers.B", 10, whole(3, 15), N_("lowest RFM score for tier B")),
         Setting("tiers.C", 7, whole(3, 15), N_("lowest RFM score for tier C")),
+        Setting(
+            "ui.language",
+            "auto",
+            one_of("auto", "zh", "en"),
+            N_("language of the program: zh, en, or auto (from the locale)"),
+        ),
     )
 }
 

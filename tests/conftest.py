@@ -41,6 +41,7 @@ def isolated_book(tmp_path, monkeypatch):
     monkeypatch.setenv("SALESFLOW_DB", str(path))
     monkeypatch.setenv("SALESFLOW_TODAY", TODAY.isoformat())
     monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setenv("SALESFLOW_LANG", "en")  # whatever the machine's locale
     monkeypatch.delenv("SALESFLOW_BUSY_TIMEOUT", raising=False)
     return path
 

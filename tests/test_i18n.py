@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 
 from salesflow import i18n
+from salesflow.cli.typer_i18n import MESSAGE_FORMS, translated_message
 from salesflow.errors import BadValue
 from salesflow.i18n import choose_language
-from salesflow.typer_i18n import MESSAGE_FORMS, translated_message
 
 ROOT = Path(__file__).resolve().parent.parent
 # Modules whose every message must have its Chinese; extend as modules are translated.
-TRANSLATED_MODULES = ["salesflow/i18n.py", "salesflow/typer_i18n.py"]
+TRANSLATED_MODULES = ["salesflow/i18n.py", "salesflow/cli/typer_i18n.py"]
 
 _spec = importlib.util.spec_from_file_location("catalog_tool", ROOT / "tools" / "i18n.py")
 assert _spec is not None and _spec.loader is not None
@@ -387,7 +387,7 @@ def test_each_click_message_reads_chinese(chinese, message):
 WRAPPER = """\
 import os, runpy, sys
 from salesflow.i18n import choose_language
-from salesflow.typer_i18n import prepare
+from salesflow.cli.typer_i18n import prepare
 prepare(choose_language(sys.argv[1:], os.environ))
 runpy.run_module("salesflow", run_name="__main__", alter_sys=True)
 """

@@ -12,7 +12,7 @@ def stored(path, table, where="1"):
     conn = sqlite3.connect(path)
     conn.row_factory = sqlite3.Row
     rows = [
-        {k: row[k] for k in row if k not in IGNORED}
+        {k: v for k, v in zip(row.keys(), row, strict=True) if k not in IGNORED}
         for row in conn.execute(f"SELECT * FROM {table} WHERE {where} ORDER BY id")
     ]
     conn.close()

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from salesflow.cli.app import app, fail, group, open_book, tell, to_date, today
+from salesflow.cli.root import app, fail, group, open_book, tell, to_date, today
 from salesflow.cli.options import (
     CALL,
     CSV,

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from salesflow.cli.app import app, group, open_book, tell, to_date, today
+from salesflow.cli.root import app, group, open_book, tell, to_date, today
 from salesflow.cli.options import TABLE, AsOfOpt, FormatOpt, Kind, LimitOpt, OutputOpt
 from salesflow.cli.render import deliver, emit, rich_table
 from salesflow.cli.startup import lazy

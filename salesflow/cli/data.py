@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from salesflow.cli.app import app, fail, hint_text, open_book, session, tell, today
+from salesflow.cli.root import app, fail, hint_text, open_book, session, tell, today
 from salesflow.cli.options import (
     AUTO_ENCODING,
     EXPORT_CSV,

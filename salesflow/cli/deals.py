@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from salesflow.cli.app import group, open_book, tell, to_date, today
+from salesflow.cli.root import group, open_book, tell, to_date, today
 from salesflow.cli.options import (
     JSON,
     TABLE,

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from salesflow.cli.app import tell
+from salesflow.cli.root import tell
 from salesflow.cli.options import CSV, JSON, TABLE, Format
 from salesflow.cli.startup import lazy
 from salesflow.i18n import _

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from salesflow.cli.app import group, open_book, to_date, today
+from salesflow.cli.root import group, open_book, to_date, today
 from salesflow.cli.options import (
     BY_REP,
     BY_STAGE,

@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> None:
     """Console entry point: the last net, so nothing a user does ends in a traceback."""
     args = sys.argv[1:] if argv is None else argv
     completing = any(name.endswith("_COMPLETE") for name in os.environ)
-    from salesflow.cli import app
+    from salesflow.cli.commands import app
 
     try:
         with nullcontext() if completing else only_invoked(app, args):
@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         raise SystemExit(130) from None
     except Exception as error:
-        from salesflow.cli.app import failure
+        from salesflow.cli.root import failure
 
         found = failure(error)  # e.g. a bad SALESFLOW_TODAY, found before any command ran
         if found is not None:

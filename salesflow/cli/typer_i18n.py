@@ -256,9 +256,9 @@ def _patch_typer() -> None:
     if _patched:
         return
     _patched = True
-    import typer.core  # noqa: TID251
-    from typer import _click  # noqa: TID251
-    from typer._click import exceptions, formatting, termui  # noqa: TID251
+    import typer.core
+    from typer import _click
+    from typer._click import exceptions, formatting, termui
 
     typer.core._ = _  # type: ignore[attr-defined]  # imported before prepare()
     rich_utils = sys.modules.get("typer.rich_utils")
@@ -368,16 +368,16 @@ def _translated_line(text: str) -> str:
 
 
 def _show_error(self: Any, file: IO[Any] | None = None) -> None:
-    from typer._click import echo  # noqa: TID251
-    from typer._click._compat import get_text_stderr  # noqa: TID251
+    from typer._click import echo
+    from typer._click._compat import get_text_stderr
 
     message = _("Error: {message}").format(message=translated_message(self.format_message()))
     echo(message, file=file or get_text_stderr(), color=self.show_color)
 
 
 def _show_usage_error(self: Any, file: IO[Any] | None = None) -> None:
-    from typer._click import echo  # noqa: TID251
-    from typer._click._compat import get_text_stderr  # noqa: TID251
+    from typer._click import echo
+    from typer._click._compat import get_text_stderr
 
     file = file or get_text_stderr()
     color = None
