@@ -3,19 +3,20 @@
 import csv
 import io
 import json
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
-import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from salesflow.cli import app
 
 from .conftest import TODAY
 
-FUZZ = settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+FUZZ = settings(max_examples=60, deadline=None)
 NASTY = st.sampled_from(
     [
         "[bold]x[/bold]",
@@ -48,29 +49,39 @@ TEXT = st.one_of(
 )
 
 
-@pytest.fixture
-def invoke(tmp_path):
+@contextmanager
+def fresh_book() -> Iterator[Callable[..., Result]]:
+    """salesflow on a new, empty file. Hypothesis runs every example inside one call of the
+    test function, so a pytest fixture would hand all of them the same book."""
     runner = CliRunner()
-    db = tmp_path / "hostile.db"
+    with tempfile.TemporaryDirectory() as folder:
+        db = Path(folder) / "hostile.db"
 
-    def call(*args: str):
-        result = runner.invoke(app, ["--db", str(db), *args], env={"SALESFLOW_TODAY": TODAY})
-        assert not (result.exception and not isinstance(result.exception, SystemExit)), (
-            args,
-            result.exception,
-        )
-        assert "Traceback" not in result.stderr
-        assert result.exit_code in (0, 1, 2, 65), (args, result.exit_code, result.stderr)
-        if result.exit_code:
-            assert result.stderr.splitlines()[-1].startswith("Error"), result.stderr
-        return result
+        def call(*args: str, expect: int | None = None) -> Result:
+            result = runner.invoke(app, ["--db", str(db), *args], env={"SALESFLOW_TODAY": TODAY})
+            assert not (result.exception and not isinstance(result.exception, SystemExit)), (
+                args,
+                result.exception,
+            )
+            assert "Traceback" not in result.stderr
+            assert result.exit_code in (0, 1, 2, 65), (args, result.exit_code, result.stderr)
+            if result.exit_code:
+                assert result.stderr.splitlines()[-1].startswith("Error"), result.stderr
+            if expect is not None:
+                assert result.exit_code == expect, (args, result.exit_code, result.stderr)
+            return result
 
-    return call
+        yield call
 
 
 @FUZZ
 @given(name=TEXT, notes=TEXT)
-def test_hostile_names_and_notes_are_stored_and_printed_literally(invoke, name, notes):
+def test_hostile_names_and_notes_are_stored_and_printed_literally(name, notes):
+    with fresh_book() as invoke:
+        check_names_and_notes(invoke, name, notes)
+
+
+def check_names_and_notes(invoke: Callable[..., Result], name: str, notes: str) -> None:
     added = invoke("customer", "add", f"--notes={notes}", "--format", "json", "--", name)
     if added.exit_code:
         assert not name.strip() or "\x00" in name + notes
@@ -79,7 +90,9 @@ def test_hostile_names_and_notes_are_stored_and_printed_literally(invoke, name, 
     assert record["name"] == name.strip() and record["notes"] == (notes.strip() or None)
     shown = json.loads(invoke("customer", "show", f"#{record['id']}", "--format", "json").stdout)
     assert shown["name"] == record["name"]
-    table = invoke("customer", "list").stdout
+    listed = json.loads(invoke("customer", "list", "--format", "json", expect=0).stdout)
+    assert [customer["id"] for customer in listed] == [record["id"]]  # a book of its own
+    table = invoke("customer", "list", expect=0).stdout
     assert "\x1b" not in table
 
 
@@ -107,13 +120,18 @@ def test_hostile_names_and_notes_are_stored_and_printed_literally(invoke, name, 
         ),
     )
 )
-def test_malformed_dates_are_usage_errors_and_change_nothing(invoke, value):
-    invoke("customer", "add", "c", "--ref", "C")
-    before = invoke("contact", "list", "--format", "json").stdout
-    result = invoke("log", "C", "call", "--next", value)
-    if result.exit_code:
-        assert result.exit_code == 2
-        assert invoke("contact", "list", "--format", "json").stdout == before
+def test_malformed_dates_are_usage_errors_and_change_nothing(value):
+    with fresh_book() as invoke:
+        invoke("customer", "add", "c", "--ref", "C", expect=0)
+        invoke("log", "C", "visit", expect=0)
+        before = json.loads(invoke("contact", "list", "--format", "json", expect=0).stdout)
+        result = invoke("log", "C", "call", "--next", value)
+        contacts = json.loads(invoke("contact", "list", "--format", "json", expect=0).stdout)
+        if result.exit_code:
+            assert result.exit_code == 2
+            assert contacts == before
+        else:
+            assert len(contacts) == len(before) + 1
 
 
 @FUZZ
@@ -138,15 +156,18 @@ def test_malformed_dates_are_usage_errors_and_change_nothing(invoke, value):
         ),
     )
 )
-def test_malformed_amounts_are_usage_errors_and_change_nothing(invoke, amount):
-    invoke("customer", "add", "c", "--ref", "C")
-    before = json.loads(invoke("sale", "list", "--format", "json").stdout)
-    result = invoke("sale", "add", "C", "--amount", amount, "--format", "json")
-    sales = json.loads(invoke("sale", "list", "--format", "json").stdout)
-    if result.exit_code:
-        assert result.exit_code == 2 and sales == before
-    else:
-        assert json.loads(result.stdout)["amount"] >= 0
+def test_malformed_amounts_are_usage_errors_and_change_nothing(amount):
+    with fresh_book() as invoke:
+        invoke("customer", "add", "c", "--ref", "C", expect=0)
+        invoke("sale", "add", "C", "--amount", "5", expect=0)
+        before = json.loads(invoke("sale", "list", "--format", "json", expect=0).stdout)
+        result = invoke("sale", "add", "C", "--amount", amount, "--format", "json")
+        sales = json.loads(invoke("sale", "list", "--format", "json", expect=0).stdout)
+        if result.exit_code:
+            assert result.exit_code == 2 and sales == before
+        else:
+            assert json.loads(result.stdout)["amount"] >= 0
+            assert len(sales) == len(before) + 1
 
 
 CELLS = st.one_of(
@@ -160,16 +181,21 @@ CELLS = st.one_of(
 
 @FUZZ
 @given(rows=st.lists(st.tuples(CELLS, CELLS), min_size=1, max_size=5))
-def test_hostile_csv_cells_import_literally_or_not_at_all(invoke, tmp_path, rows):
+def test_hostile_csv_cells_import_literally_or_not_at_all(rows):
+    with fresh_book() as invoke, tempfile.TemporaryDirectory() as folder:
+        check_csv_cells(invoke, Path(folder) / "hostile.csv", rows)
+
+
+def check_csv_cells(invoke: Callable[..., Result], path: Path, rows: list[tuple[str, str]]) -> None:
+    invoke("customer", "add", "already here", expect=0)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["name", "notes"])
     writer.writerows(rows)
-    path = tmp_path / "hostile.csv"
     path.write_text(buffer.getvalue(), encoding="utf-8")
-    before = json.loads(invoke("customer", "list", "--format", "json").stdout)
+    before = json.loads(invoke("customer", "list", "--format", "json", expect=0).stdout)
     result = invoke("import", "customers", str(path), "--on-duplicate", "skip")
-    after = json.loads(invoke("customer", "list", "--format", "json").stdout)
+    after = json.loads(invoke("customer", "list", "--format", "json", expect=0).stdout)
     if result.exit_code:
         assert after == before  # all or nothing
         return
@@ -177,7 +203,7 @@ def test_hostile_csv_cells_import_literally_or_not_at_all(invoke, tmp_path, rows
     for name, notes in rows:
         if name.strip() and "\x00" not in name + notes:
             assert any(stored_name == name.strip() for stored_name, _ in stored)
-    exported = invoke("export", "customers").stdout
+    exported = invoke("export", "customers", expect=0).stdout
     for line in csv.reader(io.StringIO(exported)):
         for cell in line:
             assert not cell.startswith(("=", "+", "@", "\t", "\r", "＝", "＋", "＠")) or (
