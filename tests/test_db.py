@@ -1,8 +1,9 @@
 """The database file: location, permissions, migrations, refusals, locking."""
 
-import os
 import sqlite3
 import stat
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -14,13 +15,62 @@ def mode(path):
     return stat.S_IMODE(path.stat().st_mode)
 
 
-def test_db_option_beats_env_which_beats_default(tmp_path, monkeypatch):
-    monkeypatch.setenv("SALESFLOW_DB", str(tmp_path / "env.db"))
-    assert db.resolve_path(str(tmp_path / "opt.db")) == tmp_path / "opt.db"
-    assert db.resolve_path(None) == tmp_path / "env.db"
+@pytest.fixture
+def sandbox(tmp_path, monkeypatch):
+    """HOME, XDG_DATA_HOME and the working folder all inside tmp_path, so a database
+    written anywhere a misread path could put it shows up in `files_under(tmp_path)`."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def files_under(root: Path) -> set[Path]:
+    return {path.relative_to(root) for path in root.rglob("*") if path.is_file()}
+
+
+def names(cli, *db_option: str) -> list[str]:
+    return [c["name"] for c in cli.json(*db_option, "customer", "list")]
+
+
+def test_first_write_lands_where_salesflow_db_says_and_nowhere_else(cli, sandbox, monkeypatch):
+    monkeypatch.setenv("SALESFLOW_DB", str(sandbox / "env" / "book.db"))
+    cli("customer", "add", "x")
+    assert files_under(sandbox) == {Path("env/book.db")}
+    assert names(cli) == ["x"]
+
+
+def test_db_option_beats_salesflow_db(cli, sandbox, monkeypatch):
+    monkeypatch.setenv("SALESFLOW_DB", str(sandbox / "env.db"))
+    cli("--db", str(sandbox / "option.db"), "customer", "add", "x")
+    assert files_under(sandbox) == {Path("option.db")}
+    assert names(cli, "--db", str(sandbox / "option.db")) == ["x"]
+    assert names(cli) == []
+    assert files_under(sandbox) == {Path("option.db")}  # reading the missing file made none
+
+
+def test_salesflow_db_may_start_with_a_tilde(cli, sandbox, monkeypatch):
+    monkeypatch.setenv("SALESFLOW_DB", "~/books/book.db")
+    cli("customer", "add", "x")
+    assert files_under(sandbox) == {Path("home/books/book.db")}
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="platformdirs' XDG layout")
+def test_without_salesflow_db_the_book_lands_in_the_xdg_data_folder(cli, sandbox, monkeypatch):
     monkeypatch.delenv("SALESFLOW_DB")
-    assert db.resolve_path(None).name == "salesflow.db"
-    assert "salesflow" in str(db.resolve_path(None).parent)
+    cli("customer", "add", "x")
+    assert files_under(sandbox) == {Path("xdg/salesflow/salesflow.db")}
+    assert mode(sandbox / "xdg" / "salesflow" / "salesflow.db") == 0o600
+    assert mode(sandbox / "xdg" / "salesflow") == 0o700
+    assert names(cli) == ["x"]
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="platformdirs' XDG layout")
+def test_without_any_setting_the_book_lands_under_home(cli, sandbox, monkeypatch):
+    monkeypatch.delenv("SALESFLOW_DB")
+    monkeypatch.delenv("XDG_DATA_HOME")
+    cli("customer", "add", "x")
+    assert files_under(sandbox) == {Path("home/.local/share/salesflow/salesflow.db")}
 
 
 def test_first_write_creates_private_folder_and_file(isolated_book):
@@ -149,10 +199,20 @@ def test_failed_change_writes_nothing(conn):
     assert conn.execute("SELECT count(*) FROM changes").fetchone()[0] == 0
 
 
-def test_busy_timeout_setting_must_be_a_number(monkeypatch):
-    monkeypatch.setenv("SALESFLOW_BUSY_TIMEOUT", "soon")
-    from salesflow.errors import BadValue
+@pytest.mark.parametrize("seconds", ["0", "2.5", "86400"])
+def test_busy_timeout_accepts_seconds_from_zero_to_a_day(cli, monkeypatch, seconds):
+    monkeypatch.setenv("SALESFLOW_BUSY_TIMEOUT", seconds)
+    cli("customer", "add", "x")
+    assert names(cli) == ["x"]
 
-    with pytest.raises(BadValue):
-        db.busy_timeout_seconds()
-    assert os.environ["SALESFLOW_BUSY_TIMEOUT"] == "soon"
+
+@pytest.mark.parametrize("seconds", ["soon", "", "-1", "86401", "nan", "inf"])
+def test_busy_timeout_that_is_not_seconds_is_refused_before_any_write(cli, monkeypatch, seconds):
+    cli("customer", "add", "kept")
+    monkeypatch.setenv("SALESFLOW_BUSY_TIMEOUT", seconds)
+    result = cli("customer", "add", "x", code=2)
+    assert result.stderr == (
+        f"Error: SALESFLOW_BUSY_TIMEOUT must be a number of seconds, not {seconds!r}\n"
+    )
+    monkeypatch.delenv("SALESFLOW_BUSY_TIMEOUT")
+    assert names(cli) == ["kept"]
