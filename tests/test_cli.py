@@ -149,17 +149,33 @@ def test_main_runs_only_the_invoked_command_and_restores_the_tree(capsys):
     assert len(cli.customer_app.registered_commands) == 6
 
 
-def test_completion_sees_every_command(tmp_path):
+@pytest.mark.parametrize(
+    ("line", "candidates"),
+    [
+        ("salesflow cust", ["customer"]),
+        ("salesflow c", ["check", "config", "contact", "customer"]),
+        ("salesflow --db book.db cust", ["customer"]),
+        ("salesflow customer a", ["add"]),
+        ("salesflow customer list --for", ["--format"]),
+        ("salesflow customer list --format ", ["csv", "json", "table"]),
+        ("salesflow deal list --status ", ["lost", "open", "won"]),
+        ("salesflow zz", []),
+    ],
+)
+def test_tab_completion_completes_partial_words(tmp_path, line, candidates):
+    """What bash's completion function sends and reads back, against the real program."""
+    words = line.split()
+    current = len(words) if line.endswith(" ") else len(words) - 1
     env = {
-        **os.environ,
         "_SALESFLOW_COMPLETE": "complete_bash",
-        "COMP_WORDS": "salesflow cu",
-        "COMP_CWORD": "1",
+        "COMP_WORDS": line,
+        "COMP_CWORD": str(current),
+        "SALESFLOW_DB": str(tmp_path / "default.db"),
     }
-    result = subprocess.run(
-        [sys.executable, "-m", "salesflow"], env=env, capture_output=True, text=True, cwd=tmp_path
-    )
-    assert "customer" in result.stdout
+    result = run_installed(env=env, cwd=tmp_path)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert sorted(result.stdout.split()) == candidates
+    assert list(tmp_path.iterdir()) == []  # completing never opens or creates a database
 
 
 def test_unwritable_output_path_is_a_clean_error(cli, tmp_path):
