@@ -18,9 +18,12 @@ from typing import Any
 
 from salesflow import summaries
 from salesflow.errors import Busy, DatabaseRefused, NotFound
+from salesflow.i18n import _
 
 APPLICATION_ID = 0x53464C57  # "SFLW": marks a file as salesflow's
 SQLITE_HEADER = b"SQLite format 3\x00"
+# `salesflow follow` marks the read-only copy it keeps with a file beside it, PATH.follower.
+FOLLOWER_SUFFIX = ".follower"
 # Columns the triggers in the schema maintain; never restored from an audit image.
 SUMMARY_COLUMNS = frozenset({"last_contact_at", "next_follow_up", "last_sale_on"})
 
@@ -57,7 +60,18 @@ def open_db(path: Path, *, write: bool) -> sqlite3.Connection:
 
     A missing file is created (0600, folder 0700) only for commands that write; a read
     command on a missing file gets an empty in-memory book and leaves the disk alone.
+    A follower (a copy kept by `follow`) opens read-only and refuses every write.
     """
+    if is_follower(path):
+        if write:
+            raise DatabaseRefused(
+                _(
+                    "{path} is a read-only follower of a replica; make changes in the book it "
+                    "follows (nothing was changed)"
+                ).format(path=path)
+            )
+        if path.is_file():
+            return _connect_follower(path)
     if not path.exists():
         if not write:
             return _empty_book()
@@ -73,6 +87,46 @@ def open_db(path: Path, *, write: bool) -> sqlite3.Connection:
     if header and header != SQLITE_HEADER:
         raise DatabaseRefused(f"{path} is not a salesflow database; nothing was written to it")
     return _connect(str(path), create=not header)
+
+
+def follower_marker(path: Path) -> Path:
+    return path.with_name(path.name + FOLLOWER_SUFFIX)
+
+
+def is_follower(path: Path) -> bool:
+    return follower_marker(path).exists()
+
+
+def _connect_follower(path: Path) -> sqlite3.Connection:
+    """A follower read-only: no migration, no WAL files, nothing written beside it.
+
+    Its schema is the one the followed book has; it is upgraded there and arrives with the
+    next refresh, so a follower at another version than this salesflow is refused.
+    """
+    uri = f"{path.absolute().as_uri()}?mode=ro"
+    conn = sqlite3.connect(uri, uri=True, timeout=busy_timeout_seconds(), isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    try:
+        conn.execute("PRAGMA foreign_keys = ON")
+        application_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.DatabaseError:
+        conn.close()
+        raise DatabaseRefused(
+            _("{path} is not a readable salesflow database").format(path=path)
+        ) from None
+    latest = latest_version()
+    if application_id != APPLICATION_ID or version != latest:
+        conn.close()
+        if application_id != APPLICATION_ID:
+            raise DatabaseRefused(_("{path} is not a salesflow database").format(path=path))
+        raise DatabaseRefused(
+            _(
+                "{path} is a follower at schema {version} and this salesflow reads schema "
+                "{latest}; use the same salesflow version on both machines"
+            ).format(path=path, version=version, latest=latest)
+        )
+    return conn
 
 
 def _empty_book() -> sqlite3.Connection:
@@ -101,6 +155,11 @@ def _create_private_file(path: Path) -> None:
 
 
 def _connect(target: str, *, create: bool) -> sqlite3.Connection:
+    # Litestream takes short write locks while it checkpoints the WAL it replicates; its
+    # tips ask every writer to wait for them (busy_timeout, 5 s recommended) rather than
+    # fail. `timeout` sets SQLite's busy timeout: $SALESFLOW_BUSY_TIMEOUT, 10 s by default.
+    # Checkpoints are left to SQLite's automatic PASSIVE ones and to Litestream: salesflow
+    # never runs a RESTART or TRUNCATE checkpoint, which would block Litestream's reader.
     timeout = busy_timeout_seconds()
     conn = sqlite3.connect(target, timeout=timeout, isolation_level=None)
     conn.row_factory = sqlite3.Row
@@ -275,17 +334,17 @@ def suspended_triggers(conn: sqlite3.Connection, table: str) -> Iterator[None]:
     triggers = conn.execute(
         "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", [table]
     ).fetchall()
-    for name, _ in triggers:
+    for name, _sql in triggers:
         conn.execute(f"DROP TRIGGER {name}")
     try:
         yield
     except BaseException:
         # A failure that ended the transaction (disk full, I/O) also undid the drop.
         if conn.in_transaction:
-            for _, sql in triggers:
+            for _name, sql in triggers:
                 conn.execute(sql)
         raise
-    for _, sql in triggers:
+    for _name, sql in triggers:
         conn.execute(sql)
 
 

@@ -28,14 +28,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from salesflow import settings
+from salesflow.db import follower_marker
 from salesflow.errors import BadValue, Conflict, DatabaseRefused, NotFound, SalesflowError
-from salesflow.i18n import _
+from salesflow.i18n import N_, _
 
 # Must equal salesflow.db.APPLICATION_ID (a test pins the two together); repeated here so that
 # checking a restored file does not import the migration machinery.
 BOOK_APPLICATION_ID = 0x53464C57
 INSTALL_HINT = "pip install 'salesflow[replica]'"
-FOLLOWER_SUFFIX = ".follower"
 FOLLOWER_KIND = "salesflow-follower"
 
 # The schemes Litestream 0.5 registers a replica client for (replica_url.go and each backend's
@@ -240,6 +241,39 @@ def _check_query(scheme: str, query: str) -> None:
                     key=key[:40], known=", ".join(sorted(S3_QUERY_KEYS))
                 )
             )
+
+
+SETTING_KEY = "replica.url"
+settings.register(
+    settings.Setting(
+        SETTING_KEY,
+        "",
+        validate_url,
+        N_(
+            "where the book is replicated (file:///folder, s3://bucket/path, sftp://user@host/"
+            "path…); credentials only from the environment"
+        ),
+    )
+)
+
+
+def configured_url(db_path: Path) -> str:
+    """The book's replica address ("" when none is set), read without writing anything.
+
+    A connection that may write checkpoints the WAL into the file when it closes, and a
+    WAL reset behind Litestream's back makes its next sync ship the whole book again.
+    """
+    path = Path(db_path).absolute()
+    if not path.is_file():
+        return ""
+    conn = sqlite3.connect(path.as_uri() + "?mode=ro", uri=True)
+    try:
+        row = conn.execute("SELECT value FROM settings WHERE key = ?", [SETTING_KEY]).fetchone()
+    except sqlite3.DatabaseError:
+        row = None  # not a book, or one from before settings: the caller says what is wrong
+    finally:
+        conn.close()
+    return validate_url(row[0]) if row and row[0] else ""
 
 
 def mask_url(url: str) -> str:
@@ -806,10 +840,11 @@ def restore(
     existing = [p for p in [output, *_sidecars(output)] if p.exists()]
     if existing and not force:
         raise Conflict(
-            _("{path} already exists; choose another path or use --force").format(path=existing[0])
+            _("{path} already exists; choose another path").format(path=existing[0]),
+            hint="force",
         )
-    if force and output.exists() and Path(str(output) + FOLLOWER_SUFFIX).exists():
-        Path(str(output) + FOLLOWER_SUFFIX).unlink()  # a restored book is a primary again
+    if force and output.exists() and follower_marker(output).exists():
+        follower_marker(output).unlink()  # a restored book is a primary again
     folder, restored, txid = _restore_to_temp(url, output, at, timeout=timeout)
     try:
         schema = _checked_book(restored)
@@ -826,12 +861,6 @@ def restore(
 
 
 # --- followers ------------------------------------------------------------------------------
-
-
-def follower_marker(path: Path) -> Path:
-    """The file beside a follower book that marks it read-only: `PATH.follower`."""
-    path = Path(path)
-    return path.with_name(path.name + FOLLOWER_SUFFIX)
 
 
 def follower_info(path: Path) -> dict[str, Any] | None:
