@@ -584,8 +584,9 @@ def test_an_existing_file_is_replaced_only_with_force(tmp_path):
     path = tmp_path / "report.xlsx"
     path.write_bytes(b"keep me")
 
-    with pytest.raises(Conflict, match="already exists; use --force"):
+    with pytest.raises(Conflict, match="already exists") as refused:
         write_workbook(path, "Sales", COLUMNS, ROWS)
+    assert refused.value.hint == "force"  # the command line words the way out
     assert path.read_bytes() == b"keep me"
 
     write_workbook(path, "Sales", COLUMNS, ROWS, force=True)
@@ -632,3 +633,45 @@ def test_rows_past_the_width_sample_are_written_too(tmp_path):
 )
 def test_sheet_names_follow_excel_rules(name, title):
     assert sheet_title(name) == title
+
+
+def test_awkward_text_comes_back_exactly(tmp_path):
+    path = tmp_path / "awkward.xlsx"
+    plain = [" padded ", "a\r\nb", "<b>&amp;</b>", '"quoted"']
+    # Characters XML cannot hold, and text shaped like their escape, are written as
+    # Excel writes them (_xHHHH_); Excel and calamine decode it, openpyxl shows it raw.
+    escaped = ["bell\x07", "_x0041_ stays"]
+    rows = [{"customer": text} for text in plain + escaped]
+
+    write_workbook(path, "Awkward", COLUMNS[:1], rows)
+
+    sheet = openpyxl.load_workbook(path).active
+    assert [sheet.cell(row=row, column=1).value for row in range(2, 6)] == plain
+    _, read = read_sheet(path)
+    assert [cells[0] for _, cells in read] == plain + escaped
+
+
+def test_dates_around_excel_s_phantom_leap_day(tmp_path):
+    path = tmp_path / "old.xlsx"
+    days = ["1900-01-15", "1900-02-28", "1900-03-01", "1899-12-31", "2026-03-05"]
+
+    write_workbook(
+        path, "Old", [Column("date", "Date", ColumnKind.DATE)], [{"date": d} for d in days]
+    )
+
+    _, read = read_sheet(path)
+    # Before 1900 Excel has no dates: kept as the text it is.
+    assert [cells[0] for _, cells in read] == days
+    with zipfile.ZipFile(path) as archive:
+        sheet_xml = archive.read("xl/worksheets/sheet1.xml")
+    assert b"<v>15</v>" in sheet_xml and b"<v>59</v>" in sheet_xml and b"<v>61</v>" in sheet_xml
+
+
+def test_more_rows_than_a_sheet_holds_are_refused_and_nothing_is_left(tmp_path, monkeypatch):
+    from salesflow import workbook
+
+    monkeypatch.setattr(workbook, "MAX_DATA_ROWS", 3)
+    rows = ({"customer": f"c{number}"} for number in range(5))
+    with pytest.raises(Conflict, match="do not fit on one sheet"):
+        write_workbook(tmp_path / "big.xlsx", "Big", COLUMNS[:1], rows)
+    assert list(tmp_path.iterdir()) == []
