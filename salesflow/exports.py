@@ -1,4 +1,5 @@
-"""Export of the book's records in the shape the import reads back (CSV or JSON)."""
+"""Export of the book's records in the shape the import reads back (CSV, JSON or a
+workbook of typed columns)."""
 
 import json
 import sqlite3
@@ -9,6 +10,7 @@ from salesflow.db import Row
 from salesflow.errors import BadValue
 from salesflow.imports import CUSTOMER_FIELDS
 from salesflow.inputs import cents_to_decimal
+from salesflow.workbook import Column, ColumnKind
 
 EXPORT_SQL = {
     "customers": (
@@ -66,6 +68,39 @@ EXPORT_SQL = {
     ),
 }
 MONEY_COLUMNS = {"price", "amount"}
+
+
+# How each exported column is typed in a workbook; the others are text. Phones, refs and
+# member numbers stay text so that leading zeros and long digits survive.
+WORKBOOK_KINDS = {
+    "id": ColumnKind.INTEGER,
+    "customer_id": ColumnKind.INTEGER,
+    "deal_id": ColumnKind.INTEGER,
+    "urgency": ColumnKind.INTEGER,
+    "quick_effect": ColumnKind.INTEGER,
+    "price_fit": ColumnKind.INTEGER,
+    "cycle_days": ColumnKind.INTEGER,
+    "probability": ColumnKind.INTEGER,
+    "quantity": ColumnKind.NUMBER,
+    "price": ColumnKind.MONEY,
+    "amount": ColumnKind.MONEY,
+    "created": ColumnKind.DATE,
+    "next": ColumnKind.DATE,
+    "expected_close": ColumnKind.DATE,
+    "closed_on": ColumnKind.DATE,
+}
+# Per kind where one key means something else (a contact's date has its time).
+WORKBOOK_KINDS_OF = {
+    "sales": {"date": ColumnKind.DATE},
+    "contacts": {"date": ColumnKind.DATETIME},
+    "deals": {"created_at": ColumnKind.DATE},
+}
+
+
+def workbook_columns(kind: str, keys: tuple[str, ...]) -> list[Column]:
+    """The typed columns of an export as a workbook, headed by the keys the import reads."""
+    kinds = WORKBOOK_KINDS | WORKBOOK_KINDS_OF.get(kind, {})
+    return [Column(key, key, kinds.get(key, ColumnKind.TEXT)) for key in keys]
 
 
 DEAL_EXPORT_COLUMNS = (

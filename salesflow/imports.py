@@ -1,8 +1,10 @@
-"""Import of customers, products, sales and contacts from CSV files: GB18030-aware,
-header aliases in English and Chinese, all-or-nothing, streaming.
+"""Import of customers, products, sales and contacts from CSV files (GB18030-aware) and
+workbooks (.xlsx, .xls, .ods): header aliases in English and Chinese, all-or-nothing,
+streaming.
 
 Each row goes through the same record rules as the commands (validate.py); the import
-adds only what a file needs: header mapping, line numbers, duplicates, bulk writes.
+adds only what a file needs: header mapping, line numbers (a workbook's row numbers as
+Excel shows them), duplicates, bulk writes.
 """
 
 import codecs
@@ -19,9 +21,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from salesflow import workbook
 from salesflow.choices import IMPORT_KINDS, ON_DUPLICATE
 from salesflow.db import Change, Row
 from salesflow.errors import BadInput, BadValue, Conflict, NotFound
+from salesflow.i18n import _
 from salesflow.inputs import normalise_phone, parse_date, parse_moment, parse_money, parse_quantity
 from salesflow.validate import (
     CUSTOMER_TEXT_FIELDS,
@@ -216,6 +220,11 @@ REQUIRED = {
     "contacts": (("customer_ref", "customer", "customer_id"), ("date",), ("summary",)),
 }
 BATCH_PROGRESS = 5000
+# Fields holding a day: in a workbook a plain number there is an Excel date serial (a
+# date typed into a cell formatted as a number), at most seven digits (9999-12-31 is
+# 2958465); a longer number is left to the date rules.
+DATE_FIELDS = {"customers": ("created",), "sales": ("date",), "contacts": ("date", "next")}
+EXCEL_SERIAL = re.compile(r"\d{1,7}(\.\d+)?")
 
 
 @dataclass
@@ -234,6 +243,8 @@ class ImportResult:
     dry_run: bool = False
     invalid: list[tuple[int, str, list[str]]] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
+    headers: list[str] = field(default_factory=list)
+    sheet: str | None = None  # the sheet read, for a workbook; rows are then Excel's rows
 
     hints: set[str] = field(default_factory=set)
 
@@ -247,7 +258,8 @@ class ImportResult:
         return {
             "kind": self.kind,
             "file": self.file,
-            "encoding": self.encoding,
+            "encoding": self.encoding or None,
+            "sheet": self.sheet,
             "rows": self.rows,
             "imported": self.imported,
             "updated": self.updated,
@@ -269,6 +281,8 @@ class ImportOptions:
     on_duplicate: str = "error"
     create_customers: bool = False
     again: bool = False
+    sheet: str | None = None  # a workbook's sheet: its name or 1-based number
+    header_row: int | None = None  # a workbook's header row, 1-based
 
 
 class RowError(Exception):
@@ -388,6 +402,7 @@ def read_rows(
                 headers = next(reader)
             except StopIteration:
                 raise BadInput(f"{path} is empty: a header row is required") from None
+            result.headers = headers
             columns, result.ignored_columns = map_headers(kind, headers, mapping)
             names, indexes = list(columns.values()), list(columns)
             width = max(indexes) + 1
@@ -418,6 +433,59 @@ def read_rows(
         ) from None
     except csv.Error as error:
         raise BadInput(f"{path} line {reader.line_num}: unreadable CSV ({error})") from None
+
+
+def file_digest(path: Path) -> str:
+    """The SHA-256 of a file's bytes, read in chunks."""
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+    except OSError as error:
+        raise BadInput(
+            _("cannot read {path}: {reason}").format(path=path, reason=error.strerror)
+        ) from None
+    return digest.hexdigest()
+
+
+def read_sheet_rows(
+    path: Path, options: ImportOptions, kind: str, result: ImportResult
+) -> Iterator[SourceRow]:
+    """The data rows of a workbook's sheet with the row numbers Excel shows.
+
+    Cells arrive as text the way a person means them (workbook.py); a plain number in a
+    date field is an Excel date serial and becomes its date.
+    """
+    sheet = workbook.open_sheet(
+        path, sheet=options.sheet, header_row=options.header_row, any_name=True
+    )
+    result.sheet, result.headers = sheet.name, sheet.header
+    columns, result.ignored_columns = map_headers(kind, sheet.header, options.mapping)
+    return _sheet_rows(sheet.rows, columns, DATE_FIELDS.get(kind, ()), result)
+
+
+def _sheet_rows(
+    rows: workbook.Rows,
+    columns: dict[int, str],
+    date_fields: tuple[str, ...],
+    result: ImportResult,
+) -> Iterator[SourceRow]:
+    width = max(columns) + 1
+    serial_fields = [name for name in date_fields if name in columns.values()]
+    for number, cells in rows:
+        if len(cells) < width:
+            cells += [""] * (width - len(cells))
+        values = {name: cells[index].strip() for index, name in columns.items()}
+        try:
+            for name in serial_fields:
+                if EXCEL_SERIAL.fullmatch(values[name]):
+                    values[name] = workbook.excel_serial_to_date(values[name])
+        except BadValue as error:
+            result.rows += 1
+            result.invalid.append((number, f"{name}: {error}", cells))
+            continue
+        yield SourceRow(number, cells, values)
 
 
 # ---------------------------------------------------------------- field parsers
@@ -850,16 +918,28 @@ def import_file(
     today: date,
     progress: Callable[[int, int], None] | None = None,
 ) -> ImportResult:
-    """Import one CSV file as one change. Raises BadInput (nothing written) when a row is
-    invalid, unless `options.skip_invalid`; writes nothing with `options.dry_run`."""
+    """Import one CSV file or workbook sheet as one change. Raises BadInput (nothing
+    written) when a row is invalid, unless `options.skip_invalid`; writes nothing with
+    `options.dry_run`. A file is a workbook by its name or its content."""
     if kind not in KINDS:
         raise BadValue(f"cannot import {kind!r}; use one of {', '.join(KINDS)}")
     if options.on_duplicate not in ON_DUPLICATE:
         raise BadValue(f"duplicates are an error, skipped or updated, not {options.on_duplicate!r}")
-    encoding, digest, has_nul = sniff_encoding(path, options.encoding)
-    result = ImportResult(
-        kind, str(path), encoding.replace("-sig", ""), ",", dry_run=options.dry_run
-    )
+    is_sheet = workbook.is_workbook(path)
+    if is_sheet:
+        digest = file_digest(path)
+        result = ImportResult(kind, str(path), "", "", dry_run=options.dry_run)
+    else:
+        if options.sheet is not None or options.header_row is not None:
+            raise BadValue(
+                _(
+                    "{path} is a CSV file: only a workbook has sheets and a header row to choose"
+                ).format(path=path)
+            )
+        encoding, digest, has_nul = sniff_encoding(path, options.encoding)
+        result = ImportResult(
+            kind, str(path), encoding.replace("-sig", ""), ",", dry_run=options.dry_run
+        )
     conn = change.conn
     if kind in ("sales", "contacts") and not options.again:
         earlier = conn.execute(
@@ -871,7 +951,11 @@ def import_file(
                 f"{earlier['file']} at {earlier['at']}, {earlier['rows']} rows)",
                 hint="again",
             )
-    rows = read_rows(path, encoding, options.mapping, kind, result, progress, has_nul=has_nul)
+    rows = (
+        read_sheet_rows(path, options, kind, result)
+        if is_sheet
+        else read_rows(path, encoding, options.mapping, kind, result, progress, has_nul=has_nul)
+    )
     if kind == "customers":
         _import_records(
             change,
@@ -935,10 +1019,38 @@ class ImportRefused(BadInput):
 
 
 def rejects_csv(result: ImportResult) -> str:
-    """The rejected rows as CSV: physical line, reason, then the original cells."""
+    """The rejected rows as CSV: physical line (a workbook's row), reason, then the
+    original cells."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(["line", "reason", "cells..."])
+    writer.writerow([_where(result), "reason", "cells..."])
     for line, reason, cells in result.invalid:
         writer.writerow([line, reason, *cells])
     return buffer.getvalue()
+
+
+def _where(result: ImportResult) -> str:
+    return "line" if result.sheet is None else "row"
+
+
+def write_rejects_workbook(result: ImportResult, path: Path) -> None:
+    """The rejected rows as a workbook: Excel's row (or the CSV line), the reason, then
+    the original cells under the file's own headings, so the sheet can be fixed and
+    imported again (the first two columns are not read back)."""
+    width = max((len(cells) for _line, _reason, cells in result.invalid), default=0)
+    width = max(width, len(result.headers))
+    headings = [*result.headers, *[""] * (width - len(result.headers))]
+    where = _where(result)
+    columns = [
+        workbook.Column(where, where, workbook.ColumnKind.INTEGER),
+        workbook.Column("reason", "reason"),
+        *(
+            workbook.Column(str(index), heading or f"column {index + 1}")
+            for index, heading in enumerate(headings)
+        ),
+    ]
+    rows = (
+        {where: line, "reason": reason, **{str(index): cell for index, cell in enumerate(cells)}}
+        for line, reason, cells in result.invalid
+    )
+    workbook.write_workbook(path, "rejects", columns, rows, force=True)
