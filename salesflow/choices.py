@@ -5,7 +5,9 @@ from them, so `--help`, the validators and the import all agree. Standard librar
 the command line reads this module at start-up.
 """
 
-FORMATS = ("table", "csv", "json")
+# xlsx is a file format: a command writes a workbook only into a file (-o), never to a
+# terminal or a pipe.
+FORMATS = ("table", "csv", "json", "xlsx")
 TIERS = ("A", "B", "C", "D")
 CHANNELS = ("call", "visit", "email", "sms", "wechat", "meeting", "showroom", "other")
 # How spreadsheets and people name the channels; the import reads these too.
@@ -64,6 +66,6 @@ ACTIVITY_DIMENSIONS = ("rep", "channel")
 MEMBER_DIMENSIONS = ("tier", "source", "owner", "store")
 IMPORT_KINDS = ("customers", "products", "sales", "contacts")
 EXPORT_KINDS = ("customers", "products", "sales", "contacts", "deals")
-EXPORT_FORMATS = ("csv", "json")
+EXPORT_FORMATS = ("csv", "json", "xlsx")
 ENCODINGS = ("auto", "utf-8", "gb18030")
 ON_DUPLICATE = ("error", "skip", "update")

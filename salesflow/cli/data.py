@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from salesflow.cli.root import app, fail, hint_text, open_book, session, tell, today
 from salesflow.cli.options import (
     AUTO_ENCODING,
     EXPORT_CSV,
     EXPORT_JSON,
+    EXPORT_XLSX,
     JSON,
     REFUSE_DUPLICATES,
     TABLE,
@@ -28,17 +28,19 @@ from salesflow.cli.options import (
     LimitOpt,
     OnDuplicate,
     OutputOpt,
+    workbook_needs_a_file,
 )
-from salesflow.cli.render import deliver, emit
+from salesflow.cli.render import WORKBOOK_SUFFIX, deliver, emit
+from salesflow.cli.root import app, fail, hint_text, open_book, session, tell, today
 from salesflow.cli.startup import lazy
 from salesflow.errors import BadValue, Conflict
 from salesflow.i18n import _
 
 if TYPE_CHECKING:
-    from salesflow import db, demo, exports, history, imports, output
+    from salesflow import db, demo, exports, history, imports, output, workbook
 else:
-    db, demo, exports, history, imports, output = lazy(
-        "db", "demo", "exports", "history", "imports", "output"
+    db, demo, exports, history, imports, output, workbook = lazy(
+        "db", "demo", "exports", "history", "imports", "output", "workbook"
     )
 
 
@@ -83,11 +85,31 @@ def import_command(
     path: Annotated[
         Path,
         typer.Argument(
-            help="A CSV file with a header row.", metavar="FILE", exists=True, dir_okay=False
+            help="A CSV file or a workbook (.xlsx, .xls, .ods) with a header row.",
+            metavar="FILE",
+            exists=True,
+            dir_okay=False,
         ),
     ],
+    sheet: Annotated[
+        str | None,
+        typer.Option(
+            help="A workbook's sheet, by name or number (default: the first visible one).",
+            metavar="NAME|NUMBER",
+        ),
+    ] = None,
+    header_row: Annotated[
+        int | None,
+        typer.Option(
+            "--header-row",
+            min=1,
+            help="A workbook's header row (default: the first non-empty one); rows above it, "
+            "such as a merged title, are skipped.",
+            metavar="N",
+        ),
+    ] = None,
     encoding: Annotated[
-        Encoding, typer.Option(help="auto: UTF-8 (BOM or not), else GB18030.")
+        Encoding, typer.Option(help="A CSV file's: auto is UTF-8 (BOM or not), else GB18030.")
     ] = AUTO_ENCODING,
     mapping: Annotated[
         list[str] | None, typer.Option("--map", help="Header SRC means FIELD.", metavar="SRC=FIELD")
@@ -101,7 +123,7 @@ def import_command(
     rejects: Annotated[
         Path | None,
         typer.Option(
-            help="With --skip-invalid: write bad rows and reasons here.",
+            help="With --skip-invalid: write bad rows and reasons here (.xlsx or CSV).",
             metavar="FILE",
             dir_okay=False,
         ),
@@ -117,9 +139,9 @@ def import_command(
     ] = False,
     fmt: FormatOpt = TABLE,
 ) -> None:
-    """Import customers, products, sales or contacts from CSV (all-or-nothing by default).
+    """Import customers, products, sales or contacts from CSV or a workbook (all or nothing).
 
-    Example: salesflow import customers 会员.csv --on-duplicate update
+    Example: salesflow import customers 会员.xlsx --header-row 3 --on-duplicate update
     """
     if rejects is not None and not skip_invalid:
         raise BadValue("--rejects goes with --skip-invalid")
@@ -127,6 +149,12 @@ def import_command(
         raise BadValue(
             f"--rejects {rejects}: the folder does not exist"
         )  # checked before importing
+    if rejects is not None and rejects.suffix.lower() in set(workbook.WORKBOOK_SUFFIXES) - {
+        WORKBOOK_SUFFIX
+    }:
+        raise BadValue(
+            _("--rejects {path}: rejected rows are written as .xlsx or as CSV").format(path=rejects)
+        )
     options = imports.ImportOptions(
         encoding=encoding.value,
         mapping=tuple(mapping or ()),
@@ -135,6 +163,8 @@ def import_command(
         on_duplicate=on_duplicate.value,
         create_customers=create_customers,
         again=again,
+        sheet=sheet,
+        header_row=header_row,
     )
     try:
         with (
@@ -150,11 +180,17 @@ def import_command(
     except DryRunDone as done:
         result = done.result
     except imports.ImportRefused as refused:
-        for line, reason, _cells in refused.result.invalid:
-            tell(f"line {line}: {reason}")
+        tell_invalid(refused.result)
         tell_hints(refused.result.hints)
         raise
     report_import(result, rejects, fmt)
+
+
+def tell_invalid(result: Any) -> None:
+    """Each bad row with its reason: a CSV file's line, or the row Excel shows."""
+    where = _("line {line}: {reason}") if result.sheet is None else _("row {line}: {reason}")
+    for line, reason, _cells in result.invalid:
+        tell(where.format(line=line, reason=reason))
 
 
 def tell_hints(hints: set[str]) -> None:
@@ -174,13 +210,19 @@ def report_import(result: Any, rejects: Path | None, fmt: Format) -> None:
 
     if result.ignored_columns:
         tell(f"Ignored columns: {', '.join(result.ignored_columns)}")
-    for line, reason, _cells in result.invalid:
-        tell(f"line {line}: {reason}")
+    tell_invalid(result)
     tell_hints(result.hints)
     if rejects is not None and result.invalid:
-        output.write_private_file(rejects, imports.rejects_csv(result).encode("utf-8"), force=True)
+        if rejects.suffix.lower() == WORKBOOK_SUFFIX:
+            imports.write_rejects_workbook(result, rejects)
+        else:
+            rejects_text = imports.rejects_csv(result).encode("utf-8")
+            output.write_private_file(rejects, rejects_text, force=True)
     verb = "Would import" if result.dry_run else "Imported"
-    parts = [f"{verb} {result.imported} {result.kind} from {result.file} ({result.encoding})"]
+    source = (
+        result.encoding if result.sheet is None else _("sheet {sheet}").format(sheet=result.sheet)
+    )
+    parts = [f"{verb} {result.imported} {result.kind} from {result.file} ({source})"]
     for label, count in (
         ("updated", result.updated),
         ("unchanged", result.unchanged),
@@ -203,23 +245,45 @@ def export_command(
     ctx: typer.Context,
     kind: Annotated[ExportKind, typer.Argument(help="What to export.")],
     fmt: Annotated[
-        ExportFormat, typer.Option("--format", "-f", help="csv (default) or json.")
-    ] = EXPORT_CSV,
+        ExportFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="csv (default), json, or xlsx (the default for a FILE.xlsx; needs -o).",
+            callback=workbook_needs_a_file,
+        ),
+    ] = None,
     destination: OutputOpt = None,
     excel: Annotated[
-        bool, typer.Option("--excel", help="Start with a BOM so Excel reads Chinese.")
+        bool, typer.Option("--excel", help="Start CSV with a BOM so Excel reads Chinese.")
     ] = False,
     raw: Annotated[bool, typer.Option("--raw", help="Do not defuse formula-like cells.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing FILE.")] = False,
 ) -> None:
-    """Export records as CSV (Excel-safe) or JSON, to stdout or a private file.
+    """Export records as CSV (Excel-safe), JSON or a typed workbook, to stdout or a file.
 
-    Example: salesflow export customers --excel -o customers.csv
+    Example: salesflow export sales -o sales.xlsx
     """
+    fmt = export_format(fmt, destination)
     if destination is not None and destination.exists() and not force:
         raise Conflict(_("{path} already exists").format(path=destination), hint="force")
     with open_book(ctx) as conn:
         columns, rows = exports.export_records(conn, kind.value)
+        if fmt is EXPORT_XLSX:
+            assert destination is not None  # the --format callback refuses xlsx without -o
+            written = workbook.write_workbook(
+                destination,
+                kind.value,
+                exports.workbook_columns(kind.value, columns),
+                rows,
+                force=force,
+            )
+            tell(
+                _("Exported {count} {kind} to {path}").format(
+                    count=written, kind=kind.value, path=destination
+                )
+            )
+            return
         chunks = (
             output.json_chunks(rows)
             if fmt is EXPORT_JSON
@@ -234,6 +298,22 @@ def export_command(
             return
         output.write_private_stream(destination, (prefix, *chunks), force=force)
     tell(f"Exported {kind.value} to {destination}")
+
+
+def export_format(fmt: ExportFormat | None, destination: Path | None) -> ExportFormat:
+    """The format asked for; without one, a workbook for a FILE.xlsx, else CSV. CSV or JSON
+    into a FILE.xlsx is refused: the file would not open."""
+    named_workbook = destination is not None and destination.suffix.lower() == WORKBOOK_SUFFIX
+    if fmt is None:
+        return EXPORT_XLSX if named_workbook else EXPORT_CSV
+    if named_workbook and fmt is not EXPORT_XLSX:
+        raise BadValue(
+            _(
+                "{path} is named as a workbook, but --format {format} writes text: use "
+                "--format xlsx, or a name that does not end in .xlsx"
+            ).format(path=destination, format=fmt.value)
+        )
+    return fmt
 
 
 HISTORY_COLUMNS_LOG = [

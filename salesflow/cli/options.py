@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from salesflow import choices
+from salesflow.i18n import _
 
 
 def choice_enum(name: str, values: tuple[str, ...]) -> type[StrEnum]:
@@ -73,22 +74,62 @@ else:
     OnDuplicate = choice_enum("OnDuplicate", choices.ON_DUPLICATE)
 
 # Defaults, as the enums' members (Typer shows and compares them by value).
-TABLE, CSV, JSON = Format("table"), Format("csv"), Format("json")
+TABLE, CSV, JSON, XLSX = Format("table"), Format("csv"), Format("json"), Format("xlsx")
 CALL = Channel("call")
 MONTH = Interval("month")
 BY_STAGE, BY_REP, BY_TIER = PipelineBy("stage"), ActivityBy("rep"), MemberBy("tier")
 AUTO_ENCODING, REFUSE_DUPLICATES = Encoding("auto"), OnDuplicate("error")
 EXPORT_CSV, EXPORT_JSON = ExportFormat("csv"), ExportFormat("json")
+EXPORT_XLSX = ExportFormat("xlsx")
+# The name of every command's -o parameter and --format parameter.
+DESTINATION, FORMAT = "destination", "fmt"
 
-FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table (default), csv or json.")]
+
+def workbook_needs_a_file(ctx: typer.Context, param: typer.CallbackParam, value: object) -> object:
+    """Refuse `--format xlsx` where no file is written, before the command does anything.
+
+    Click handles the options given on the command line first, in their order, then the
+    others; so one of the two callbacks (on --format, on -o) sees both values.
+    """
+    if param.name == DESTINATION:
+        wanted, destination, known = ctx.params.get(FORMAT), value, True
+    else:
+        wanted, destination = value, ctx.params.get(DESTINATION)
+        known = DESTINATION in ctx.params
+    if wanted != "xlsx":
+        return value
+    has_output = any(option.name == DESTINATION for option in ctx.command.params)
+    if not has_output:
+        raise typer.BadParameter(
+            _("this command writes no file, so it has no workbook to write"),
+            param_hint="'--format'",
+        )
+    if known and destination is None:
+        raise typer.BadParameter(
+            _("a workbook is written to a file, not to a terminal: add -o FILE.xlsx"),
+            param_hint="'--format'",
+        )
+    return value
+
+
+FormatOpt = Annotated[
+    Format,
+    typer.Option(
+        "--format",
+        "-f",
+        help="table (default), csv, json; xlsx with -o FILE.",
+        callback=workbook_needs_a_file,
+    ),
+]
 OutputOpt = Annotated[
     Path | None,
     typer.Option(
         "--output",
         "-o",
-        help="Write to FILE (mode 0600) instead of stdout.",
+        help="Write to FILE (mode 0600) instead of stdout; FILE.xlsx is a workbook.",
         metavar="FILE",
         dir_okay=False,
+        callback=workbook_needs_a_file,
     ),
 ]
 LimitOpt = Annotated[int | None, typer.Option("--limit", min=1, help="Show at most N records.")]

@@ -1,26 +1,31 @@
 """Rendering plain rows for the terminal: Rich tables on a terminal, plain aligned text in
-a pipe, CSV and JSON streams, and where they go (stdout or a private file)."""
+a pipe, CSV and JSON streams, workbooks, and where they go (stdout or a private file)."""
 
 from __future__ import annotations
 
+import itertools
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from salesflow.cli.options import CSV, JSON, TABLE, XLSX, Format
 from salesflow.cli.root import tell
-from salesflow.cli.options import CSV, JSON, TABLE, Format
 from salesflow.cli.startup import lazy
+from salesflow.errors import BadValue
 from salesflow.i18n import _
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from salesflow import output
+    from salesflow import output, workbook
 else:
-    (output,) = lazy("output")
+    output, workbook = lazy("output", "workbook")
 
 Column = tuple[str, str]  # (key in the row, heading)
+WORKBOOK_SUFFIX = ".xlsx"
+# Rows looked at to decide each workbook column's kind (money, date, integer…).
+KIND_SAMPLE_ROWS = 1000
 
 
 def emit(
@@ -31,9 +36,18 @@ def emit(
     *,
     keys: Sequence[str],
     title: str | None = None,
+    total: Mapping[str, Any] | None = None,
 ) -> None:
-    """Render records as a table, CSV or JSON on stdout or into a file; CSV and JSON
-    stream, so a large listing never sits in memory whole."""
+    """Render records as a table, CSV or JSON on stdout or into a file, or as a workbook
+    into a file (`--format xlsx`, or a FILE.xlsx); CSV, JSON and workbooks stream, so a
+    large listing never sits in memory whole. `total` ends a table (bold in a workbook);
+    CSV and JSON, being data, carry no total."""
+    if writes_workbook(fmt, destination):
+        assert destination is not None
+        emit_workbook(rows, destination, keys=keys, title=title, total=total)
+        return
+    if total is not None and fmt is TABLE:
+        rows = [*rows, dict(total)]
     if fmt is JSON:
         deliver_chunks(output.json_chunks(rows), destination)
     elif fmt is CSV:
@@ -44,11 +58,82 @@ def emit(
         deliver(output.plain_table(list(rows), columns), destination)
 
 
+def writes_workbook(fmt: Format, destination: Path | None) -> bool:
+    """A workbook for `--format xlsx`, and for a FILE.xlsx unless CSV or JSON is asked for
+    (then the name is refused: a .xlsx file that holds text does not open)."""
+    named_workbook = destination is not None and destination.suffix.lower() == WORKBOOK_SUFFIX
+    if fmt is XLSX:
+        if destination is None:
+            raise BadValue(
+                _("a workbook is written to a file, not to a terminal: add -o FILE.xlsx")
+            )
+        return True
+    if named_workbook and fmt is not TABLE:
+        refuse_text_into_workbook(destination)
+    return named_workbook
+
+
+def refuse_text_into_workbook(destination: Path | None) -> None:
+    raise BadValue(
+        _(
+            "{path} is named as a workbook, but this output is text: use --format xlsx, "
+            "or a name that does not end in .xlsx"
+        ).format(path=destination)
+    )
+
+
+def emit_workbook(
+    rows: Iterable[dict[str, Any]],
+    destination: Path,
+    *,
+    keys: Sequence[str],
+    title: str | None,
+    total: Mapping[str, Any] | None,
+) -> None:
+    """One sheet named for the content, one typed column per key (headed by the key, as
+    CSV and JSON are, so a listing written as a workbook imports back)."""
+    source = iter(rows)
+    sample = list(itertools.islice(source, KIND_SAMPLE_ROWS))
+    columns = [
+        workbook.Column(
+            key,
+            key,
+            workbook.column_kind(
+                key, [row.get(key) for row in sample] + ([total.get(key)] if total else [])
+            ),
+        )
+        for key in keys
+    ]
+    workbook.write_workbook(
+        destination,
+        title or command_title(),
+        columns,
+        itertools.chain(sample, source),
+        total_row=total,
+        force=True,
+    )
+    tell(_("Wrote {path}").format(path=destination))
+
+
+def command_title() -> str:
+    """The running command's words ("customer list"), to name a sheet after its content."""
+    from typer._click.globals import get_current_context
+
+    ctx = get_current_context(silent=True)
+    words = []
+    while ctx is not None and ctx.parent is not None:
+        words.append(ctx.info_name or "")
+        ctx = ctx.parent
+    return " ".join(reversed(words)) or "salesflow"
+
+
 def deliver(text: str, destination: Path | None) -> None:
     deliver_chunks((text,), destination)
 
 
 def deliver_chunks(chunks: Iterable[str], destination: Path | None) -> None:
+    if destination is not None and destination.suffix.lower() == WORKBOOK_SUFFIX:
+        refuse_text_into_workbook(destination)
     if destination is None:
         for chunk in chunks:
             sys.stdout.write(chunk)
@@ -82,8 +167,10 @@ def rich_table(
 def emit_record(
     record: dict[str, Any], fmt: Format, destination: Path | None, keys: Sequence[str]
 ) -> None:
-    """One record: JSON object, one-row CSV, or a field/value listing."""
-    if fmt is JSON:
+    """One record: JSON object, one-row CSV, a field/value listing, or a one-row workbook."""
+    if writes_workbook(fmt, destination):
+        emit([record], [], XLSX, destination, keys=keys)
+    elif fmt is JSON:
         deliver(output.to_json(record), destination)
     elif fmt is CSV:
         deliver(output.to_csv([record], keys), destination)

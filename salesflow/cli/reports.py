@@ -6,13 +6,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from salesflow.cli.root import group, open_book, to_date, today
 from salesflow.cli.options import (
     BY_REP,
     BY_STAGE,
     BY_TIER,
     MONTH,
     TABLE,
+    XLSX,
     ActivityBy,
     Compare,
     FormatOpt,
@@ -24,6 +24,7 @@ from salesflow.cli.options import (
     ToOpt,
 )
 from salesflow.cli.render import emit
+from salesflow.cli.root import group, open_book, to_date, today
 from salesflow.cli.startup import lazy
 
 if TYPE_CHECKING:
@@ -96,7 +97,7 @@ def report_sales(
     keys = ["period", *reports.dimension_keys(dims), "orders", "quantity", "amount"]
     if compare:
         keys += ["previous_amount", "change_pct"]
-    if fmt is not TABLE:
+    if fmt is not TABLE and fmt is not XLSX:
         emit(rows, [], fmt, destination, keys=keys)
         return
     shown = [k for k in keys if not k.endswith("_id")]
@@ -105,9 +106,8 @@ def report_sales(
     if chart:
         columns.append(("bar", ""))
     total = reports.sales_total(rows, bool(compare))
-    emit(
-        [*table_rows, total], columns, fmt, destination, keys=keys, title=f"Sales {first} … {last}"
-    )
+    title = f"Sales {first} … {last}"
+    emit(table_rows, columns, fmt, destination, keys=keys, title=title, total=total)
 
 
 @report_app.command("pipeline")
