@@ -1,4 +1,5 @@
-"""The rules of a deal: its probability, the stage gate, the stakeholder map's gaps."""
+"""The rules of a deal: its probability, the stage gate, the gate to winning it, the
+stakeholder map's gaps."""
 
 from salesflow.db import Row
 
@@ -20,6 +21,18 @@ def missing_checkpoints(checklist: list[Row], leaving: set[str]) -> list[Row]:
         for item in checklist
         if item["stage"] in leaving and item["required"] and not item["done"]
     ]
+
+
+def won_gate(checklist: list[Row], through: set[str]) -> list[Row]:
+    """What a deal still lacks to be won: the required checkpoints of its closing stage and
+    of every stage before it (`through`)."""
+    return missing_checkpoints(checklist, through)
+
+
+def in_delivery(position: int, closing_position: int) -> bool:
+    """Stages after the closing stage deliver what was won: never part of the open
+    pipeline or its forecast."""
+    return position > closing_position
 
 
 def coverage_gaps(stakeholders: list[Row]) -> list[Row]:

@@ -15,6 +15,7 @@ from typing import Any
 
 from salesflow.db import Change, Row, transaction
 from salesflow.errors import BadInput, Conflict, NotFound
+from salesflow.i18n import _
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,8 @@ class Stage:
     max_days: int | None = None
     label_zh: str | None = None
     checklist: tuple[Item, ...] = field(default_factory=tuple)
+    # The stage where the deal is won; the stages after it are delivery.
+    closing: bool = False
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,7 @@ KEY_ACCOUNT = Pipeline(
             30,
             "商务谈判",
             _required("Contract approved and signed (合同审批和合同签订)"),
+            closing=True,
         ),
         Stage(
             "implementation",
@@ -173,6 +177,7 @@ SEVEN_STEP = Pipeline(
             14,
             "关闭",
             _optional("Delivery details settled (敲定交付细节)"),
+            closing=True,
         ),
         Stage(
             "follow-up",
@@ -239,6 +244,7 @@ SHOWROOM = Pipeline(
             14,
             "签订合约",
             _optional("Contract fully completed (完善合同内容的填写)"),
+            closing=True,
         ),
     ),
     builtin=True,
@@ -279,7 +285,7 @@ RETAIL = Pipeline(
             "表示喜欢",
             _optional("Price explained by value (提升价值型价格解释)"),
         ),
-        Stage("purchase", "Purchase", 100, 7, "购买"),
+        Stage("purchase", "Purchase", 100, 7, "购买", closing=True),
     ),
     builtin=True,
 )
@@ -323,6 +329,7 @@ def _insert(insert: Callable[[str, Row], int], pipeline: Pipeline) -> int:
                 "label_zh": stage.label_zh,
                 "probability": stage.probability,
                 "max_days": stage.max_days,
+                "closing": stage.closing,
             },
         )
         for index, item in enumerate(stage.checklist):
@@ -351,6 +358,20 @@ def stages(conn: sqlite3.Connection, pipeline: int) -> list[sqlite3.Row]:
     return conn.execute(
         "SELECT * FROM stages WHERE pipeline_id = ? ORDER BY position", [pipeline]
     ).fetchall()
+
+
+def closing_position(stage_rows: list[sqlite3.Row]) -> int:
+    """Where a pipeline's deals are won: its closing stage, else (a pipeline that names
+    none) its last stage, so it has no delivery stages."""
+    marked = [index for index, stage in enumerate(stage_rows) if stage["closing"]]
+    return marked[0] if marked else len(stage_rows) - 1
+
+
+def known_stage_keys(conn: sqlite3.Connection) -> list[str]:
+    """Every stage key of every pipeline, in the book or still a template, in order."""
+    keys = [row[0] for row in conn.execute("SELECT key FROM stages ORDER BY pipeline_id, position")]
+    keys += [stage.key for pipeline in BUILTINS for stage in pipeline.stages]
+    return list(dict.fromkeys(keys))
 
 
 def list_pipelines(conn: sqlite3.Connection) -> list[Row]:
@@ -382,9 +403,19 @@ def show_pipeline(conn: sqlite3.Connection, name: str) -> Row:
         if template is None:
             pipeline_id(conn, wanted)  # raises NotFound listing the known pipelines
         assert template is not None
-        return {"name": template.name, "stages": [_describe(stage) for stage in template.stages]}
+        closing = next(
+            (i for i, stage in enumerate(template.stages) if stage.closing),
+            len(template.stages) - 1,
+        )
+        described = [
+            _describe(stage, closing=i == closing, delivery=i > closing)
+            for i, stage in enumerate(template.stages)
+        ]
+        return {"name": template.name, "stages": described}
     result = []
-    for stage in stages(conn, row["id"]):
+    found = stages(conn, row["id"])
+    closing = closing_position(found)
+    for position, stage in enumerate(found):
         items = conn.execute(
             "SELECT text, required FROM stage_items WHERE stage_id = ? ORDER BY position",
             [stage["id"]],
@@ -396,19 +427,23 @@ def show_pipeline(conn: sqlite3.Connection, name: str) -> Row:
                 "label_zh": stage["label_zh"],
                 "probability": stage["probability"],
                 "max_days": stage["max_days"],
+                "closing": position == closing,
+                "delivery": position > closing,
                 "checklist": [{"text": i["text"], "required": bool(i["required"])} for i in items],
             }
         )
     return {"name": wanted, "stages": result}
 
 
-def _describe(stage: Stage) -> Row:
+def _describe(stage: Stage, *, closing: bool, delivery: bool) -> Row:
     return {
         "key": stage.key,
         "label": stage.label,
         "label_zh": stage.label_zh,
         "probability": stage.probability,
         "max_days": stage.max_days,
+        "closing": closing,
+        "delivery": delivery,
         "checklist": [{"text": i.text, "required": i.required} for i in stage.checklist],
     }
 
@@ -417,7 +452,7 @@ def _describe(stage: Stage) -> Row:
 
 STAGE_KEY = re.compile(r"[a-z0-9][a-z0-9_-]*")
 PIPELINE_FIELDS = {"name", "stages"}
-STAGE_FIELDS = {"key", "label", "label_zh", "probability", "max_days", "checklist"}
+STAGE_FIELDS = {"key", "label", "label_zh", "probability", "max_days", "checklist", "closing"}
 ITEM_FIELDS = {"text", "required"}
 
 
@@ -451,6 +486,13 @@ def read_toml(path: Path) -> Pipeline:
             problems.append(f"{where}: key {stage.key!r} is used twice")
         seen.add(stage.key)
         parsed.append(stage)
+    closing = [stage.key for stage in parsed if stage.closing]
+    if len(closing) > 1:
+        problems.append(
+            _("only one stage can be the closing stage; `closing = true` is on {stages}").format(
+                stages=", ".join(closing)
+            )
+        )
     if problems:
         raise BadInput(f"{path}: " + "; ".join(problems))
     assert isinstance(name, str)
@@ -503,6 +545,9 @@ def _read_stage(raw: dict[str, Any], where: str, problems: list[str]) -> Stage |
             problems.append(f"{where}: checklist item {index}: `required` must be true or false")
         else:
             items.append(Item(text.strip(), required))
+    closing = raw.get("closing", False)
+    if not isinstance(closing, bool):
+        problems.append(_("{where}: `closing` must be true or false").format(where=where))
     if len(problems) > before:
         return None
     label_zh = raw.get("label_zh")
@@ -513,6 +558,7 @@ def _read_stage(raw: dict[str, Any], where: str, problems: list[str]) -> Stage |
         max_days,
         label_zh if isinstance(label_zh, str) else None,
         tuple(items),
+        closing,
     )
 
 
