@@ -46,6 +46,16 @@ LOG_RUNAWAY = 15.0
 # The conditional expectation divides by a - 1; closer than this to a = 1 the closed form
 # cancels badly and the integral is used instead.
 NEAR_ONE = 1e-6
+# The largest slope (mean log-likelihood per customer, per unit of a log-parameter) at which a
+# stalled search counts as having found the maximum: moving a parameter 1% would gain less
+# than 1e-6 per customer. Near the concentration ceiling the likelihood is flat to rounding
+# at about that scale, and the line search stalls there.
+GRADIENT_AT_MAXIMUM = 1e-4
+# Beyond this concentration a + b the dropout chance is one number for every customer (the
+# fit stops a + b at exp(LOG_RUNAWAY)): 2F1's parameters are then too large for scipy, and
+# the expectation at the posterior mean chance differs from the exact one by about
+# 1 / (a + b).
+POINT_MASS = 1e6
 
 
 class TooLittleHistory(SalesflowError):
@@ -115,21 +125,32 @@ def fit_bgnbd(
     purchase_counts, at_count = np.unique(x, return_inverse=True)
     counts_at = (purchase_counts, at_count.ravel())
 
-    def objective(log_params: FloatArray) -> tuple[float, FloatArray]:
-        log_likelihood, gradient = _bgnbd_log_likelihood(
-            np.exp(log_params), x, t_x, big_t, weight, counts_at
+    def objective(search: FloatArray) -> tuple[float, FloatArray]:
+        params = _bgnbd_from_search(search)
+        log_likelihood, gradient = _bgnbd_log_likelihood(params, x, t_x, big_t, weight, counts_at)
+        r, alpha, a, b = params
+        d_r, d_alpha, d_a, d_b = gradient
+        # The chain rule from (r, alpha, a, b) to the search coordinates.
+        search_gradient = np.array(
+            [r * d_r, alpha * d_alpha, a * b / (a + b) * (d_a - d_b), a * d_a + b * d_b]
         )
         # The mean per customer keeps the gradient's scale independent of the book's size,
         # so one tolerance suits a book of 50 customers and one of 100,000.
-        return -log_likelihood / customers, -gradient * np.exp(log_params) / customers
+        return -log_likelihood / customers, -search_gradient / customers
 
     # Start from about ten purchases over a typical customer's history and an even chance of
     # dropping out after each: alpha follows the ages, so histories of weeks or decades alike
     # start close to their answer.
     mean_age = float(np.average(big_t, weights=weight))
-    start = np.log([1.0, max(mean_age / 10.0, 1e-3), 1.0, 1.0])
-    best = _maximise(objective, start, model="BG/NBD", names=("r", "alpha", "a", "b"))
-    r, alpha, a, b = (float(value) for value in np.exp(best))
+    start = np.array([0.0, math.log(max(mean_age / 10.0, 1e-3)), 0.0, math.log(2.0)])
+    best = _maximise(
+        objective,
+        start,
+        model="BG/NBD",
+        names=("r", "alpha", "a, b", "a, b"),
+        ceilings=(LOG_BOUND, LOG_BOUND, LOG_BOUND, LOG_RUNAWAY),
+    )
+    r, alpha, a, b = (float(value) for value in _bgnbd_from_search(best))
     log_likelihood, _gradient = _bgnbd_log_likelihood(
         np.array([r, alpha, a, b]), x, t_x, big_t, weight, counts_at
     )
@@ -191,7 +212,11 @@ def expected_purchases(
             )
             return np.asarray(alive * (at_a + b + x - 1.0) / (at_a - 1.0) * (1.0 - hyper))
 
-    if abs(a - 1.0) < NEAR_ONE:
+    if a + b >= POINT_MASS:
+        dropout = a / (a + b + x)
+        expected = alive * -np.expm1(-(r + x) * np.log1p(dropout * horizon / (alpha + big_t)))
+        expected /= dropout
+    elif abs(a - 1.0) < NEAR_ONE:
         # The expectation is smooth through a = 1; interpolating between points either side
         # keeps the cancellation in 1 - 2F1 away from a zero divisor.
         below, above = closed_form(1.0 - 1e-4), closed_form(1.0 + 1e-4)
@@ -346,37 +371,75 @@ def _grouped(
     return unique[:, 0], unique[:, 1], unique[:, 2], merged
 
 
+def _bgnbd_from_search(search: FloatArray) -> FloatArray:
+    """(r, alpha, a, b) from the coordinates the fit searches: ln r, ln alpha, the logit of
+    the mean dropout chance a / (a + b) and ln(a + b).
+
+    Searching the mean and the concentration apart lets a book in which every customer has
+    the same dropout chance reach that limit (a + b at its ceiling, the mean where the data
+    put it) instead of running a and b off together.
+    """
+    import numpy as np
+    from scipy.special import expit
+
+    concentration = math.exp(float(search[3]))
+    return np.array(
+        [
+            math.exp(float(search[0])),
+            math.exp(float(search[1])),
+            float(expit(search[2])) * concentration,
+            float(expit(-search[2])) * concentration,
+        ]
+    )
+
+
 def _maximise(
     objective: Callable[[FloatArray], tuple[float, FloatArray]],
     start: FloatArray,
     *,
     model: str,
     names: Sequence[str],
+    ceilings: Sequence[float] | None = None,
 ) -> FloatArray:
-    """The minimiser of `objective` (value and gradient) over log-parameters, or a refusal."""
+    """The minimiser of `objective` (value and gradient) over log-parameters, or a refusal.
+
+    A coordinate given a ceiling below LOG_BOUND may stop at it: that limit has a meaning
+    (see `_bgnbd_from_search`), so only the other coordinates are refused for running off.
+    """
     import numpy as np
     from scipy.optimize import minimize  # type: ignore[import-untyped]
 
+    highest = list(ceilings) if ceilings is not None else [LOG_BOUND] * len(start)
     with np.errstate(all="ignore"):
         result = minimize(
             objective,
             start,
             jac=True,
             method="L-BFGS-B",
-            bounds=[(-LOG_BOUND, LOG_BOUND)] * len(start),
+            bounds=[(-LOG_BOUND, ceiling) for ceiling in highest],
             options={"maxiter": 1000, "ftol": 1e-13, "gtol": 1e-9},
         )
     best = np.asarray(result.x, dtype=np.float64)
     # Checked first: a fit that stalls on its way to a limit also names what ran off.
-    runaway = [name for name, value in zip(names, best, strict=True) if abs(value) > LOG_RUNAWAY]
+    runaway = [
+        name
+        for name, value, ceiling in zip(names, best, highest, strict=True)
+        if value < -LOG_RUNAWAY or (value > LOG_RUNAWAY and ceiling >= LOG_BOUND)
+    ]
     if runaway:
         raise TooLittleHistory(
             _(
                 "too little purchase history to fit the {model} model: the purchases do not "
                 "pin down {parameters}"
-            ).format(model=model, parameters=", ".join(runaway))
+            ).format(model=model, parameters=", ".join(dict.fromkeys(runaway)))
         )
-    if not result.success or not np.all(np.isfinite(best)) or not np.isfinite(result.fun):
+    # The line search can fail where the objective is flat to rounding; that is a maximum
+    # if no direction inside the bounds still climbs.
+    slope = np.asarray(result.jac, dtype=np.float64)
+    slope = np.where((best >= np.array(highest)) & (slope < 0), 0.0, slope)
+    slope = np.where((best <= -LOG_BOUND) & (slope > 0), 0.0, slope)
+    flat = bool(np.all(np.abs(slope) < GRADIENT_AT_MAXIMUM))
+    if not (result.success or flat) or not np.all(np.isfinite(best)) or not np.isfinite(result.fun):
         raise TooLittleHistory(
             _(
                 "too little purchase history to fit the {model} model: the fit did not "

@@ -310,3 +310,42 @@ def test_bad_counts_horizons_and_spends_are_a_callers_bug():
         rhythm.expected_purchases(HAND, [1], [2.0], [5.0], -1.0)
     with pytest.raises(ValueError, match="mean_spend must be positive"):
         rhythm.fit_gamma_gamma([1, 2, 3], [10.0, 0.0, 5.0])
+
+
+def one_dropout_chance_book(chance: float, customers: int = 400) -> tuple[list, list, list]:
+    """BG/NBD histories in which every customer drops out with the same chance per purchase."""
+    rng = np.random.default_rng(7)
+    frequency, recency, age = [], [], []
+    for _customer in range(customers):
+        rate, big_t = rng.gamma(2.0, 1 / 4.0), float(rng.integers(10, 100))
+        clock, repeats, last = 0.0, 0, 0.0
+        while True:
+            clock += rng.exponential(1 / rate)
+            if clock > big_t:
+                break
+            repeats, last = repeats + 1, clock
+            if rng.random() < chance:
+                break
+        frequency.append(repeats)
+        recency.append(last)
+        age.append(big_t)
+    return frequency, recency, age
+
+
+def test_one_dropout_chance_for_everyone_is_fitted_not_refused():
+    # The likelihood pushes a and b up together; searched apart, their mean stays pinned
+    # down (test_predict's book goes all the way to the ceiling of a + b).
+    frequency, recency, age = one_dropout_chance_book(0.1)
+    fitted = rhythm.fit_bgnbd(frequency, recency, age)
+    assert fitted.a + fitted.b > 100
+    assert fitted.a / (fitted.a + fitted.b) == pytest.approx(0.1, abs=0.04)
+    assert fitted.r / fitted.alpha == pytest.approx(0.5, rel=0.25)
+
+
+def test_expected_purchases_at_one_dropout_chance_agree_with_the_integral():
+    params = PurchaseRhythm(r=2.0, alpha=4.0, a=3e5, b=2.7e6, log_likelihood=0.0)
+    for x, t_x, big_t, horizon in [(0, 0.0, 10.0, 13.0), (5, 8.0, 10.0, 13.0), (40, 50, 80, 52)]:
+        computed = rhythm.expected_purchases(params, x, t_x, big_t, horizon)
+        alive = rhythm.p_alive(params, x, t_x, big_t)
+        integral = alive * rhythm._expected_if_alive(params, x, big_t, horizon)
+        assert float(computed) == pytest.approx(float(integral), rel=1e-5)
