@@ -85,6 +85,7 @@ def list_contacts(
     end: date | None = None,
     by: str | None = None,
     channel: str | None = None,
+    deal_id: int | None = None,
     limit: int | None = None,
 ) -> list[Row]:
     where: list[str] = []
@@ -92,6 +93,9 @@ def list_contacts(
     if customer_id is not None:
         where.append("k.customer_id = ?")
         params.append(customer_id)
+    if deal_id is not None:
+        where.append("k.deal_id = ?")
+        params.append(deal_id)
     if start is not None:
         where.append("k.at >= ?")
         params.append(start.isoformat())

@@ -4,9 +4,10 @@ stakeholder map and the shared library of objections."""
 import json
 import re
 import sqlite3
+from dataclasses import dataclass
 from datetime import date
 
-from salesflow import customers, gates, pipelines, sales
+from salesflow import contacts, customers, gates, pipelines, sales
 from salesflow.choices import ATTITUDES, STAKEHOLDER_ROLES
 from salesflow.db import Change, Row
 from salesflow.errors import Ambiguous, BadValue, Conflict, GateNotMet, NotFound
@@ -31,6 +32,7 @@ DEAL_KEYS = (
     "created_at",
     "stage_entered_at",
     "closed_on",
+    "notes",
 )
 STAKEHOLDER_KEYS = ("id", "customer_id", "customer", "name", "title", "role", "attitude", "owner")
 OBJECTION_KEYS = ("id", "text", "response", "stage", "tags", "uses", "worked", "worked_pct")
@@ -102,17 +104,23 @@ def add_deal(
     owner: str | None,
     probability: int | None,
     today: date,
+    notes: str | None = None,
 ) -> int:
     conn = change.conn
     if not title.strip():
         raise BadValue("a deal needs a title")
     pipelines.ensure_builtins(conn)
     found_pipeline = pipelines.pipeline_id(conn, pipeline)
-    first = (
-        _stage_by_key(conn, found_pipeline, stage)
-        if stage
-        else pipelines.stages(conn, found_pipeline)[0]
-    )
+    stage_rows = pipelines.stages(conn, found_pipeline)
+    first = _stage_by_key(conn, found_pipeline, stage) if stage else stage_rows[0]
+    closing = pipelines.closing_position(stage_rows)
+    if gates.in_delivery(stage_rows.index(first), closing):
+        raise BadValue(
+            _(
+                "stage {stage!r} comes after the closing stage {closing!r}: a deal gets there "
+                "once it is won"
+            ).format(stage=first["key"], closing=stage_rows[closing]["key"])
+        )
     customer = customers.get_customer(conn, customer_id)
     deal_id = change.insert(
         "deals",
@@ -127,6 +135,7 @@ def add_deal(
             "owner": (owner or "").strip() or customer["owner"],
             "created_at": today.isoformat(),
             "stage_entered_at": today.isoformat(),
+            "notes": (notes or "").strip() or None,
         },
     )
     change.insert(
@@ -210,6 +219,7 @@ def show_deal(conn: sqlite3.Connection, deal_id: int) -> Row:
         **deal,
         "checklist": checklist(conn, deal_id),
         "history": history(conn, deal_id),
+        "contacts": contacts.list_contacts(conn, deal_id=deal_id),
         "gaps": gates.coverage_gaps(list_stakeholders(conn, deal["customer_id"])),
     }
 
@@ -264,6 +274,46 @@ def _choose_item(items: list[Row], reference: str, current_stage: str) -> Row:
     raise Ambiguous(f"{reference!r} matches {len(matches)} items: {listed}; use the item id")
 
 
+def _position(conn: sqlite3.Connection, deal_id: int) -> tuple[list[sqlite3.Row], int, int]:
+    """The deal's pipeline stages, where it stands among them, and the closing stage."""
+    row = conn.execute("SELECT pipeline_id, stage_id FROM deals WHERE id = ?", [deal_id]).fetchone()
+    stage_rows = pipelines.stages(conn, row["pipeline_id"])
+    position = next(i for i, stage in enumerate(stage_rows) if stage["id"] == row["stage_id"])
+    return stage_rows, position, pipelines.closing_position(stage_rows)
+
+
+def _enter(
+    change: Change,
+    deal_id: int,
+    stage: sqlite3.Row,
+    *,
+    on: date,
+    by: str,
+    reason: str | None,
+    forced: bool = False,
+) -> None:
+    """Close the stage the deal is in and enter `stage`, in the deal and its history."""
+    _close_history(change, deal_id, on)
+    change.update("deals", deal_id, {"stage_id": stage["id"], "stage_entered_at": on.isoformat()})
+    change.insert(
+        "deal_history",
+        {
+            "deal_id": deal_id,
+            "stage_id": stage["id"],
+            "entered_at": on.isoformat(),
+            "by": by,
+            "forced": forced,
+            "reason": reason,
+        },
+    )
+
+
+def _needs_reason(reason: str | None, what: str) -> str:
+    if not (reason or "").strip():
+        raise BadValue(_("say why the deal {what}").format(what=what), hint="reason")
+    return (reason or "").strip()
+
+
 def advance(
     change: Change,
     deal_id: int,
@@ -274,52 +324,129 @@ def advance(
     by: str | None,
     today: date,
 ) -> Row:
-    """Move a deal on, through the stage gate of every stage it leaves."""
+    """Move a deal on, through the stage gate of every stage it leaves: an open deal up to
+    its closing stage, a won one through the delivery stages after it."""
     conn = change.conn
     deal = get_deal(conn, deal_id)
-    if deal["status"] != "open":
-        raise Conflict(f"deal #{deal_id} is {deal['status']}; only open deals move")
+    if deal["status"] == "lost":
+        raise Conflict(
+            _("deal #{id} is lost; only open and won deals move").format(id=deal_id), hint="reopen"
+        )
     if force and not (reason or "").strip():
         raise BadValue(_("a forced move needs a reason"), hint="force-reason")
-    row = conn.execute("SELECT pipeline_id, stage_id FROM deals WHERE id = ?", [deal_id]).fetchone()
-    stages = pipelines.stages(conn, row["pipeline_id"])
-    position = next(i for i, stage in enumerate(stages) if stage["id"] == row["stage_id"])
+    stages, position, closing = _position(conn, deal_id)
+    won = deal["status"] == "won"
+    last = len(stages) - 1 if won else closing
     if to is None:
-        if position + 1 >= len(stages):
-            raise Conflict(f"deal #{deal_id} is at the last stage; use `deal won` to close it")
-        target = position + 1
+        target = max(position + 1, closing + 1) if won else position + 1
     else:
-        target = stages.index(_stage_by_key(conn, row["pipeline_id"], to))
+        target = stages.index(_stage_by_key(conn, stages[0]["pipeline_id"], to))
         if target <= position:
             raise BadValue(
                 _("the target stage must come after {stage!r}").format(stage=deal["stage"])
             )
+    if target > last:
+        if won:
+            raise Conflict(
+                _("deal #{id} is won and has no delivery stage left to move to").format(id=deal_id)
+            )
+        raise Conflict(
+            _(
+                "deal #{id} reaches no further than its closing stage {closing!r} until it is won"
+            ).format(id=deal_id, closing=stages[closing]["key"]),
+            hint="won",
+        )
+    if won and target <= closing:
+        raise BadValue(
+            _("a won deal moves only through the delivery stages: {stages}").format(
+                stages=", ".join(stage["key"] for stage in stages[closing + 1 :])
+            )
+        )
     leaving = {stage["key"] for stage in stages[position:target]}
     missing = gates.missing_checkpoints(checklist(conn, deal_id), leaving)
     if missing and not force:
-        listed = "; ".join(f"[{item['id']}] {item['text']}" for item in missing)
         raise GateNotMet(
-            f"deal #{deal_id} cannot leave {deal['stage']!r}: required checkpoint not met: "
-            f"{listed}",
+            _("deal #{id} cannot leave {stage!r}: required checkpoint not met: {listed}").format(
+                id=deal_id, stage=deal["stage"], listed=_listed(missing)
+            ),
             hint="gate",
         )
-    _close_history(change, deal_id, today)
-    change.update(
-        "deals", deal_id, {"stage_id": stages[target]["id"], "stage_entered_at": today.isoformat()}
-    )
-    change.insert(
-        "deal_history",
-        {
-            "deal_id": deal_id,
-            "stage_id": stages[target]["id"],
-            "entered_at": today.isoformat(),
-            "by": (by or "").strip() or deal["owner"],
-            "forced": bool(missing and force),
-            "reason": (reason or "").strip() or None,
-        },
+    _enter(
+        change,
+        deal_id,
+        stages[target],
+        on=today,
+        by=(by or "").strip() or deal["owner"],
+        reason=(reason or "").strip() or None,
+        forced=bool(missing),
     )
     change.summary = f"moved deal #{deal_id} to {stages[target]['key']}"
     return {"missing": missing, "stage": stages[target]["key"]}
+
+
+def _listed(items: list[Row]) -> str:
+    return "; ".join(f"[{item['id']}] {item['text']}" for item in items)
+
+
+def _latest_entry(conn: sqlite3.Connection, deal_id: int) -> sqlite3.Row | None:
+    return conn.execute(
+        "SELECT id, reason FROM deal_history WHERE deal_id = ? ORDER BY id DESC LIMIT 1",
+        [deal_id],
+    ).fetchone()
+
+
+def _mark_forced(change: Change, deal_id: int, reason: str | None) -> None:
+    """Record on the deal's latest stage entry that a gate was passed by force, and why."""
+    entry = _latest_entry(change.conn, deal_id)
+    if entry is None:
+        return
+    reasons = [text for text in (entry["reason"], reason) if text]
+    change.update(
+        "deal_history",
+        entry["id"],
+        {"forced": True, "reason": "; ".join(dict.fromkeys(reasons)) or None},
+    )
+
+
+def back(change: Change, deal_id: int, *, reason: str | None, by: str | None, today: date) -> Row:
+    """Return a deal to the stage before its current one; its ticked checkpoints stay."""
+    conn = change.conn
+    deal = get_deal(conn, deal_id)
+    why = _needs_reason(reason, _("goes back"))
+    stages, position, closing = _position(conn, deal_id)
+    if deal["status"] == "lost" or (deal["status"] == "won" and position <= closing):
+        raise Conflict(
+            _("deal #{id} is {status}; reopen it to move it back").format(
+                id=deal_id, status=deal["status"]
+            ),
+            hint="reopen",
+        )
+    if position == 0:
+        raise Conflict(_("deal #{id} is at its first stage").format(id=deal_id))
+    target = stages[position - 1]
+    _enter(change, deal_id, target, on=today, by=(by or "").strip() or deal["owner"], reason=why)
+    change.summary = f"moved deal #{deal_id} back to {target['key']}"
+    return {"stage": target["key"], "from": deal["stage"]}
+
+
+def reopen(change: Change, deal_id: int, *, reason: str | None, by: str | None, today: date) -> Row:
+    """Reopen a won or lost deal at its stage (a won deal in delivery returns to its closing
+    stage). A sale recorded when it was won stays; the caller names it."""
+    conn = change.conn
+    deal = get_deal(conn, deal_id)
+    if deal["status"] == "open":
+        raise Conflict(_("deal #{id} is already open").format(id=deal_id))
+    why = _needs_reason(reason, _("is reopened"))
+    stages, position, closing = _position(conn, deal_id)
+    target = stages[min(position, closing)]
+    _enter(change, deal_id, target, on=today, by=(by or "").strip() or deal["owner"], reason=why)
+    change.update("deals", deal_id, {"status": "open", "closed_on": None, "lost_reason": None})
+    kept = [
+        row[0]
+        for row in conn.execute("SELECT id FROM sales WHERE deal_id = ? ORDER BY id", [deal_id])
+    ]
+    change.summary = f"reopened deal #{deal_id}"
+    return {"stage": target["key"], "was": deal["status"], "sale_ids": kept}
 
 
 def _close_history(change: Change, deal_id: int, today: date) -> None:
@@ -338,34 +465,81 @@ def win(
     amount_cents: int | None,
     on: date,
     record_sale: bool,
-) -> int | None:
-    """Close a deal as won; with `record_sale`, book its amount as a sale."""
-    deal = get_deal(change.conn, deal_id)
+    force: bool = False,
+    reason: str | None = None,
+    by: str | None = None,
+) -> Row:
+    """Close a deal as won at its closing stage, once that stage's required checkpoints
+    and every earlier stage's are met (or by force, with the reason kept in its history);
+    with `record_sale`, book its amount as a sale."""
+    conn = change.conn
+    deal = get_deal(conn, deal_id)
     if deal["status"] != "open":
-        raise Conflict(f"deal #{deal_id} is already {deal['status']}")
+        raise Conflict(
+            _("deal #{id} is already {status}").format(id=deal_id, status=deal["status"])
+        )
+    if force and not (reason or "").strip():
+        raise BadValue(_("a forced win needs a reason"), hint="force-reason")
     cents = amount_cents if amount_cents is not None else _cents(deal)
     if record_sale and cents is None:
         raise BadValue(_("the deal has no amount to record as a sale"), hint="amount")
+    stages, position, closing = _position(conn, deal_id)
+    through = {stage["key"] for stage in stages[: closing + 1]}
+    missing = gates.won_gate(checklist(conn, deal_id), through)
+    early = position < closing
+    if (missing or early) and not force:
+        problems = []
+        if early:
+            problems.append(
+                _("it is at {stage!r}, before its closing stage {closing!r}").format(
+                    stage=deal["stage"], closing=stages[closing]["key"]
+                )
+            )
+        if missing:
+            problems.append(
+                _("required checkpoint not met: {listed}").format(listed=_listed(missing))
+            )
+        raise GateNotMet(
+            _("deal #{id} cannot be won yet: {problems}").format(
+                id=deal_id, problems="; ".join(problems)
+            ),
+            hint="won-gate",
+        )
+    forced = bool(missing or early)
+    why = (reason or "").strip() or None
+    if early:
+        _enter(
+            change,
+            deal_id,
+            stages[closing],
+            on=on,
+            by=(by or "").strip() or deal["owner"],
+            reason=why,
+            forced=True,
+        )
+    elif forced:
+        _mark_forced(change, deal_id, why)
     _close_history(change, deal_id, on)
     change.update(
         "deals", deal_id, {"status": "won", "closed_on": on.isoformat(), "amount_cents": cents}
     )
-    change.summary = f"won deal #{deal_id}"
-    if not record_sale:
-        return None
-    assert cents is not None
-    return sales.add_sale(
-        change,
-        deal["customer_id"],
-        None,
-        quantity=1,
-        amount_cents=cents,
-        sale_date=on,
-        rep=deal["owner"],
-        department=None,
-        store=None,
-        deal_id=deal_id,
-    )
+    change.summary = f"won deal #{deal_id}" + (" (forced)" if forced else "")
+    sale_id = None
+    if record_sale:
+        assert cents is not None
+        sale_id = sales.add_sale(
+            change,
+            deal["customer_id"],
+            None,
+            quantity=1,
+            amount_cents=cents,
+            sale_date=on,
+            rep=deal["owner"],
+            department=None,
+            store=None,
+            deal_id=deal_id,
+        )
+    return {"sale_id": sale_id, "forced": forced, "missing": missing}
 
 
 def _cents(deal: Row) -> int | None:
@@ -375,7 +549,9 @@ def _cents(deal: Row) -> int | None:
 def lose(change: Change, deal_id: int, *, reason: str, on: date) -> None:
     deal = get_deal(change.conn, deal_id)
     if deal["status"] != "open":
-        raise Conflict(f"deal #{deal_id} is already {deal['status']}")
+        raise Conflict(
+            _("deal #{id} is already {status}").format(id=deal_id, status=deal["status"])
+        )
     if not reason.strip():
         raise BadValue(_("say why the deal was lost"), hint="reason")
     _close_history(change, deal_id, on)
@@ -387,7 +563,159 @@ def lose(change: Change, deal_id: int, *, reason: str, on: date) -> None:
     change.summary = f"lost deal #{deal_id}"
 
 
+# ---------------------------------------------------------------- correcting a deal
+
+
+# How the deals table's columns are called where a person reads them.
+FIELD_NAMES = {"amount_cents": "amount"}
+
+
+@dataclass(frozen=True)
+class DealEdit:
+    """What `edit_deal` changes; None leaves a field as it is."""
+
+    title: str | None = None
+    amount_cents: int | None = None
+    clear_amount: bool = False
+    expected_close: date | None = None
+    clear_close: bool = False
+    probability: int | None = None
+    stage_probability: bool = False  # back to the stage's probability
+    owner: str | None = None  # "" leaves the deal without an owner
+    notes: str | None = None  # "" removes the notes
+
+
+def edit_deal(change: Change, deal_id: int, edit: DealEdit) -> list[str]:
+    """Correct a deal's fields; returns the names of the fields changed."""
+    before = get_deal(change.conn, deal_id)
+    values: Row = {}
+    if edit.title is not None:
+        if not edit.title.strip():
+            raise BadValue(_("a deal needs a title"))
+        values["title"] = edit.title.strip()
+    if edit.clear_amount:
+        values["amount_cents"] = None
+    elif edit.amount_cents is not None:
+        values["amount_cents"] = edit.amount_cents
+    if edit.clear_close:
+        values["expected_close"] = None
+    elif edit.expected_close is not None:
+        values["expected_close"] = edit.expected_close.isoformat()
+    if edit.stage_probability:
+        values["probability"] = None
+    elif edit.probability is not None:
+        if not 0 <= edit.probability <= 100:
+            raise BadValue(_("the probability must be from 0 to 100"))
+        values["probability"] = edit.probability
+    if edit.owner is not None:
+        values["owner"] = edit.owner.strip() or None
+    if edit.notes is not None:
+        values["notes"] = edit.notes.strip() or None
+    if not values:
+        raise BadValue(_("nothing to change"), hint="deal-edit")
+    stored = change.conn.execute("SELECT * FROM deals WHERE id = ?", [deal_id]).fetchone()
+    changed = [FIELD_NAMES.get(key, key) for key, value in values.items() if stored[key] != value]
+    change.update("deals", deal_id, values)
+    change.summary = f"edited deal #{before['id']}" + (
+        f" ({', '.join(changed)})" if changed else ""
+    )
+    return changed
+
+
+# Records that point at a deal: deleting the deal takes (or, for contacts and sales, lets
+# go of) them, each through the change so that undo brings every one back.
+DEAL_PARTS = ("deal_checks", "deal_history", "objection_uses")
+DEAL_LINKS = ("contacts", "sales")
+
+
+def deal_dependants(conn: sqlite3.Connection, deal_id: int) -> dict[str, int]:
+    """How many records of each kind point at a deal."""
+    return {
+        table: conn.execute(
+            f"SELECT count(*) FROM {table} WHERE deal_id = ?", [deal_id]
+        ).fetchone()[0]
+        for table in (*DEAL_PARTS, *DEAL_LINKS)
+    }
+
+
+def delete_deal(change: Change, deal_id: int) -> dict[str, int]:
+    """Delete a deal with its checks, stage history and objection uses; contacts and sales
+    logged against it stay, no longer tied to it."""
+    conn = change.conn
+    get_deal(conn, deal_id)
+    counts = deal_dependants(conn, deal_id)
+    for table in DEAL_LINKS:
+        for (row_id,) in conn.execute(f"SELECT id FROM {table} WHERE deal_id = ?", [deal_id]):
+            change.update(table, row_id, {"deal_id": None})
+    parts = list(DEAL_PARTS)
+    if conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'reminder_states'"
+    ).fetchone():
+        parts.append("reminder_states")  # what was done about the deal's reminders
+    for table in parts:
+        for (row_id,) in conn.execute(f"SELECT rowid FROM {table} WHERE deal_id = ?", [deal_id]):
+            change.delete(table, row_id)
+    change.delete("deals", deal_id)
+    change.summary = f"deleted deal #{deal_id}"
+    return counts
+
+
 # ---------------------------------------------------------------- stakeholders
+
+
+def _stakeholder_values(
+    *,
+    name: str | None,
+    role: str | None,
+    title: str | None,
+    attitude: str | None,
+    owner: str | None,
+) -> Row:
+    """The columns a stakeholder's typed fields give; None leaves a field out, "" empties
+    an optional one."""
+    values: Row = {}
+    if name is not None:
+        if not name.strip():
+            raise BadValue(_("a stakeholder needs a name"))
+        values["name"] = name.strip()
+    if role is not None:
+        if role not in STAKEHOLDER_ROLES:
+            raise BadValue(
+                _("role {role!r} is not one of {roles}").format(
+                    role=role, roles=", ".join(STAKEHOLDER_ROLES)
+                )
+            )
+        values["role"] = role
+    if attitude is not None:
+        if attitude.strip() and attitude.strip() not in ATTITUDES:
+            raise BadValue(
+                _("attitude {attitude!r} is not one of {attitudes}").format(
+                    attitude=attitude, attitudes=", ".join(ATTITUDES)
+                )
+            )
+        values["attitude"] = attitude.strip() or None
+    for key, text in (("title", title), ("owner", owner)):
+        if text is not None:
+            values[key] = text.strip() or None
+    return values
+
+
+def _refuse_same_person(
+    conn: sqlite3.Connection, customer_id: int, name: str, *, other_than: int | None = None
+) -> None:
+    """One entry per person on an account map: a second one would keep the first one's
+    gaps alive (case and surrounding spaces do not make another person)."""
+    wanted = name.strip().casefold()
+    for row in conn.execute(
+        "SELECT id, name FROM stakeholders WHERE customer_id = ? ORDER BY id", [customer_id]
+    ):
+        if row["id"] != other_than and row["name"].strip().casefold() == wanted:
+            raise Conflict(
+                _("this person is already on the customer's map as stakeholder #{id}").format(
+                    id=row["id"]
+                ),
+                hint="stakeholder-edit",
+            )
 
 
 def add_stakeholder(
@@ -400,44 +728,88 @@ def add_stakeholder(
     attitude: str | None,
     owner: str | None,
 ) -> int:
-    if not name.strip():
-        raise BadValue("a stakeholder needs a name")
-    if role not in STAKEHOLDER_ROLES:
-        raise BadValue(f"role {role!r} is not one of {', '.join(STAKEHOLDER_ROLES)}")
-    if attitude is not None and attitude not in ATTITUDES:
-        raise BadValue(f"attitude {attitude!r} is not one of {', '.join(ATTITUDES)}")
+    values = _stakeholder_values(name=name, role=role, title=title, attitude=attitude, owner=owner)
     customers.get_customer(change.conn, customer_id)
+    _refuse_same_person(change.conn, customer_id, name)
     stakeholder_id = change.insert(
         "stakeholders",
-        {
-            "customer_id": customer_id,
-            "name": name.strip(),
-            "title": (title or "").strip() or None,
-            "role": role,
-            "attitude": attitude,
-            "owner": (owner or "").strip() or None,
-        },
+        {"customer_id": customer_id, "title": None, "attitude": None, "owner": None, **values},
     )
     change.summary = f"added stakeholder #{stakeholder_id} for customer #{customer_id}"
     return stakeholder_id
 
 
-def list_stakeholders(conn: sqlite3.Connection, customer_id: int) -> list[Row]:
+def list_stakeholders(conn: sqlite3.Connection, customer_id: int | None = None) -> list[Row]:
+    """A customer's stakeholders, or every customer's when none is named."""
+    where = "" if customer_id is None else " WHERE k.customer_id = ?"
     rows = conn.execute(
         "SELECT k.*, c.name AS customer FROM stakeholders k JOIN customers c"
-        " ON c.id = k.customer_id WHERE k.customer_id = ? ORDER BY k.id",
-        [customer_id],
+        " ON c.id = k.customer_id" + where + " ORDER BY k.customer_id, k.id",
+        [] if customer_id is None else [customer_id],
     )
     return [{key: row[key] for key in STAKEHOLDER_KEYS} for row in rows]
 
 
 def get_stakeholder(conn: sqlite3.Connection, stakeholder_id: int) -> Row:
-    rows = conn.execute("SELECT customer_id FROM stakeholders WHERE id = ?", [stakeholder_id])
-    customer_id = rows.fetchone()[0]
-    return next(s for s in list_stakeholders(conn, customer_id) if s["id"] == stakeholder_id)
+    row = conn.execute(
+        "SELECT k.*, c.name AS customer FROM stakeholders k JOIN customers c"
+        " ON c.id = k.customer_id WHERE k.id = ?",
+        [stakeholder_id],
+    ).fetchone()
+    if row is None:
+        raise NotFound(_("no stakeholder #{id}").format(id=stakeholder_id))
+    return {key: row[key] for key in STAKEHOLDER_KEYS}
+
+
+def edit_stakeholder(
+    change: Change,
+    stakeholder_id: int,
+    *,
+    name: str | None = None,
+    role: str | None = None,
+    title: str | None = None,
+    attitude: str | None = None,
+    owner: str | None = None,
+) -> None:
+    """Correct a stakeholder; None leaves a field as it is, "" empties title, attitude or
+    owner."""
+    person = get_stakeholder(change.conn, stakeholder_id)
+    values = _stakeholder_values(name=name, role=role, title=title, attitude=attitude, owner=owner)
+    if not values:
+        raise BadValue(_("nothing to change"), hint="stakeholder-fields")
+    if name is not None:
+        _refuse_same_person(change.conn, person["customer_id"], name, other_than=stakeholder_id)
+    change.update("stakeholders", stakeholder_id, values)
+    change.summary = f"edited stakeholder #{stakeholder_id}"
+
+
+def delete_stakeholder(change: Change, stakeholder_id: int) -> Row:
+    person = get_stakeholder(change.conn, stakeholder_id)
+    change.delete("stakeholders", stakeholder_id)
+    change.summary = f"deleted stakeholder #{stakeholder_id}"
+    return person
 
 
 # ---------------------------------------------------------------- objections
+
+
+def _objection_stage(conn: sqlite3.Connection, stage: str | None) -> str | None:
+    """A stage key of some pipeline, or nothing; anything else is refused, listing them."""
+    key = (stage or "").strip().lower()
+    if not key:
+        return None
+    known = pipelines.known_stage_keys(conn)
+    if key not in known:
+        raise BadValue(
+            _("no stage {stage!r} in any pipeline; stages: {known}").format(
+                stage=stage, known=", ".join(known)
+            )
+        )
+    return key
+
+
+def _tags(tags: tuple[str, ...]) -> str:
+    return json.dumps([t.strip() for t in tags if t.strip()], ensure_ascii=False)
 
 
 def add_objection(
@@ -450,12 +822,52 @@ def add_objection(
         {
             "text": text.strip(),
             "response": response.strip(),
-            "stage": (stage or "").strip().lower() or None,
-            "tags": json.dumps([t.strip() for t in tags if t.strip()], ensure_ascii=False),
+            "stage": _objection_stage(change.conn, stage),
+            "tags": _tags(tags),
         },
     )
     change.summary = f"added objection #{objection_id}"
     return objection_id
+
+
+def edit_objection(
+    change: Change,
+    objection_id: int,
+    *,
+    text: str | None = None,
+    response: str | None = None,
+    stage: str | None = None,
+    tags: tuple[str, ...] | None = None,
+) -> None:
+    """Correct an objection; None leaves a field as it is, stage "" removes the stage and
+    `tags` replaces the tags."""
+    get_objection(change.conn, objection_id)
+    values: Row = {}
+    for key, typed in (("text", text), ("response", response)):
+        if typed is not None:
+            if not typed.strip():
+                raise BadValue(_("an objection needs its text and a response that works"))
+            values[key] = typed.strip()
+    if stage is not None:
+        values["stage"] = _objection_stage(change.conn, stage)
+    if tags is not None:
+        values["tags"] = _tags(tags)
+    if not values:
+        raise BadValue(_("nothing to change"), hint="objection-fields")
+    change.update("objections", objection_id, values)
+    change.summary = f"edited objection #{objection_id}"
+
+
+def delete_objection(change: Change, objection_id: int) -> Row:
+    """Delete an objection with the record of its uses."""
+    found = get_objection(change.conn, objection_id)
+    for (use_id,) in change.conn.execute(
+        "SELECT id FROM objection_uses WHERE objection_id = ?", [objection_id]
+    ):
+        change.delete("objection_uses", use_id)
+    change.delete("objections", objection_id)
+    change.summary = f"deleted objection #{objection_id}"
+    return found
 
 
 OBJECTION_SELECT = """

@@ -85,13 +85,16 @@ def test_key_account_deal_runs_through_every_gate(cli, account):
         ("售前立项", "proposal"),
         ("有效的客户关系推进", "bidding"),
         ("投标或议标", "negotiation"),
-        ("合同审批", "implementation"),
     ]:
         cli("deal", "check", "1", checkpoint)
         moved = cli.json("deal", "advance", "1")
         assert moved["stage"] == stage
+    cli("deal", "check", "1", "合同审批")
+    cli("deal", "advance", "1", code=1)  # an open deal stops at its closing stage
+    cli("deal", "won", "1")
+    assert cli.json("deal", "advance", "1")["stage"] == "implementation"  # delivery
     shown = cli.json("deal", "show", "1")
-    assert shown["probability"] == 95
+    assert (shown["status"], shown["probability"]) == ("won", 100)
     assert [entry["stage"] for entry in shown["history"]] == [
         "development",
         "initiation",
@@ -165,20 +168,21 @@ def test_probability_follows_stage_unless_overridden(cli, account):
 
 
 def test_won_with_record_sale_books_the_sale(cli, account):
-    deal(cli, "--amount", "5000")
+    deal(cli, "--amount", "5000", "--pipeline", "retail", "--stage", "purchase")
     won = cli.json("deal", "won", "1", "--amount", "4800", "--record-sale", "--date", "2026-03-10")
     assert (won["status"], won["closed_on"], won["probability"]) == ("won", "2026-03-10", 100)
+    assert won["forced"] is False
     sales = cli.json("sale", "list")
     assert [(s["amount"], s["deal_id"], s["date"], s["rep"]) for s in sales] == [
         (4800, 1, "2026-03-10", "李娜")
     ]
     cli("deal", "won", "1", code=1)
-    cli("deal", "advance", "1", code=1)
+    cli("deal", "advance", "1", code=1)  # retail has no delivery stage after the purchase
 
 
 def test_won_without_amount_cannot_record_a_sale(cli, account):
     deal(cli)
-    cli("deal", "won", "1", "--record-sale", code=2)
+    cli("deal", "won", "1", "--record-sale", "--force", "--reason", "signed early", code=2)
     assert cli.json("deal", "show", "1")["status"] == "open"
 
 

@@ -94,7 +94,7 @@ COMMANDS = [
     ("sale", "add", "李四", "茶", "--date", "2026-03-08", "--quantity", "3"),
     ("sale", "add", "李四", "茶", "--date", "2026-01-08"),
     ("deal", "advance", "1", "--force", "--reason", "x"),
-    ("deal", "won", "1", "--record-sale"),
+    ("deal", "won", "1", "--record-sale", "--force", "--reason", "signed early"),
     ("deal", "check", "1", "1"),
     ("tiers", "--apply"),
     ("config", "set", "cadence.A", "3"),

@@ -303,7 +303,7 @@ def test_deal_export_follows_the_deal_rules(cli):
     cli("customer", "add", "张三")
     cli("deal", "add", "张三", "a", "--amount", "100", "--probability", "35")
     cli("deal", "add", "张三", "b", "--amount", "200")
-    cli("deal", "won", "2")
+    cli("deal", "won", "2", "--force", "--reason", "x")
     rows = list(csv.DictReader(io.StringIO(cli("export", "deals").stdout)))
     assert [(r["title"], r["probability"], r["status"], r["amount"]) for r in rows] == [
         ("a", "35", "open", "100.00"),

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from salesflow.cli.root import group, open_book, tell, to_date, today
 from salesflow.cli.options import (
     JSON,
     TABLE,
@@ -24,8 +23,10 @@ from salesflow.cli.options import (
     Status,
     TagOpt,
     TextOpt,
+    YesOpt,
 )
 from salesflow.cli.render import confirm_added, deliver, emit, emit_record
+from salesflow.cli.root import fail, group, open_book, tell, to_date, today
 from salesflow.cli.startup import lazy
 from salesflow.errors import BadValue
 from salesflow.i18n import _
@@ -49,6 +50,7 @@ STAGE_COLUMNS = [
     ("label_zh", "中文"),
     ("probability", "Prob %"),
     ("max_days", "Max days"),
+    ("part", "Closing / delivery"),
     ("checkpoints", "Checklist (* required)"),
 ]
 DEAL_COLUMNS = [
@@ -69,6 +71,7 @@ CHECKLIST_COLUMNS = [
     ("required", "Required"),
     ("done_at", "Done"),
     ("text", "Checkpoint"),
+    ("note", "Note"),
 ]
 HISTORY_COLUMNS = [
     ("stage", "Stage"),
@@ -78,8 +81,18 @@ HISTORY_COLUMNS = [
     ("forced", "Forced"),
     ("reason", "Reason"),
 ]
+DEAL_CONTACT_COLUMNS = [
+    ("id", "ID"),
+    ("at", "At"),
+    ("channel", "Channel"),
+    ("by", "By"),
+    ("summary", "Summary"),
+    ("outcome", "Outcome"),
+    ("next_at", "Next"),
+]
 STAKEHOLDER_COLUMNS = [
     ("id", "ID"),
+    ("customer", "Customer"),
     ("name", "Name"),
     ("title", "Title"),
     ("role", "Role"),
@@ -129,13 +142,27 @@ def pipeline_show(
     rows = [
         {
             **stage,
+            "part": _("closing")
+            if stage["closing"]
+            else _("delivery")
+            if stage["delivery"]
+            else "",
             "checkpoints": [
                 ("* " if i["required"] else "- ") + i["text"] for i in stage["checklist"]
             ],
         }
         for stage in shown["stages"]
     ]
-    keys = ["key", "label", "label_zh", "probability", "max_days", "checkpoints"]
+    keys = [
+        "key",
+        "label",
+        "label_zh",
+        "probability",
+        "max_days",
+        "closing",
+        "delivery",
+        "checkpoints",
+    ]
     emit(rows, STAGE_COLUMNS, fmt, destination, keys=keys, title=shown["name"])
 
 
@@ -177,6 +204,7 @@ def deal_add(
     probability: Annotated[
         int | None, typer.Option(min=0, max=100, help="Override the stage's probability (%).")
     ] = None,
+    notes: Annotated[str | None, typer.Option(help="Notes on the deal.")] = None,
     fmt: FormatOpt = TABLE,
 ) -> None:
     """Open a deal for a customer in a pipeline.
@@ -199,6 +227,7 @@ def deal_add(
                 owner=owner,
                 probability=probability,
                 today=today(),
+                notes=notes,
             )
         record = deals.get_deal(conn, deal_id)
     confirm_added(
@@ -251,6 +280,7 @@ def deal_show(
         for title, rows, columns in (
             ("Checklist", shown["checklist"], CHECKLIST_COLUMNS),
             ("History", shown["history"], HISTORY_COLUMNS),
+            ("Contacts", shown["contacts"], DEAL_CONTACT_COLUMNS),
             ("Stakeholder gaps", shown["gaps"], [("message", "Gap")]),
         ):
             if rows:
@@ -327,27 +357,46 @@ def deal_won(
     record_sale: Annotated[
         bool, typer.Option("--record-sale", help="Also record the sale.")
     ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Win before the closing gate is met (needs --reason).")
+    ] = False,
+    reason: Annotated[str | None, typer.Option(help="Why the gate is skipped.")] = None,
+    by: Annotated[str | None, typer.Option(help="Who closes it (default: the deal owner).")] = None,
     fmt: FormatOpt = TABLE,
 ) -> None:
-    """Close a deal as won, optionally recording the sale.
+    """Close a deal as won at its closing stage, optionally recording the sale.
 
     Example: salesflow deal won 3 --amount 1,150,000 --record-sale
     """
+    if force and not (reason or "").strip():
+        raise BadValue(_("--force needs --reason to record why the gate was skipped"))
     amount_cents = inputs.parse_money(amount) if amount is not None else None
     when = to_date(on) or today()
     with open_book(ctx, write=True) as conn:
         deal_id = deals.find_deal(conn, deal)
         with db.change(conn, "deal won") as change:
-            sale_id = deals.win(
-                change, deal_id, amount_cents=amount_cents, on=when, record_sale=record_sale
+            won = deals.win(
+                change,
+                deal_id,
+                amount_cents=amount_cents,
+                on=when,
+                record_sale=record_sale,
+                force=force,
+                reason=reason,
+                by=by,
             )
         record = deals.get_deal(conn, deal_id)
-    tell(
-        f"Won deal #{deal_id} {record['title']}"
-        + (f"; recorded sale #{sale_id}" if sale_id else "")
-    )
+    message = _("Won deal #{id} {title}").format(id=deal_id, title=record["title"])
+    if won["forced"]:
+        message += _(" (forced past: {missing})").format(
+            missing="; ".join(i["text"] for i in won["missing"]) or _("the closing stage")
+        )
+    if won["sale_id"]:
+        message += _("; recorded sale #{id}").format(id=won["sale_id"])
+    tell(message)
     if fmt is not TABLE:
-        emit_record({**record, "sale_id": sale_id}, fmt, None, [*deals.DEAL_KEYS, "sale_id"])
+        shown = {**record, "sale_id": won["sale_id"], "forced": won["forced"]}
+        emit_record(shown, fmt, None, [*deals.DEAL_KEYS, "sale_id", "forced"])
 
 
 @deal_app.command("lost")
@@ -373,6 +422,155 @@ def deal_lost(
     tell(f"Lost deal #{deal_id} {record['title']}")
     if fmt is not TABLE:
         emit_record(record, fmt, None, deals.DEAL_KEYS)
+
+
+@deal_app.command("edit")
+def deal_edit(
+    ctx: typer.Context,
+    deal: DealArg,
+    title: Annotated[str | None, typer.Option(help="New title.")] = None,
+    amount: Annotated[str | None, typer.Option(help="Expected amount ('' removes it).")] = None,
+    close: Annotated[
+        str | None, typer.Option(help="Expected close date ('' removes it).", metavar="DATE")
+    ] = None,
+    probability: Annotated[
+        str | None,
+        typer.Option(help="0-100, or 'stage' to follow the stage's again.", metavar="N|stage"),
+    ] = None,
+    owner: Annotated[str | None, typer.Option(help="Our salesperson ('' for nobody).")] = None,
+    notes: Annotated[str | None, typer.Option(help="Notes on the deal ('' removes them).")] = None,
+    fmt: FormatOpt = TABLE,
+) -> None:
+    """Correct a deal: title, amount, expected close, probability, owner, notes.
+
+    Example: salesflow deal edit 3 --close 2026-07-15 --probability stage
+    """
+    edit = deals.DealEdit(
+        title=title,
+        amount_cents=inputs.parse_money(amount) if amount else None,
+        clear_amount=amount == "",
+        expected_close=to_date(close) if close else None,
+        clear_close=close == "",
+        probability=_probability(probability),
+        stage_probability=(probability or "").strip().lower() == "stage",
+        owner=owner,
+        notes=notes,
+    )
+    with open_book(ctx, write=True) as conn:
+        deal_id = deals.find_deal(conn, deal)
+        with db.change(conn, "deal edit") as change:
+            changed = deals.edit_deal(change, deal_id, edit)
+        record = deals.get_deal(conn, deal_id)
+    tell(
+        _("Updated deal #{id} {title}: {fields}").format(
+            id=deal_id, title=record["title"], fields=", ".join(changed) or _("no change")
+        )
+    )
+    if fmt is not TABLE:
+        emit_record(record, fmt, None, deals.DEAL_KEYS)
+
+
+def _probability(text: str | None) -> int | None:
+    """`--probability`: a whole percentage, or None for 'stage' and for no option."""
+    if text is None or text.strip().lower() == "stage":
+        return None
+    if not text.strip().isdigit() or not 0 <= int(text) <= 100:
+        raise BadValue(
+            _(
+                "--probability must be a whole number from 0 to 100, or 'stage'; got {value!r}"
+            ).format(value=text)
+        )
+    return int(text)
+
+
+@deal_app.command("delete")
+def deal_delete(ctx: typer.Context, deal: DealArg, yes: YesOpt = False) -> None:
+    """Delete a deal with its checklist, stage history and objection uses (undo restores
+    them); contacts and sales logged for it stay, without the deal.
+
+    Example: salesflow deal delete 3 --yes
+    """
+    with open_book(ctx, write=True) as conn:
+        deal_id = deals.find_deal(conn, deal)
+        record = deals.get_deal(conn, deal_id)
+        counts = deals.deal_dependants(conn, deal_id)
+        if not yes and not typer.confirm(
+            _(
+                "Delete deal #{id} {title} with {checks} checks, {history} stage entries and "
+                "{uses} objection uses, and untie {contacts} contacts and {sales} sales?"
+            ).format(
+                id=deal_id,
+                title=record["title"],
+                checks=counts["deal_checks"],
+                history=counts["deal_history"],
+                uses=counts["objection_uses"],
+                contacts=counts["contacts"],
+                sales=counts["sales"],
+            ),
+            err=True,
+        ):
+            fail(_("nothing deleted"), 1)
+        with db.change(conn, "deal delete") as change:
+            deals.delete_deal(change, deal_id)
+    tell(_("Deleted deal #{id} {title}").format(id=deal_id, title=record["title"]))
+
+
+ReasonOpt = Annotated[str | None, typer.Option(help="Why (required; kept in the stage history).")]
+ByOpt = Annotated[str | None, typer.Option(help="Who moves it (default: the deal owner).")]
+
+
+@deal_app.command("back")
+def deal_back(
+    ctx: typer.Context,
+    deal: DealArg,
+    reason: ReasonOpt = None,
+    by: ByOpt = None,
+    fmt: FormatOpt = TABLE,
+) -> None:
+    """Return a deal to its previous stage, saying why.
+
+    Example: salesflow deal back 3 --reason "budget not approved after all"
+    """
+    with open_book(ctx, write=True) as conn:
+        deal_id = deals.find_deal(conn, deal)
+        with db.change(conn, "deal back") as change:
+            deals.back(change, deal_id, reason=reason, by=by, today=today())
+        record = deals.get_deal(conn, deal_id)
+    tell(
+        _("Deal #{id} is back at {stage}, {probability}%").format(
+            id=deal_id, stage=record["stage"], probability=record["probability"]
+        )
+    )
+    if fmt is not TABLE:
+        emit_record(record, fmt, None, deals.DEAL_KEYS)
+
+
+@deal_app.command("reopen")
+def deal_reopen(
+    ctx: typer.Context,
+    deal: DealArg,
+    reason: ReasonOpt = None,
+    by: ByOpt = None,
+    fmt: FormatOpt = TABLE,
+) -> None:
+    """Reopen a won or lost deal, saying why.
+
+    Example: salesflow deal reopen 3 --reason "customer came back with a new budget"
+    """
+    with open_book(ctx, write=True) as conn:
+        deal_id = deals.find_deal(conn, deal)
+        with db.change(conn, "deal reopen") as change:
+            reopened = deals.reopen(change, deal_id, reason=reason, by=by, today=today())
+        record = deals.get_deal(conn, deal_id)
+    message = _("Reopened deal #{id} at {stage}").format(id=deal_id, stage=record["stage"])
+    if reopened["sale_ids"]:
+        message += _("; sale {sales} recorded for it is kept").format(
+            sales=", ".join(f"#{sale_id}" for sale_id in reopened["sale_ids"])
+        )
+    tell(message)
+    if fmt is not TABLE:
+        shown = {**record, "sale_ids": reopened["sale_ids"]}
+        emit_record(shown, fmt, None, [*deals.DEAL_KEYS, "sale_ids"])
 
 
 @stakeholder_app.command("add")
@@ -409,17 +607,82 @@ def stakeholder_add(
 @stakeholder_app.command("list")
 def stakeholder_list(
     ctx: typer.Context,
-    customer: CustomerArg,
+    customer: Annotated[
+        str | None,
+        typer.Argument(
+            help="Only this customer's (default: every customer's).", metavar="[CUSTOMER]"
+        ),
+    ] = None,
     fmt: FormatOpt = TABLE,
     destination: OutputOpt = None,
 ) -> None:
-    """List a customer's stakeholders and who of ours maintains each.
+    """List stakeholders (one customer's, or all) and who of ours maintains each.
 
     Example: salesflow stakeholder list 华为 --format json
     """
     with open_book(ctx) as conn:
-        rows = deals.list_stakeholders(conn, customers.find_customer(conn, customer))
+        customer_id = customers.find_customer(conn, customer) if customer is not None else None
+        rows = deals.list_stakeholders(conn, customer_id)
     emit(rows, STAKEHOLDER_COLUMNS, fmt, destination, keys=deals.STAKEHOLDER_KEYS)
+
+
+StakeholderArg = Annotated[int, typer.Argument(help="Stakeholder id.", metavar="ID")]
+
+
+@stakeholder_app.command("edit")
+def stakeholder_edit(
+    ctx: typer.Context,
+    stakeholder_id: StakeholderArg,
+    name: Annotated[str | None, typer.Option(help="The person's name.")] = None,
+    role: Annotated[Role | None, typer.Option(help="Their part in the decision.")] = None,
+    title: Annotated[str | None, typer.Option(help="Job title ('' removes it).")] = None,
+    attitude: Annotated[
+        str | None, typer.Option(help="supporter, neutral or opponent ('' removes it).")
+    ] = None,
+    owner: Annotated[
+        str | None, typer.Option(help="Our staff member who maintains them ('' for nobody).")
+    ] = None,
+    fmt: FormatOpt = TABLE,
+) -> None:
+    """Correct a stakeholder: name, title, role, attitude, our owner.
+
+    Example: salesflow stakeholder edit 4 --owner 销售总监 --attitude supporter
+    """
+    with open_book(ctx, write=True) as conn:
+        with db.change(conn, "stakeholder edit") as change:
+            deals.edit_stakeholder(
+                change,
+                stakeholder_id,
+                name=name,
+                role=role.value if role else None,
+                title=title,
+                attitude=attitude,
+                owner=owner,
+            )
+        record = deals.get_stakeholder(conn, stakeholder_id)
+    tell(_("Updated stakeholder #{id} {name}").format(id=stakeholder_id, name=record["name"]))
+    if fmt is not TABLE:
+        emit_record(record, fmt, None, deals.STAKEHOLDER_KEYS)
+
+
+@stakeholder_app.command("delete")
+def stakeholder_delete(
+    ctx: typer.Context, stakeholder_id: StakeholderArg, yes: YesOpt = False
+) -> None:
+    """Remove a person from the customer's account map.
+
+    Example: salesflow stakeholder delete 4 --yes
+    """
+    with open_book(ctx, write=True) as conn:
+        record = deals.get_stakeholder(conn, stakeholder_id)
+        if not yes and not typer.confirm(
+            _("Delete stakeholder #{id} {name}?").format(id=stakeholder_id, name=record["name"]),
+            err=True,
+        ):
+            fail(_("nothing deleted"), 1)
+        with db.change(conn, "stakeholder delete") as change:
+            deals.delete_stakeholder(change, stakeholder_id)
+    tell(_("Deleted stakeholder #{id} {name}").format(id=stakeholder_id, name=record["name"]))
 
 
 @objection_app.command("add")
@@ -482,3 +745,60 @@ def objection_use(
         f"Recorded: objection #{objection_id} {outcome.value} on deal #{deal_id} "
         f"({record['worked']}/{record['uses']} worked)"
     )
+
+
+ObjectionArg = Annotated[int, typer.Argument(help="Objection id.", metavar="ID")]
+
+
+@objection_app.command("edit")
+def objection_edit(
+    ctx: typer.Context,
+    objection_id: ObjectionArg,
+    text: Annotated[str | None, typer.Option(help="The objection as customers say it.")] = None,
+    response: Annotated[str | None, typer.Option(help="The answer that works.")] = None,
+    stage: Annotated[
+        str | None, typer.Option(help="Stage where it comes up ('' removes it).")
+    ] = None,
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", help="Replace the tags (repeatable; '' for none).")
+    ] = None,
+    fmt: FormatOpt = TABLE,
+) -> None:
+    """Correct an objection: its text, response, stage or tags.
+
+    Example: salesflow objection edit 2 --response "算一笔经济账…" --stage negotiation
+    """
+    with open_book(ctx, write=True) as conn:
+        with db.change(conn, "objection edit") as change:
+            deals.edit_objection(
+                change,
+                objection_id,
+                text=text,
+                response=response,
+                stage=stage,
+                tags=None if tag is None else tuple(tag),
+            )
+        record = deals.get_objection(conn, objection_id)
+    tell(_("Updated objection #{id}").format(id=objection_id))
+    if fmt is not TABLE:
+        emit_record(record, fmt, None, deals.OBJECTION_KEYS)
+
+
+@objection_app.command("delete")
+def objection_delete(ctx: typer.Context, objection_id: ObjectionArg, yes: YesOpt = False) -> None:
+    """Delete an objection with the record of its uses (undo restores them).
+
+    Example: salesflow objection delete 2 --yes
+    """
+    with open_book(ctx, write=True) as conn:
+        record = deals.get_objection(conn, objection_id)
+        if not yes and not typer.confirm(
+            _("Delete objection #{id} and its {uses} recorded uses?").format(
+                id=objection_id, uses=record["uses"]
+            ),
+            err=True,
+        ):
+            fail(_("nothing deleted"), 1)
+        with db.change(conn, "objection delete") as change:
+            deals.delete_objection(change, objection_id)
+    tell(_("Deleted objection #{id}").format(id=objection_id))

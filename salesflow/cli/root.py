@@ -39,6 +39,14 @@ HINTS = {
     "force": "use --force to overwrite it",
     "config-list": "`salesflow config list` shows them all",
     "check": "run `salesflow check`",
+    "won": "close it with `salesflow deal won DEAL`",
+    "won-gate": "advance it to its closing stage and tick what is missing with "
+    "`salesflow deal check`, or use --force --reason",
+    "reopen": "reopen it first with `salesflow deal reopen DEAL --reason TEXT`",
+    "deal-edit": "give --title, --amount, --close, --probability, --owner or --notes",
+    "stakeholder-edit": "change them with `salesflow stakeholder edit ID`",
+    "stakeholder-fields": "give --name, --role, --title, --attitude or --owner",
+    "objection-fields": "give --text, --response, --stage or --tag",
 }
 
 
