@@ -339,8 +339,17 @@ PIPELINE_GROUPS = {
 }
 
 
+# The position of each pipeline's closing stage (its last stage when none is marked).
+CLOSING_POSITION = """
+    SELECT pipeline_id, coalesce(max(CASE WHEN closing THEN position END), max(position))
+           AS position
+    FROM stages GROUP BY pipeline_id
+"""
+
+
 def pipeline_report(conn: sqlite3.Connection, *, by: str = "stage") -> list[Row]:
-    """Open deals: count, amount and amount weighted by probability."""
+    """Open deals: count, amount and amount weighted by probability. Won deals and deals in
+    a delivery stage (after the closing stage) are contracts already, not forecast."""
     if by not in PIPELINE_GROUPS:
         raise BadValue(f"the grouping must be one of {', '.join(PIPELINE_GROUPS)}")
     keys = [key for key, _ in PIPELINE_GROUPS[by]]
@@ -351,7 +360,9 @@ def pipeline_report(conn: sqlite3.Connection, *, by: str = "stage") -> list[Row]
                    sum(coalesce(d.amount_cents, 0) * coalesce(d.probability, s.probability))
                        AS weighted
             FROM deals d JOIN stages s ON s.id = d.stage_id JOIN pipelines p ON p.id = d.pipeline_id
-            WHERE d.status = 'open' GROUP BY {columns} ORDER BY {order}"""
+            JOIN ({CLOSING_POSITION}) closing ON closing.pipeline_id = d.pipeline_id
+            WHERE d.status = 'open' AND s.position <= closing.position
+            GROUP BY {columns} ORDER BY {order}"""
     )
     return [
         {
@@ -367,15 +378,18 @@ def pipeline_report(conn: sqlite3.Connection, *, by: str = "stage") -> list[Row]
 
 def funnel_report(conn: sqlite3.Connection, today: date, pipeline: str | None = None) -> list[Row]:
     """Per stage: deals that reached it, conversion to the next, average days spent there,
-    and how the deals that reached it ended (won, lost, win rate)."""
+    and how the deals that reached it ended (won, lost, win rate); `delivery` marks the
+    stages after the closing stage, which won deals go through."""
     where, params = "", []
     if pipeline is not None:
         where, params = "WHERE p.name = ?", [pipeline]
         if not conn.execute("SELECT 1 FROM pipelines WHERE name = ?", [pipeline]).fetchone():
             raise NotFound(f"no pipeline {pipeline!r}")
     stages = conn.execute(
-        f"""SELECT p.id AS pipeline_id, p.name AS pipeline, s.id, s.key, s.position
-            FROM stages s JOIN pipelines p ON p.id = s.pipeline_id {where}
+        f"""SELECT p.id AS pipeline_id, p.name AS pipeline, s.id, s.key, s.position,
+                   s.position > closing.position AS delivery
+            FROM stages s JOIN pipelines p ON p.id = s.pipeline_id
+            JOIN ({CLOSING_POSITION}) closing ON closing.pipeline_id = p.id {where}
             ORDER BY p.id, s.position""",
         params,
     ).fetchall()
@@ -389,9 +403,12 @@ def funnel_report(conn: sqlite3.Connection, today: date, pipeline: str | None = 
     }
     days: dict[int, list[int]] = {}
     for row in conn.execute(
-        """SELECT h.stage_id, h.entered_at, coalesce(h.left_at, d.closed_on) AS left_at
+        """SELECT h.stage_id, h.entered_at,
+                  coalesce(h.left_at, CASE WHEN d.closed_on > h.entered_at THEN d.closed_on END)
+                      AS left_at
            FROM deal_history h JOIN deals d ON d.id = h.deal_id"""
     ):
+        # A delivery stage entered after the win is still running: count up to today.
         left = date.fromisoformat(row["left_at"]) if row["left_at"] else today
         days.setdefault(row["stage_id"], []).append(
             (left - date.fromisoformat(row["entered_at"])).days
@@ -426,6 +443,7 @@ def funnel_report(conn: sqlite3.Connection, today: date, pipeline: str | None = 
                 "won": won,
                 "lost": lost,
                 "win_rate_pct": share_pct(won, won + lost),
+                "delivery": bool(stage["delivery"]),
             }
         )
     return rows

@@ -198,7 +198,7 @@ def test_funnel_counts_reach_conversion_and_wins(cli, monkeypatch):
     monkeypatch.setenv("SALESFLOW_TODAY", "2026-03-26")
     cli("deal", "advance", "1", "--force", "--reason", "x")
     cli("deal", "advance", "2", "--force", "--reason", "x", "--to", "proposal")
-    cli("deal", "won", "2")
+    cli("deal", "won", "2", "--force", "--reason", "x")
     cli("deal", "lost", "3", "--reason", "x")
     rows = {r["stage"]: r for r in cli.json("report", "funnel", "--pipeline", "key-account")}
     assert (rows["development"]["reached"], rows["development"]["advanced"]) == (3, 2)
