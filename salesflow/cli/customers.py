@@ -344,14 +344,19 @@ def contact_list(
     end: Annotated[str | None, typer.Option("--to", help="Up to DATE.", metavar="DATE")] = None,
     by: Annotated[str | None, typer.Option(help="Only contacts by this salesperson.")] = None,
     channel: Annotated[Channel | None, typer.Option(help="Only this channel.")] = None,
+    deal: Annotated[
+        str | None, typer.Option(help="Only contacts logged for this deal (id or title).")
+    ] = None,
     limit: LimitOpt = None,
     fmt: FormatOpt = TABLE,
     destination: OutputOpt = None,
 ) -> None:
     """List logged contacts, oldest first.
 
-    Example: salesflow contact list 张三 --from -1m --channel visit
+    Example: salesflow contact list 张三 --from -1m --channel visit   (or: --deal 3)
     """
+    from salesflow import deals
+
     with open_book(ctx) as conn:
         customer_id = customers.find_customer(conn, customer) if customer else None
         rows = contacts.list_contacts(
@@ -361,6 +366,7 @@ def contact_list(
             end=to_date(end),
             by=by,
             channel=channel.value if channel else None,
+            deal_id=deals.find_deal(conn, deal) if deal is not None else None,
             limit=limit,
         )
     emit(rows, CONTACT_COLUMNS, fmt, destination, keys=contacts.CONTACT_KEYS)
