@@ -285,3 +285,19 @@ def test_the_horizon_reads_days_weeks_months_and_years():
     assert predict.parse_horizon("1y", TODAY) == 365
     assert predict.parse_horizon("1m", date(2026, 2, 1)) == 28
     assert math.isclose(predict.parse_horizon(" 30 ", TODAY), 30)
+
+
+@pytest.mark.xfail(
+    strict=True, reason="`config` loads the settings without the modules that register more"
+)
+def test_a_fresh_process_knows_the_predict_settings(isolated_book):
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "salesflow", "config", "get", "predict.alert"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (done.returncode, done.stdout) == (0, "0.5\n")
