@@ -670,10 +670,21 @@ def _import_records(
             entry["_row"]["id"] = None
         taken.add(entry["_row"].get("id"))
     defaults = TABLE_DEFAULTS.get(table, {})
-    result.imported = change.insert_many(
+    # A row that brings back a free id below the newest one (an export re-imported after a
+    # deletion) is written on its own: the bulk load records one id range for undo.
+    newest = max((row_id for row_id in taken if row_id is not None), default=0)
+    returning = [entry for entry in pending if (entry["_row"].get("id") or newest + 1) <= newest]
+    written_alone = {id(entry) for entry in returning}
+    for entry in returning:
+        change.insert(table, {key: entry["_row"].get(key, defaults.get(key)) for key in columns})
+    result.imported = len(returning) + change.insert_many(
         table,
         columns,
-        ([entry["_row"].get(key, defaults.get(key)) for key in columns] for entry in pending),
+        (
+            [entry["_row"].get(key, defaults.get(key)) for key in columns]
+            for entry in pending
+            if id(entry) not in written_alone
+        ),
     )
 
 

@@ -100,3 +100,19 @@ def test_tier_locks_survive_an_export_and_import_round_trip(cli, tmp_path):
     cli("--db", copy, "import", "customers", exported)
     tiers = {row["name"]: (row["tier"], row["tier_locked"]) for row in stored(copy, "customers")}
     assert tiers == {"无等级": (None, 1), "手动B": ("B", 1), "自动": ("C", 0)}
+
+
+def test_a_deleted_customer_imported_back_keeps_its_id_counts_and_undoes(cli, tmp_path):
+    cli("customer", "add", "甲", "--phone", "13800000001")
+    cli("customer", "add", "乙")
+    exported = tmp_path / "c.csv"
+    cli("export", "customers", "--raw", "-o", exported)
+    cli("customer", "delete", "甲", "--yes")
+    result = cli("import", "customers", exported)
+    assert "Imported 1 customers" in result.stderr and "1 unchanged" in result.stderr
+    assert [(row["id"], row["name"]) for row in cli.json("customer", "list")] == [
+        (1, "甲"),
+        (2, "乙"),
+    ]
+    cli("undo")
+    assert [row["name"] for row in cli.json("customer", "list")] == ["乙"]
