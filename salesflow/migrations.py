@@ -351,4 +351,30 @@ def m002_one_version_one_runs_out(db: sqlite3.Connection) -> None:
     )
 
 
-STEPS = [m001_create_book, m002_one_version_one_runs_out]
+def m004_closing_stages_and_deal_notes(db: sqlite3.Connection) -> None:
+    """Each pipeline's closing stage (where its deals are won; the stages after it are
+    delivery), set on the built-in pipelines a book already holds; notes on a deal; and
+    indexes to find the contacts and sales logged against a deal."""
+    _run(
+        db,
+        "ALTER TABLE stages ADD COLUMN closing INTEGER NOT NULL DEFAULT 0",
+        """UPDATE stages SET closing = 1
+           WHERE pipeline_id IN (SELECT id FROM pipelines WHERE builtin = 1)
+             AND (pipeline_id, key) IN (
+                 SELECT p.id, c.key FROM pipelines p JOIN (
+                     SELECT 'key-account' AS name, 'negotiation' AS key
+                     UNION ALL SELECT 'seven-step', 'closing'
+                     UNION ALL SELECT 'showroom', 'contract'
+                     UNION ALL SELECT 'retail', 'purchase'
+                 ) c ON c.name = p.name)""",
+        "ALTER TABLE deals ADD COLUMN notes TEXT",
+        "CREATE INDEX contacts_deal ON contacts(deal_id) WHERE deal_id IS NOT NULL",
+        "CREATE INDEX sales_deal ON sales(deal_id) WHERE deal_id IS NOT NULL",
+    )
+
+
+STEPS = [
+    m001_create_book,
+    m002_one_version_one_runs_out,
+    m004_closing_stages_and_deal_notes,
+]

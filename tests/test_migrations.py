@@ -53,7 +53,9 @@ def test_upgrading_from_m001_keeps_every_row(old_book):
     assert "_sqlite_migrations" not in after  # one schema-version record: user_version
     del before["_sqlite_migrations"]
     for table, rows in before.items():
-        assert after[table] == rows, table
+        # Later steps may add columns (at the end): every row keeps what it had.
+        width = len(rows[0]) if rows else 0
+        assert [row[:width] for row in after[table]] == rows, table
     assert sum(len(rows) for rows in before.values()) > 1000
 
 
