@@ -351,6 +351,43 @@ def m002_one_version_one_runs_out(db: sqlite3.Connection) -> None:
     )
 
 
+def m003_reminder_states(db: sqlite3.Connection) -> None:
+    """What the salesperson did with the morning list: items marked done or snoozed, and
+    products whose used-up reminders a customer stopped until they buy them again.
+
+    A state row names the situation it answers (kind, customer, deal or product, due date),
+    so a new situation is never hidden by an old answer; `since` is the day it was given,
+    so an evaluation as of an earlier day ignores it. Rows leave with their customer.
+    """
+    _run(
+        db,
+        """CREATE TABLE reminder_states (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+            deal_id INTEGER,
+            product_id INTEGER,
+            due TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('done', 'snoozed')),
+            since TEXT NOT NULL,
+            until TEXT,
+            note TEXT,
+            CHECK ((state = 'snoozed') = (until IS NOT NULL))
+        )""",
+        "CREATE INDEX reminder_states_customer ON reminder_states(customer_id, kind, due)",
+        "CREATE INDEX reminder_states_since ON reminder_states(since)",
+        """CREATE TABLE reminder_stops (
+            id INTEGER PRIMARY KEY,
+            customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+            product_id INTEGER NOT NULL REFERENCES products(id) ON DELETE CASCADE,
+            stopped_on TEXT NOT NULL,
+            note TEXT
+        )""",
+        "CREATE INDEX reminder_stops_pair ON reminder_stops(customer_id, product_id, stopped_on)",
+    )
+
+
 def m004_closing_stages_and_deal_notes(db: sqlite3.Connection) -> None:
     """Each pipeline's closing stage (where its deals are won; the stages after it are
     delivery), set on the built-in pipelines a book already holds; notes on a deal; and
@@ -376,5 +413,6 @@ def m004_closing_stages_and_deal_notes(db: sqlite3.Connection) -> None:
 STEPS = [
     m001_create_book,
     m002_one_version_one_runs_out,
+    m003_reminder_states,
     m004_closing_stages_and_deal_notes,
 ]
