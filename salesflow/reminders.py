@@ -1,20 +1,38 @@
-"""Who needs attention as of a day: the nine reminder kinds of the morning list.
+"""Who needs attention as of a day: the nine reminder kinds of the morning list, and
+what the salesperson did with them (done, snoozed, a product stopped for a customer).
 
 Each kind is one SELECT over the customers' summary columns and indexes, so only the due
 rows leave SQLite; the database and "today" come in as parameters.
+
+Every item has a key derived from the situation it is about — kind, customer, deal or
+product, due date — so the same situation has the same key on every run and every copy
+of the book, and a new situation (a new purchase, contact or stage) has a new one. Done
+and snoozed are recorded against that situation with the day they were given, so an
+evaluation as of an earlier day still shows the item as due.
 """
 
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Literal, NamedTuple
 
 from salesflow.choices import REMINDER_KINDS, TIERS
-from salesflow.db import Row
+from salesflow.db import Change, Row
+from salesflow.errors import Ambiguous, BadValue, Conflict, NotFound
+from salesflow.i18n import _
 from salesflow.summaries import lasts_days, runs_out
 
 REMINDER_KEYS = ("kind", "customer_id", "customer", "owner", "tier", "due", "days_overdue",
-                 "detail", "deal_id", "product")  # fmt: skip
+                 "detail", "deal_id", "product", "key")  # fmt: skip
+STATE_KEYS = ("state", "snoozed_until", "done_at")
+KEY_LENGTH = 7  # shown and typed; 35 bits, so two items of one book rarely share one
+# (reminder_key spells exactly this many characters)
+FULL_KEY_LENGTH = 16  # what a longer prefix can reach when two keys do share 7 characters
+SHORTEST_PREFIX = 4
+KEY_ALPHABET = frozenset("abcdefghijklmnopqrstuvwxyz234567")
+# Follow-ups planned this far ahead can be marked done or snoozed before they are due.
+LOOKUP_DAYS_AHEAD = 3650
+SUMMARY_KEYS = 5  # keys named in the history line of one done or snooze
 
 # The latest contact and sale as of T: the summary columns when they are not after T
 # (the everyday case, one row read per customer), else looked up in the history.
@@ -38,17 +56,18 @@ CUSTOMERS_AS_OF = """
 """
 
 # One SELECT per kind, each returning (kind, customer_id, customer, owner, tier, due,
-# detail, deal_id, product) for the due items only.
+# detail, deal_id, product, product_id) for the due items only.
 KIND_SQL = {
     "follow-up": """
         SELECT 1, customer_id, name, owner, tier, next_follow_up,
-               'follow-up planned at the contact of ' || substr(last_contact, 1, 10), NULL, NULL
+               'follow-up planned at the contact of ' || substr(last_contact, 1, 10), NULL, NULL,
+               NULL
         FROM book WHERE next_follow_up <= :follow_limit""",
     "no-contact": """
         SELECT 2, customer_id, name, owner, tier,
                date(substr(last_contact, 1, 10), '+' || cadence || ' days'),
                'last contact ' || substr(last_contact, 1, 10) || '; cadence ' || cadence
-               || ' days', NULL, NULL
+               || ' days', NULL, NULL, NULL
         FROM (SELECT *, CASE tier WHEN 'A' THEN :cadence_A WHEN 'B' THEN :cadence_B
                                   WHEN 'C' THEN :cadence_C WHEN 'D' THEN :cadence_D
                                   ELSE :cadence_none END AS cadence,
@@ -60,14 +79,14 @@ KIND_SQL = {
         WHERE last_contact < silent_before""",
     "never-contacted": """
         SELECT 3, customer_id, name, owner, tier, created_at,
-               'in the book since ' || created_at || ', never contacted', NULL, NULL
+               'in the book since ' || created_at || ', never contacted', NULL, NULL, NULL
         FROM book WHERE last_contact IS NULL""",
     "used-up": """
         SELECT 4, c.id, c.name, c.owner, c.tier, u.due,
                p.name || ' ×' || CASE WHEN u.quantity = CAST(u.quantity AS INTEGER)
                                       THEN CAST(u.quantity AS INTEGER) ELSE u.quantity END
                || ' bought ' || u.bought || ', lasts '
-               || {lasts} || ' days', NULL, p.name
+               || {lasts} || ' days', NULL, p.name, p.id
         FROM (
             SELECT customer_id, product_id, last_date AS bought, last_quantity AS quantity,
                    runs_out AS due
@@ -89,36 +108,39 @@ KIND_SQL = {
         ) u
         JOIN products p ON p.id = u.product_id
         JOIN customers c ON c.id = u.customer_id
-        WHERE u.due <= :used_up_limit AND c.created_at <= :today
-          AND (:owner IS NULL OR c.owner = :owner)""".format(
+        WHERE u.due <= :used_up_limit AND u.due >= :used_up_expired_before
+          AND c.created_at <= :today AND (:owner IS NULL OR c.owner = :owner)
+          AND NOT EXISTS (SELECT 1 FROM reminder_stops s
+                          WHERE s.customer_id = u.customer_id AND s.product_id = u.product_id
+                            AND s.stopped_on <= :today AND u.bought <= s.stopped_on)""".format(
         lasts=lasts_days("u.quantity", "p.cycle_days"),
         runs_out=runs_out("f.bought", "f.quantity", "p.cycle_days"),
     ),
     "no-repurchase": """
         SELECT 5, customer_id, name, owner, tier, date(last_sale, '+' || :repurchase_days
-               || ' days'), 'last sale ' || last_sale, NULL, NULL
+               || ' days'), 'last sale ' || last_sale, NULL, NULL, NULL
         FROM book WHERE last_sale <= :repurchase_before""",
     "never-purchased": """
         SELECT 6, customer_id, name, owner, tier,
                date(created_at, '+' || :never_purchased_days || ' days'),
-               'in the book since ' || created_at || ', no purchase', NULL, NULL
+               'in the book since ' || created_at || ', no purchase', NULL, NULL, NULL
         FROM book WHERE last_sale IS NULL AND created_at <= :joined_before""",
     "stale-deal": """
         SELECT 7, customer_id, name, owner, tier, due,
                title || ': in ' || stage || ' since ' || entered_at || ' (max '
-               || max_days || ' days)', id, NULL
+               || max_days || ' days)', id, NULL, NULL
         FROM (SELECT *, date(entered_at, '+' || max_days || ' days') AS due FROM open_deals
               WHERE max_days IS NOT NULL)
         WHERE due <= :today""",
     "close-overdue": """
         SELECT 8, customer_id, name, owner, tier, expected_close,
-               title || ': expected to close ' || expected_close, id, NULL
+               title || ': expected to close ' || expected_close, id, NULL, NULL
         FROM open_deals WHERE expected_close < :today""",
     "birthday": """
         SELECT 9, customer_id, name, owner, tier, due,
                'birthday ' || due || CASE WHEN length(birthday) = 10 THEN ' (turns '
                    || (CAST(substr(due, 1, 4) AS INTEGER) - CAST(substr(birthday, 1, 4) AS INTEGER))
-                   || ')' ELSE '' END, NULL, NULL
+                   || ')' ELSE '' END, NULL, NULL, NULL
         FROM (SELECT *, CASE WHEN this_year >= :today THEN this_year ELSE next_year END AS due
               FROM (SELECT *,
                       :this_year || '-' || CASE WHEN month_day = '02-29' AND NOT :this_leap
@@ -152,6 +174,51 @@ def _leap(year: int) -> bool:
     return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
 
 
+# What an item is about — (kind, customer_id, deal_id, product_id, due) — so the same
+# situation is the same item on every run. A plain tuple: the list builds one per item.
+Situation = tuple[str, int, int | None, int | None, str]
+
+
+class Answer(NamedTuple):
+    """The latest done or snooze given to a situation, as of the evaluated day."""
+
+    state: str
+    since: str
+    until: str | None
+
+
+BASE32 = "abcdefghijklmnopqrstuvwxyz234567"
+# Every 10 bits spelled as two base32 letters: the list spells one key per item, so the
+# spelling is a table lookup rather than the base64 module's bit loop.
+PAIRS = [first + second for first in BASE32 for second in BASE32]
+
+
+def _digest(situation: Situation) -> bytes:
+    import hashlib  # not on the path of an empty list
+
+    kind, customer_id, deal_id, product_id, due = situation
+    subject = f"d{deal_id}" if deal_id is not None else f"p{product_id}" if product_id else ""
+    return hashlib.sha256(f"{kind}|{customer_id}|{subject}|{due}".encode()).digest()
+
+
+def full_key(situation: Situation) -> str:
+    """The situation's key in full: base32 (RFC 4648, lower case) of the first 80 bits of
+    a SHA-256 over its fields. The key people see is its first KEY_LENGTH characters."""
+    number = int.from_bytes(_digest(situation)[:10], "big")
+    return "".join(PAIRS[(number >> shift) & 1023] for shift in range(70, -1, -10))
+
+
+def reminder_key(situation: Situation) -> str:
+    """The short key people see and type: full_key's first 7 characters (35 bits)."""
+    number = int.from_bytes(_digest(situation)[:5], "big")
+    return (
+        PAIRS[number >> 30]
+        + PAIRS[(number >> 20) & 1023]
+        + PAIRS[(number >> 10) & 1023]
+        + BASE32[(number >> 5) & 31]
+    )
+
+
 def reminders(
     conn: sqlite3.Connection,
     as_of: date,
@@ -160,13 +227,79 @@ def reminders(
     kinds: frozenset[str] | None = None,
     owner: str | None = None,
     days_ahead: int = 0,
+    everything: bool = False,
 ) -> Iterator[Row]:
     """Who needs attention as of `as_of`; records dated after it do not exist here.
 
     Streams items sorted by kind (in REMINDER_KINDS order), then tier A→D→none, then
-    most overdue first. Each kind is one SELECT over the summary columns and indexes, so
-    only the due rows leave SQLite.
+    most overdue first, each with its `key`. Items done or snoozed (as of `as_of`) are
+    left out, unless `everything`: then every item comes with `state` (due, snoozed,
+    done), `snoozed_until` and `done_at`.
     """
+    for item, _situation, answer in _evaluated(
+        conn, as_of, config=config, kinds=kinds, owner=owner, days_ahead=days_ahead
+    ):
+        if everything:
+            state = _state(answer, as_of)
+            item["state"] = state
+            item["snoozed_until"] = answer.until if answer and state == "snoozed" else None
+            item["done_at"] = answer.since if answer and state == "done" else None
+        elif answer is not None and _state(answer, as_of) != "due":
+            continue
+        yield item
+
+
+def _state(answer: Answer | None, as_of: date) -> str:
+    if answer is None:
+        return "due"
+    if answer.state == "snoozed":
+        return "snoozed" if answer.until and answer.until > as_of.isoformat() else "due"
+    return answer.state
+
+
+def _evaluated(
+    conn: sqlite3.Connection,
+    as_of: date,
+    *,
+    config: Mapping[str, Any],
+    kinds: frozenset[str] | None = None,
+    owner: str | None = None,
+    days_ahead: int = 0,
+) -> Iterator[tuple[Row, Situation, Answer | None]]:
+    """Every due situation with its item (key included) and its latest answer."""
+    answers: dict[Situation, Answer] | None = None
+    names, keys = REMINDER_KINDS, REMINDER_KEYS
+    for row in _situations(conn, as_of, config, kinds, owner, days_ahead):
+        if answers is None:  # only once something is due: an empty list reads nothing more
+            answers = _answers(conn, as_of)
+        kind = names[row[0] - 1]
+        situation = (kind, row[1], row[8], row[10], row[5])
+        item = dict(zip(keys, (kind, *row[1:10], reminder_key(situation)), strict=True))
+        yield item, situation, answers.get(situation) if answers else None
+
+
+def _answers(conn: sqlite3.Connection, as_of: date) -> dict[Situation, Answer]:
+    """The latest done/snooze of each situation given on or before `as_of`."""
+    answers: dict[Situation, Answer] = {}
+    for row in conn.execute(
+        """SELECT kind, customer_id, deal_id, product_id, due, state, since, until
+           FROM reminder_states WHERE since <= ? ORDER BY since, id""",
+        [as_of.isoformat()],
+    ):
+        answers[(row[0], row[1], row[2], row[3], row[4])] = Answer(row[5], row[6], row[7])
+    return answers
+
+
+def _situations(
+    conn: sqlite3.Connection,
+    as_of: date,
+    config: Mapping[str, Any],
+    kinds: frozenset[str] | None,
+    owner: str | None,
+    days_ahead: int,
+) -> Iterator[sqlite3.Row]:
+    """The due rows: (k, customer_id, customer, owner, tier, due, days_overdue, detail,
+    deal_id, product, product_id), in the list's order."""
     wanted = [kind for kind in REMINDER_KINDS if kinds is None or kind in kinds]
     day = timedelta(days=1)
     params: dict[str, Any] = {
@@ -175,6 +308,9 @@ def reminders(
         "owner": owner,
         "follow_limit": (as_of + timedelta(days=days_ahead)).isoformat(),
         "used_up_limit": (as_of + timedelta(days=config["used_up.lead_days"])).isoformat(),
+        "used_up_expired_before": (
+            as_of - timedelta(days=config["used_up.expire_days"])
+        ).isoformat(),
         "repurchase_days": config["no_repurchase.days"],
         "repurchase_before": (as_of - timedelta(days=config["no_repurchase.days"])).isoformat(),
         "never_purchased_days": config["never_purchased.days"],
@@ -194,15 +330,268 @@ def reminders(
         return  # no customers, nothing due (every deal belongs to a customer)
     sql = (
         f"WITH book AS MATERIALIZED ({CUSTOMERS_AS_OF}), open_deals AS ({OPEN_DEALS_AS_OF}),"
-        " items (k, customer_id, customer, owner, tier, due, detail, deal_id, product) AS ("
+        " items (k, customer_id, customer, owner, tier, due, detail, deal_id, product,"
+        " product_id) AS ("
         + " UNION ALL ".join(KIND_SQL[kind] for kind in wanted)
         + """)
         SELECT k, customer_id, customer, owner, tier, due,
-               CAST(julianday(:today) - julianday(due) AS INTEGER), detail, deal_id, product
+               CAST(julianday(:today) - julianday(due) AS INTEGER), detail, deal_id, product,
+               product_id
         FROM items
         ORDER BY k, CASE tier WHEN 'A' THEN 0 WHEN 'B' THEN 1 WHEN 'C' THEN 2
                               WHEN 'D' THEN 3 ELSE 4 END,
                  julianday(due), customer_id, deal_id, product"""
     )
-    for row in conn.execute(sql, params):
-        yield dict(zip(REMINDER_KEYS, (REMINDER_KINDS[row[0] - 1], *row[1:]), strict=True))
+    yield from conn.execute(sql, params)
+
+
+# ---------------------------------------------------------------- the brief
+
+
+def listed_from(kind: str, due: str, config: Mapping[str, Any], days_ahead: int) -> date:
+    """The first day an item of `kind` due on `due` is on the list.
+
+    Most kinds are listed from their due date; used-up items `used_up.lead_days` before
+    it, birthdays `birthday.days` before it, follow-ups `days_ahead` before it, and
+    close-overdue deals from the day after the expected close.
+    """
+    ahead = {
+        "follow-up": days_ahead,
+        "used-up": config["used_up.lead_days"],
+        "birthday": config["birthday.days"],
+        "close-overdue": -1,
+    }.get(kind, 0)
+    return date.fromisoformat(due) - timedelta(days=ahead)
+
+
+def brief(
+    conn: sqlite3.Connection,
+    as_of: date,
+    *,
+    config: Mapping[str, Any],
+    per_kind: int,
+    kinds: frozenset[str] | None = None,
+    owner: str | None = None,
+    days_ahead: int = 0,
+) -> dict[str, Any]:
+    """The morning list in counts: per kind how many are due and how many of them are new
+    today, and the `per_kind` most overdue items of each kind.
+
+    New today: the item was not on yesterday's list — the first day it is listed (see
+    `listed_from`) is `as_of`, or a snooze of it ended on `as_of`.
+    """
+    sections: dict[str, dict[str, Any]] = {}
+    today = as_of.isoformat()
+    for item, _situation, answer in _evaluated(
+        conn, as_of, config=config, kinds=kinds, owner=owner, days_ahead=days_ahead
+    ):
+        if _state(answer, as_of) != "due":
+            continue
+        section = sections.setdefault(
+            item["kind"], {"kind": item["kind"], "due": 0, "new_today": 0, "items": []}
+        )
+        section["due"] += 1
+        returned = answer is not None and answer.state == "snoozed" and answer.until == today
+        if returned or listed_from(item["kind"], item["due"], config, days_ahead) == as_of:
+            section["new_today"] += 1
+        section["items"].append(item)
+    for section in sections.values():
+        # most overdue first; the list's own order (tier, customer) among equals
+        section["items"] = sorted(section["items"], key=lambda i: -i["days_overdue"])[:per_kind]
+        section["more"] = section["due"] - len(section["items"])
+    listed = list(sections.values())
+    return {
+        "as_of": today,
+        "due": sum(section["due"] for section in listed),
+        "new_today": sum(section["new_today"] for section in listed),
+        "kinds": listed,
+    }
+
+
+# ---------------------------------------------------------------- done, snooze, stop
+
+
+def find_items(
+    conn: sqlite3.Connection, as_of: date, keys: Iterable[str], *, config: Mapping[str, Any]
+) -> list[tuple[Row, Situation]]:
+    """The items the typed keys (or unique prefixes of them) name, as of `as_of`, with
+    done and snoozed ones included. All or nothing: any key that names no item, or more
+    than one, refuses the lot, naming every such key."""
+    typed = list(dict.fromkeys(key.strip().lower() for key in keys))
+    short = [key for key in typed if len(key) < SHORTEST_PREFIX]
+    if short:
+        raise BadValue(
+            _("a reminder key has at least {count} characters: {keys}").format(
+                count=SHORTEST_PREFIX, keys=", ".join(short)
+            )
+        )
+    matches: dict[str, list[tuple[Row, Situation, str]]] = {key: [] for key in typed}
+    plausible = [key for key in typed if set(key) <= KEY_ALPHABET and len(key) <= FULL_KEY_LENGTH]
+    if plausible:
+        for item, situation, _answer in _evaluated(
+            conn, as_of, config=config, days_ahead=LOOKUP_DAYS_AHEAD
+        ):
+            whole = full_key(situation)
+            for key in plausible:
+                if whole.startswith(key):
+                    matches[key].append((item, situation, whole))
+    unknown = [key for key, found in matches.items() if not found]
+    if unknown:
+        raise NotFound(
+            _("no reminder has the key {keys}; nothing was changed").format(keys=", ".join(unknown))
+        )
+    ambiguous = {key: found for key, found in matches.items() if len(found) > 1}
+    if ambiguous:
+        raise Ambiguous(
+            "; ".join(
+                _("{key} matches {count} reminders: {candidates}").format(
+                    key=key, count=len(found), candidates=_candidates(found)
+                )
+                for key, found in ambiguous.items()
+            )
+            + _("; type more of the key (nothing was changed)")
+        )
+    chosen: dict[Situation, Row] = {}
+    for found in matches.values():
+        item, situation, _whole = found[0]
+        chosen.setdefault(situation, item)
+    return [(item, situation) for situation, item in chosen.items()]
+
+
+def _candidates(found: list[tuple[Row, Situation, str]]) -> str:
+    """Each candidate as a key long enough to tell it from the others, its kind and
+    customer number (no names: an error message carries no customer data)."""
+    wholes = [whole for _item, _situation, whole in found]
+    length = KEY_LENGTH
+    while length < FULL_KEY_LENGTH and len({w[:length] for w in wholes}) < len(wholes):
+        length += 1
+    return ", ".join(
+        f"{whole[:length]} ({item['kind']}, #{item['customer_id']})"
+        for item, _situation, whole in found
+    )
+
+
+def answer(
+    change: Change,
+    chosen: list[tuple[Row, Situation]],
+    as_of: date,
+    *,
+    state: Literal["done", "snoozed"],
+    until: date | None = None,
+    note: str | None = None,
+) -> list[Row]:
+    """Record `done` or `snoozed` (until a later day) for the chosen items, given on
+    `as_of`; returns the items as they now stand."""
+    if state == "snoozed" and (until is None or until <= as_of):
+        raise BadValue(_("a snooze must end after {day}").format(day=as_of.isoformat()))
+    since = as_of.isoformat()
+    ending = until.isoformat() if state == "snoozed" and until else None
+    for item, (kind, customer_id, deal_id, product_id, due) in chosen:
+        change.insert(
+            "reminder_states",
+            {
+                "key": item["key"],
+                "kind": kind,
+                "customer_id": customer_id,
+                "deal_id": deal_id,
+                "product_id": product_id,
+                "due": due,
+                "state": state,
+                "since": since,
+                "until": ending,
+                "note": note,
+            },
+        )
+    keys = [item["key"] for item, _situation in chosen]
+    listed = ", ".join(keys[:SUMMARY_KEYS]) + (
+        f" and {len(keys) - SUMMARY_KEYS} more" if len(keys) > SUMMARY_KEYS else ""
+    )
+    change.summary = f"done {listed}" if state == "done" else f"snoozed {listed} until {ending}"
+    return [
+        {
+            **item,
+            "state": state,
+            "snoozed_until": ending,
+            "done_at": since if state == "done" else None,
+        }
+        for item, _situation in chosen
+    ]
+
+
+def stop_product(
+    change: Change, customer_id: int, product_id: int, as_of: date, *, note: str | None = None
+) -> Row:
+    """No used-up items for this customer and product until they buy it again (a
+    purchase dated after `as_of`)."""
+    conn = change.conn
+    product = conn.execute(
+        "SELECT name, cycle_days FROM products WHERE id = ?", [product_id]
+    ).fetchone()
+    if product is None:
+        raise NotFound(_("no product #{id}").format(id=product_id))
+    if product["cycle_days"] is None:
+        raise Conflict(
+            _("{product} has no cycle days, so it has no used-up reminders to stop").format(
+                product=product["name"]
+            )
+        )
+    since = as_of.isoformat()
+    bought = conn.execute(
+        "SELECT max(date) FROM sales WHERE customer_id = ? AND product_id = ? AND date <= ?",
+        [customer_id, product_id, since],
+    ).fetchone()[0]
+    if bought is None:
+        raise Conflict(
+            _("customer #{customer} has not bought {product}; nothing to stop").format(
+                customer=customer_id, product=product["name"]
+            )
+        )
+    already = _active_stop(conn, customer_id, product_id, bought, since)
+    if already is not None:
+        raise Conflict(
+            _("used-up reminders of {product} for customer #{customer} are stopped since "
+              "{day}").format(product=product["name"], customer=customer_id, day=already)
+        )  # fmt: skip
+    change.insert(
+        "reminder_stops",
+        {"customer_id": customer_id, "product_id": product_id, "stopped_on": since,
+         "note": note},
+    )  # fmt: skip
+    change.summary = f"stopped used-up of product #{product_id} for customer #{customer_id}"
+    return {"customer_id": customer_id, "product_id": product_id, "product": product["name"],
+            "stopped_on": since, "last_bought": bought, "note": note}  # fmt: skip
+
+
+def _active_stop(
+    conn: sqlite3.Connection, customer_id: int, product_id: int, bought: str, as_of: str
+) -> str | None:
+    found = conn.execute(
+        """SELECT min(stopped_on) FROM reminder_stops
+           WHERE customer_id = ? AND product_id = ? AND stopped_on <= ? AND stopped_on >= ?""",
+        [customer_id, product_id, as_of, bought],
+    ).fetchone()[0]
+    return found
+
+
+STOP_KEYS = ("product_id", "product", "stopped_on", "last_bought", "note")
+
+
+def stopped_products(conn: sqlite3.Connection, customer_id: int, as_of: date) -> list[Row]:
+    """The products whose used-up reminders are stopped for a customer as of a day: the
+    stop was given, and no purchase of the product is dated after it."""
+    return [
+        dict(row)
+        for row in conn.execute(
+            """SELECT p.id AS product_id, p.name AS product, min(s.stopped_on) AS stopped_on,
+                      b.bought AS last_bought, s.note
+               FROM reminder_stops s
+               JOIN products p ON p.id = s.product_id
+               JOIN (SELECT product_id, max(date) AS bought FROM sales
+                     WHERE customer_id = :customer AND date <= :today
+                     GROUP BY product_id) b ON b.product_id = s.product_id
+               WHERE s.customer_id = :customer AND s.stopped_on <= :today
+                 AND s.stopped_on >= b.bought
+               GROUP BY p.id ORDER BY p.name""",
+            {"customer": customer_id, "today": as_of.isoformat()},
+        )
+    ]

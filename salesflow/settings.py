@@ -82,6 +82,12 @@ SETTINGS = {
             N_("remind this many days before a product runs out"),
         ),
         Setting(
+            "used_up.expire_days",
+            60,
+            whole(0, 3650),
+            N_("stop showing a used-up item this many days after the product ran out"),
+        ),
+        Setting(
             "no_repurchase.days", 90, whole(1, 3650), N_("days without a sale before no-repurchase")
         ),
         Setting("never_purchased.days", 30, whole(0, 3650), N_("days after joining with no sale")),

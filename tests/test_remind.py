@@ -211,6 +211,7 @@ def test_order_kind_then_tier_then_most_overdue(cli):
         "detail",
         "deal_id",
         "product",
+        "key",
     }
 
 

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from salesflow.cli.root import app, fail, group, open_book, tell, to_date, today
 from salesflow.cli.options import (
     CALL,
     CSV,
@@ -24,17 +23,18 @@ from salesflow.cli.options import (
     YesOpt,
 )
 from salesflow.cli.render import confirm_added, deliver, emit, emit_record
+from salesflow.cli.root import app, fail, group, open_book, tell, to_date, today
 from salesflow.cli.startup import lazy
 from salesflow.i18n import _
 
 if TYPE_CHECKING:
     import sqlite3
 
-    from salesflow import contacts, customers, db, inputs, output, reports
+    from salesflow import contacts, customers, db, inputs, output, reminders, reports
     from salesflow.validate import CustomerFields
 else:
-    contacts, customers, db, inputs, output, reports = lazy(
-        "contacts", "customers", "db", "inputs", "output", "reports"
+    contacts, customers, db, inputs, output, reminders, reports = lazy(
+        "contacts", "customers", "db", "inputs", "output", "reminders", "reports"
     )
 
 customer_app = group("customer", "Add, find, show and change customers.")
@@ -61,6 +61,13 @@ TIMELINE_COLUMNS = [
     ("detail", "What"),
     ("by", "By"),
     ("amount", "Amount"),
+]
+
+STOPPED_COLUMNS = [
+    ("product", "Product"),
+    ("stopped_on", "Stopped"),
+    ("last_bought", "Last bought"),
+    ("note", "Note"),
 ]
 
 RefOpt = Annotated[str | None, typer.Option(help="External code, e.g. member-card number.")]
@@ -196,8 +203,10 @@ def customer_show(
     with open_book(ctx) as conn:
         record = customers.get_customer(conn, customers.find_customer(conn, customer))
         timeline = reports.customer_timeline(conn, record["id"])
+        stopped = reminders.stopped_products(conn, record["id"], today())
     if fmt is JSON:
-        deliver(output.to_json({**record, "timeline": timeline}), destination)
+        shown = {**record, "timeline": timeline, "stopped_reminders": stopped}
+        deliver(output.to_json(shown), destination)
     elif fmt is CSV:
         emit(timeline, TIMELINE_COLUMNS, fmt, destination, keys=TIMELINE_KEYS)
     else:
@@ -205,6 +214,10 @@ def customer_show(
         if timeline and destination is None:
             sys.stdout.write("\n")
             emit(timeline, TIMELINE_COLUMNS, fmt, None, keys=TIMELINE_KEYS, title="Timeline")
+        if stopped and destination is None:
+            title = _("Used-up reminders stopped")
+            sys.stdout.write("\n" if sys.stdout.isatty() else f"\n{title}\n")
+            emit(stopped, STOPPED_COLUMNS, fmt, None, keys=list(stopped[0]), title=title)
 
 
 @customer_app.command("edit")
