@@ -416,7 +416,8 @@ class DemoBook:
     def deals(self, change: Change) -> dict[str, int]:
         conn = change.conn
         stage_rows = conn.execute(
-            "SELECT s.id, s.pipeline_id, s.position, s.probability, s.max_days, p.name"
+            "SELECT s.id, s.pipeline_id, s.position, s.probability, s.max_days, s.closing,"
+            " p.name"
             " FROM stages s JOIN pipelines p ON p.id = s.pipeline_id WHERE p.builtin = 1"
             " ORDER BY p.id, s.position"
         ).fetchall()
@@ -441,11 +442,15 @@ class DemoBook:
             )
             deal_id += 1
             age = self.chance.randint(20, 300)
-            status = "open"
+            # Open deals stop at the closing stage; the stages after it are delivery,
+            # which only won deals reach.
+            closing = next((s["position"] for s in stages if s["closing"]), len(stages) - 1)
+            status = "open" if position <= closing else "won"
             if number >= len(slots):
                 status = self.chance.choices(["open", "won", "lost"], [60, 25, 15])[0]
-            if status == "won":
-                position = len(stages) - 1
+                position = min(position, closing)
+                if status == "won":
+                    position = self.chance.randint(closing, len(stages) - 1)
             entered = age
             closed_on = None
             for index in range(position + 1):

@@ -37,17 +37,18 @@ def test_demo_sells_consumables_and_durables_and_plans_follow_ups(cli):
     assert any(contact["next_at"] for contact in cli.json("contact", "list"))
 
 
-def test_demo_puts_open_deals_in_every_stage_of_every_built_in_pipeline(cli):
+def test_demo_puts_deals_in_every_stage_of_every_built_in_pipeline(cli):
+    """Open deals in every stage up to the closing one; won deals in every delivery stage."""
     cli("demo", "--customers", "150", "--seed", "3")
-    stages = {
-        (pipeline["name"], stage)
-        for pipeline in cli.json("pipeline", "list")
-        if pipeline["builtin"]
-        for stage in pipeline["stages"]
-    }
-    assert len(stages) >= 20
+    selling, delivery = set(), set()
+    for pipeline in cli.json("pipeline", "list"):
+        if pipeline["builtin"]:
+            for stage in cli.json("pipeline", "show", pipeline["name"])["stages"]:
+                (delivery if stage["delivery"] else selling).add((pipeline["name"], stage["key"]))
+    assert len(selling) >= 20 and len(delivery) >= 2
     deals = cli.json("deal", "list")
-    assert {(d["pipeline"], d["stage"]) for d in deals if d["status"] == "open"} == stages
+    assert {(d["pipeline"], d["stage"]) for d in deals if d["status"] == "open"} == selling
+    assert delivery <= {(d["pipeline"], d["stage"]) for d in deals if d["status"] == "won"}
 
 
 def test_demo_deals_have_their_checkpoints_stakeholders_and_objections(cli):

@@ -143,6 +143,7 @@ FUNNEL_KEYS = [
     "won",
     "lost",
     "win_rate_pct",
+    "delivery",
 ]
 
 
