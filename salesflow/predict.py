@@ -26,10 +26,9 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
-from salesflow import settings
 from salesflow.errors import BadValue
-from salesflow.i18n import N_, _
-from salesflow.settings import Setting, Value, whole
+from salesflow.i18n import _
+from salesflow.settings import Value
 from salesflow.validate import tier_letter
 
 if TYPE_CHECKING:
@@ -52,37 +51,6 @@ PREDICTION_KEYS = [
     "expected_value",
 ]
 MODEL_KEYS = ["r", "alpha", "a", "b", "log_likelihood", "p", "q", "gamma", "repeat_customers"]
-
-
-def probability(text: str) -> Value:
-    """A probability strictly between 0 and 1, kept as its normalised text (e.g. `0.5`)."""
-    try:
-        value = float(text.strip())
-    except ValueError:
-        raise BadValue(
-            _("a number between 0 and 1 is needed, not {text!r}").format(text=text)
-        ) from None
-    if not 0.0 < value < 1.0:
-        raise BadValue(_("must lie strictly between 0 and 1"))
-    return repr(value)
-
-
-settings.register(
-    Setting(
-        "predict.min_purchases",
-        2,
-        whole(1, 1000),
-        N_("purchase days a customer needs before a falling chance of buying is flagged"),
-    )
-)
-settings.register(
-    Setting(
-        "predict.alert",
-        "0.5",
-        probability,
-        N_("flag a customer whose chance of still buying falls below this (0-1)"),
-    )
-)
 
 
 def alert_threshold(values: dict[str, Value]) -> float:

@@ -28,10 +28,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from salesflow import settings
 from salesflow.db import follower_marker
 from salesflow.errors import BadValue, Conflict, DatabaseRefused, NotFound, SalesflowError
-from salesflow.i18n import N_, _
+from salesflow.i18n import _
 
 # Must equal salesflow.db.APPLICATION_ID (a test pins the two together); repeated here so that
 # checking a restored file does not import the migration machinery.
@@ -244,17 +243,6 @@ def _check_query(scheme: str, query: str) -> None:
 
 
 SETTING_KEY = "replica.url"
-settings.register(
-    settings.Setting(
-        SETTING_KEY,
-        "",
-        validate_url,
-        N_(
-            "where the book is replicated (file:///folder, s3://bucket/path, sftp://user@host/"
-            "path…); credentials only from the environment"
-        ),
-    )
-)
 
 
 def configured_url(db_path: Path) -> str:

@@ -65,6 +65,26 @@ def free_text(text: str) -> Value:
     return text.strip()
 
 
+def probability(text: str) -> Value:
+    """A probability strictly between 0 and 1, kept as its normalised text (e.g. `0.5`)."""
+    try:
+        value = float(text.strip())
+    except ValueError:
+        raise BadValue(
+            _("a number between 0 and 1 is needed, not {text!r}").format(text=text)
+        ) from None
+    if not 0.0 < value < 1.0:
+        raise BadValue(_("must lie strictly between 0 and 1"))
+    return repr(value)
+
+
+def replica_address(text: str) -> Value:
+    """A replica address Litestream accepts, with no credentials in it."""
+    from salesflow.replica import validate_url
+
+    return validate_url(text) if text.strip() else ""
+
+
 SETTINGS = {
     setting.key: setting
     for setting in (
@@ -98,6 +118,27 @@ SETTINGS = {
         Setting("tiers.B", 10, whole(3, 15), N_("lowest RFM score for tier B")),
         Setting("tiers.C", 7, whole(3, 15), N_("lowest RFM score for tier C")),
         Setting(
+            "predict.min_purchases",
+            2,
+            whole(1, 1000),
+            N_("purchase days a customer needs before a falling chance of buying is flagged"),
+        ),
+        Setting(
+            "predict.alert",
+            "0.5",
+            probability,
+            N_("flag a customer whose chance of still buying falls below this (0-1)"),
+        ),
+        Setting(
+            "replica.url",
+            "",
+            replica_address,
+            N_(
+                "where the book is replicated (file:///folder, s3://bucket/path, sftp://user@host/"
+                "path…); credentials only from the environment"
+            ),
+        ),
+        Setting(
             "ui.language",
             "auto",
             one_of("auto", "zh", "en"),
@@ -105,11 +146,6 @@ SETTINGS = {
         ),
     )
 }
-
-
-def register(setting: Setting) -> None:
-    """Add a feature's setting (features declare theirs beside their code)."""
-    SETTINGS[setting.key] = setting
 
 
 def _known(key: str) -> Setting:

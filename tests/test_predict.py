@@ -287,9 +287,6 @@ def test_the_horizon_reads_days_weeks_months_and_years():
     assert math.isclose(predict.parse_horizon(" 30 ", TODAY), 30)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="`config` loads the settings without the modules that register more"
-)
 def test_a_fresh_process_knows_the_predict_settings(isolated_book):
     import subprocess
     import sys
