@@ -105,11 +105,18 @@ def _trim(typer_app: typer.Typer, args: list[str]) -> None:
         following = [arg for arg in args[args.index(word) + 1 :] if not arg.startswith("-")]
         sub_app = groups[0].typer_instance
         assert sub_app is not None
-        chosen = [
-            c for c in sub_app.registered_commands if following and command_name(c) == following[0]
-        ]
-        if chosen:
-            sub_app.registered_commands = chosen
+        names = {command_name(c): c for c in sub_app.registered_commands}
+        named = next((names[word] for word in following if word in names), None)
+        if named is not None:
+            sub_app.registered_commands = [named]
+        elif _runs_alone(sub_app) and not {"--help", "-h"} & set(args):
+            sub_app.registered_commands = []  # e.g. `remind` listing: no subcommand to convert
+
+
+def _runs_alone(typer_app: typer.Typer) -> bool:
+    """Whether a group does its own work when no subcommand is named (like `remind`)."""
+    callback = typer_app.registered_callback
+    return bool(callback and callback.invoke_without_command)
 
 
 def main(argv: list[str] | None = None) -> None:
