@@ -5,8 +5,9 @@
     python tools/i18n.py check      # exit 1 if the .mo is stale or a message lacks Chinese
     python tools/i18n.py check --scope salesflow/i18n.py   # only these files' messages
 
-Messages are the literal first argument of `_()` and `N_()`, and the docstrings of Typer
-commands and callbacks (Typer shows a command's cleaned docstring as its help). The .po is
+Messages are the literal first argument of `_()` and `N_()`, the docstrings of Typer
+commands and callbacks (Typer shows a command's cleaned docstring as its help), and the
+`help="…"` texts of options, arguments and command groups. The .po is
 merged, never rewritten: translations of messages still in the code are kept, those of
 messages gone from it stay at the end as obsolete entries for reuse.
 
@@ -78,6 +79,16 @@ def _python_files(paths: Iterable[Path]) -> list[Path]:
 
 
 def _call_message(call: ast.Call, where: str, found: Extraction) -> None:
+    # Help texts Typer shows: `help="…"` of options, arguments and apps, and the help of a
+    # command group made by `group(name, help)`; Typer translates them as it renders.
+    for keyword in call.keywords:
+        if keyword.arg == "help" and isinstance(keyword.value, ast.Constant):
+            if isinstance(keyword.value.value, str):
+                found.add(keyword.value.value, f"{where}:{call.lineno}")
+    if isinstance(call.func, ast.Name) and call.func.id == "group" and len(call.args) == 2:
+        helped = call.args[1]
+        if isinstance(helped, ast.Constant) and isinstance(helped.value, str):
+            found.add(helped.value, f"{where}:{call.lineno}")
     if not (isinstance(call.func, ast.Name) and call.func.id in KEYWORDS and call.args):
         return
     argument = call.args[0]
