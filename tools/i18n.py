@@ -82,9 +82,9 @@ def _call_message(call: ast.Call, where: str, found: Extraction) -> None:
     # Help texts Typer shows: `help="…"` of options, arguments and apps, and the help of a
     # command group made by `group(name, help)`; Typer translates them as it renders.
     for keyword in call.keywords:
-        if keyword.arg == "help" and isinstance(keyword.value, ast.Constant):
-            if isinstance(keyword.value.value, str):
-                found.add(keyword.value.value, f"{where}:{call.lineno}")
+        text = keyword.value.value if isinstance(keyword.value, ast.Constant) else None
+        if keyword.arg == "help" and isinstance(text, str):
+            found.add(text, f"{where}:{call.lineno}")
     if isinstance(call.func, ast.Name) and call.func.id == "group" and len(call.args) == 2:
         helped = call.args[1]
         if isinstance(helped, ast.Constant) and isinstance(helped.value, str):
