@@ -34,9 +34,26 @@ STAKEHOLDER_ROLES = (
     "quality",
     "user",
     "gatekeeper",
+    "agent",  # 内部销售代理人: someone inside the customer who sells for us
 )
 ATTITUDES = ("supporter", "neutral", "opponent")
 OBJECTION_OUTCOMES = ("worked", "failed")
+# A unit (an apartment, a one-of-a-kind piece) is free until a deposit reserves it for one
+# deal and a win sells it (现场销控).
+UNIT_STATUSES = ("available", "reserved", "sold")
+CAMPAIGN_CHANNELS = ("sms", "web", "event", "call", "visit", "wechat")
+# The contact channel a campaign's contacts are logged with.
+CAMPAIGN_CONTACT_CHANNELS = {
+    "sms": "sms",
+    "web": "other",
+    "event": "meeting",
+    "call": "call",
+    "visit": "visit",
+    "wechat": "wechat",
+}
+TARGET_RANKINGS = ("score", "value")
+# Column layouts of a target list for the platform that sends to it.
+TARGET_LAYOUTS = ("sms",)
 REMINDER_KINDS = (
     "follow-up",
     "no-contact",

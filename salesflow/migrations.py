@@ -410,9 +410,123 @@ def m004_closing_stages_and_deal_notes(db: sqlite3.Connection) -> None:
     )
 
 
+def m005_units_people_questions_techniques_campaigns(db: sqlite3.Connection) -> None:
+    """The method's missing records: units a deal reserves with a deposit and sells with a
+    contract; checklist items that need stakeholders or answered standard questions; the
+    closing techniques used on won and lost deals; campaigns and the contacts they logged,
+    and the stakeholder a contact was with. Built-in pipelines a book already holds get
+    their people gate, the needs stage its four questions; the eight techniques arrive."""
+    _run(
+        db,
+        """CREATE TABLE units (
+            id INTEGER PRIMARY KEY,
+            code TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            project TEXT,
+            kind TEXT,
+            area TEXT,
+            price_cents INTEGER CHECK (price_cents >= 0),
+            notes TEXT,
+            created_at TEXT NOT NULL
+        )""",
+        "ALTER TABLE deals ADD COLUMN unit_id INTEGER REFERENCES units(id)",
+        # What the deal does with its unit: reserved (a deposit), sold (won), or nothing.
+        "ALTER TABLE deals ADD COLUMN unit_hold TEXT CHECK (unit_hold IN ('reserved', 'sold'))",
+        "ALTER TABLE deals ADD COLUMN contract_no TEXT",
+        "ALTER TABLE deals ADD COLUMN contract_cents INTEGER CHECK (contract_cents >= 0)",
+        # One deal at a time holds a unit.
+        "CREATE UNIQUE INDEX deals_unit_held ON deals(unit_id) WHERE unit_hold IS NOT NULL",
+        "CREATE INDEX deals_unit ON deals(unit_id) WHERE unit_id IS NOT NULL",
+        """CREATE TABLE deal_deposits (
+            id INTEGER PRIMARY KEY,
+            deal_id INTEGER NOT NULL REFERENCES deals(id) ON DELETE CASCADE,
+            amount_cents INTEGER NOT NULL CHECK (amount_cents > 0),
+            paid_on TEXT NOT NULL,
+            note TEXT
+        )""",
+        "CREATE INDEX deal_deposits_deal ON deal_deposits(deal_id)",
+        "ALTER TABLE stage_items ADD COLUMN requires_roles TEXT",
+        "ALTER TABLE stage_items ADD COLUMN requires_answers INTEGER NOT NULL DEFAULT 0",
+        """CREATE TABLE stage_questions (
+            id INTEGER PRIMARY KEY,
+            stage_id INTEGER NOT NULL REFERENCES stages(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            text TEXT NOT NULL
+        )""",
+        """CREATE TABLE deal_answers (
+            id INTEGER PRIMARY KEY,
+            deal_id INTEGER NOT NULL REFERENCES deals(id) ON DELETE CASCADE,
+            question_id INTEGER NOT NULL REFERENCES stage_questions(id) ON DELETE CASCADE,
+            text TEXT NOT NULL,
+            answered_on TEXT NOT NULL,
+            UNIQUE (deal_id, question_id)
+        )""",
+        """CREATE TABLE techniques (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            label_zh TEXT,
+            description TEXT,
+            builtin INTEGER NOT NULL DEFAULT 0
+        )""",
+        "ALTER TABLE deals ADD COLUMN technique_id INTEGER REFERENCES techniques(id)",
+        """CREATE TABLE campaigns (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            channel TEXT NOT NULL,
+            run_on TEXT NOT NULL,
+            notes TEXT
+        )""",
+        "ALTER TABLE contacts ADD COLUMN stakeholder_id INTEGER REFERENCES stakeholders(id)",
+        "ALTER TABLE contacts ADD COLUMN campaign_id INTEGER REFERENCES campaigns(id)",
+        "CREATE INDEX contacts_campaign ON contacts(campaign_id) WHERE campaign_id IS NOT NULL",
+        """CREATE INDEX contacts_stakeholder ON contacts(stakeholder_id)
+           WHERE stakeholder_id IS NOT NULL""",
+        """UPDATE stage_items SET requires_roles = '["coach", "decision-maker"]'
+           WHERE text LIKE 'Effective relationship progress%' AND stage_id IN (
+               SELECT s.id FROM stages s JOIN pipelines p ON p.id = s.pipeline_id
+               WHERE p.builtin = 1 AND p.name = 'key-account' AND s.key = 'proposal')""",
+        """UPDATE stage_items SET requires_answers = 1
+           WHERE text LIKE 'Standard questions asked%' AND stage_id IN (
+               SELECT s.id FROM stages s JOIN pipelines p ON p.id = s.pipeline_id
+               WHERE p.builtin = 1 AND p.name = 'seven-step' AND s.key = 'needs')""",
+    )
+    needs = db.execute(
+        """SELECT s.id FROM stages s JOIN pipelines p ON p.id = s.pipeline_id
+           WHERE p.builtin = 1 AND p.name = 'seven-step' AND s.key = 'needs'"""
+    ).fetchone()
+    if needs is not None:
+        db.executemany(
+            "INSERT INTO stage_questions (stage_id, position, text) VALUES (?, ?, ?)",
+            [(needs[0], position, text) for position, text in enumerate(M005_QUESTIONS)],
+        )
+    db.executemany(
+        "INSERT INTO techniques (name, label_zh, description, builtin) VALUES (?, ?, ?, 1)",
+        M005_TECHNIQUES,
+    )
+
+
+# As the step installs them; the product's own lists may grow, this one never changes.
+M005_QUESTIONS = (
+    "What do you like and dislike about your previous supplier? (你喜欢/不喜欢以前的供应商的什么?)",
+    "What business problem do you hope we can solve? (您希望我们能解决什么业务问题?)",
+    "Describe your current situation. (描述你目前的情况。)",
+    "What will it be like once it is solved? (解决后情况会是怎样?)",
+)
+M005_TECHNIQUES = (
+    ("direct-close", "直接关单法", "Ask for the order plainly once the signals are there."),
+    ("assumptive-close", "假设成交", "Talk as if the decision is made: delivery, payment."),
+    ("opportunity-close", "机会获得", "A chance that will not come back: stock, a price ending."),
+    ("pressure-close", "压力成交", "The pressure of time or competition to decide now."),
+    ("take-away-close", "欲擒故纵法", "Step back and let the customer come after it."),
+    ("life-experience", "生命体验法", "Let the customer picture life with it, through a story."),
+    ("economic-account", "经济算账法", "Do the sums: what it costs per day, what it saves."),
+    ("step-back", "以退为进法", "Concede a small point to win the decision."),
+)
+
+
 STEPS = [
     m001_create_book,
     m002_one_version_one_runs_out,
     m003_reminder_states,
     m004_closing_stages_and_deal_notes,
+    m005_units_people_questions_techniques_campaigns,
 ]
