@@ -64,7 +64,13 @@ REMINDER_KINDS = (
     "stale-deal",
     "close-overdue",
     "birthday",
+    # opt-in (setting remind.slipping): a regular buyer whose chance of still buying fell
+    "slipping",
 )
+# remind also writes the list as a calendar file (iCalendar, RFC 5545)
+REMIND_FORMATS = (*FORMATS, "ics")
+# The chat robots the morning list is posted to (setting notify.kind)
+ROBOT_KINDS = ("wecom", "dingtalk", "feishu", "webhook")
 INTERVALS = ("year", "quarter", "month", "week", "day", "none")
 COMPARISONS = ("prev", "yoy")
 SALES_DIMENSIONS = (
@@ -83,6 +89,6 @@ ACTIVITY_DIMENSIONS = ("rep", "channel")
 MEMBER_DIMENSIONS = ("tier", "source", "owner", "store")
 IMPORT_KINDS = ("customers", "products", "sales", "contacts")
 EXPORT_KINDS = ("customers", "products", "sales", "contacts", "deals")
-EXPORT_FORMATS = ("csv", "json", "xlsx")
+EXPORT_FORMATS = ("csv", "json", "xlsx", "vcf")  # vcf: customers as phone contacts
 ENCODINGS = ("auto", "utf-8", "gb18030")
 ON_DUPLICATE = ("error", "skip", "update")

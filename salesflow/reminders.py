@@ -156,7 +156,19 @@ KIND_SQL = {
                                   AND (:owner IS NULL OR owner = :owner))
                           WHERE birthday GLOB '*[0-1][0-9]-[0-3][0-9]')))
         WHERE due <= :birthday_limit""",
+    # the customers the purchase model flagged (see _slipping), passed in as JSON
+    "slipping": """
+        SELECT 10, b.customer_id, b.name, b.owner, b.tier, s.since,
+               'chance of still buying ' || printf('%.2f', s.p_alive) || ', below '
+               || :slipping_alert || ' since ' || s.since || '; last sale ' || b.last_sale,
+               NULL, NULL, NULL
+        FROM (SELECT json_extract(value, '$[0]') AS customer_id,
+                     json_extract(value, '$[1]') AS since,
+                     json_extract(value, '$[2]') AS p_alive
+              FROM json_each(:slipping)) s
+        JOIN book b ON b.customer_id = s.customer_id""",
 }
+SLIPPING = "slipping"
 OPEN_DEALS_AS_OF = """
     SELECT d.id, d.title, d.owner, d.expected_close, c.id AS customer_id, c.name, c.tier,
            h.entered_at, s.key AS stage, s.max_days
@@ -269,13 +281,73 @@ def _evaluated(
     """Every due situation with its item (key included) and its latest answer."""
     answers: dict[Situation, Answer] | None = None
     names, keys = REMINDER_KINDS, REMINDER_KEYS
-    for row in _situations(conn, as_of, config, kinds, owner, days_ahead):
+    slipping = _slipping(conn, as_of, config, kinds)
+    for row in _situations(conn, as_of, config, kinds, owner, days_ahead, slipping):
         if answers is None:  # only once something is due: an empty list reads nothing more
             answers = _answers(conn, as_of)
         kind = names[row[0] - 1]
         situation = (kind, row[1], row[8], row[10], row[5])
+        if kind == SLIPPING:
+            situation = (kind, row[1], None, None, slipping[row[1]].last_sale)
         item = dict(zip(keys, (kind, *row[1:10], reminder_key(situation)), strict=True))
         yield item, situation, answers.get(situation) if answers else None
+
+
+class Slip(NamedTuple):
+    """A customer the purchase model says is slipping away, as of the evaluated day."""
+
+    since: str  # the day their chance of still buying fell below the alert
+    p_alive: float
+    last_sale: str  # what the situation is about: the silence since this sale
+
+
+def _slipping(
+    conn: sqlite3.Connection,
+    as_of: date,
+    config: Mapping[str, Any],
+    kinds: frozenset[str] | None,
+) -> dict[int, Slip]:
+    """Customers with at least `predict.min_purchases` purchase days whose chance of still
+    buying fell below `predict.alert`, by id; empty unless `remind.slipping` is on and the
+    kind is asked for. The purchase model is fitted once here, on the whole book.
+
+    The day the chance fell moves a little as each day's fit moves, so the situation (and
+    its key, and a done given to it) is the silence since the customer's last sale: done
+    holds until they buy again.
+    """
+    if config.get("remind.slipping") != "on" or (kinds is not None and SLIPPING not in kinds):
+        return {}
+    if not conn.execute("SELECT 1 FROM sales LIMIT 1").fetchone():
+        return {}
+    from salesflow import predict, rhythm  # numpy and scipy: only for this kind
+
+    try:
+        fallen = predict.fallen_below(
+            conn,
+            as_of,
+            threshold=predict.alert_threshold(dict(config)),
+            min_purchases=int(config["predict.min_purchases"]),
+        )
+    except rhythm.TooLittleHistory:
+        return {}  # a book too young to fit has nobody slipping; the list still runs
+    below = {
+        row["customer_id"]: (row["below_since"].isoformat(), float(row["p_alive"]))
+        for row in fallen
+        if row["below_since"] is not None
+    }
+    if not below:
+        return {}
+    import json
+
+    last_sales = conn.execute(
+        """SELECT j.value, (SELECT max(date) FROM sales s
+                            WHERE s.customer_id = j.value AND s.date <= ?)
+           FROM json_each(?) j""",
+        [as_of.isoformat(), json.dumps(list(below))],
+    )
+    return {
+        customer_id: Slip(*below[customer_id], last_sale) for customer_id, last_sale in last_sales
+    }
 
 
 def _answers(conn: sqlite3.Connection, as_of: date) -> dict[Situation, Answer]:
@@ -297,6 +369,7 @@ def _situations(
     kinds: frozenset[str] | None,
     owner: str | None,
     days_ahead: int,
+    slipping: Mapping[int, Slip] | None = None,
 ) -> Iterator[sqlite3.Row]:
     """The due rows: (k, customer_id, customer, owner, tier, due, days_overdue, detail,
     deal_id, product, product_id), in the list's order."""
@@ -320,6 +393,8 @@ def _situations(
         "next_year": f"{as_of.year + 1:04d}",
         "this_leap": _leap(as_of.year),
         "next_leap": _leap(as_of.year + 1),
+        "slipping": _slipping_json(slipping or {}),
+        "slipping_alert": str(config.get("predict.alert", "")),
     }
     for tier in (*TIERS, "none"):
         cadence = config[f"cadence.{tier}"]
@@ -343,6 +418,12 @@ def _situations(
                  julianday(due), customer_id, deal_id, product"""
     )
     yield from conn.execute(sql, params)
+
+
+def _slipping_json(slipping: Mapping[int, Slip]) -> str:
+    import json
+
+    return json.dumps([[key, slip.since, slip.p_alive] for key, slip in slipping.items()])
 
 
 # ---------------------------------------------------------------- the brief

@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import Callable
 from typing import NamedTuple
 
+from salesflow.choices import ROBOT_KINDS
 from salesflow.db import Change
 from salesflow.errors import BadValue, NotFound
 from salesflow.i18n import N_, _
@@ -78,6 +79,13 @@ def probability(text: str) -> Value:
     return repr(value)
 
 
+def robot_address(text: str) -> Value:
+    """A chat robot's address: http(s) with a host; the refusal never repeats it."""
+    from salesflow.notify import validate_url
+
+    return validate_url(text) if text.strip() else ""
+
+
 def replica_address(text: str) -> Value:
     """A replica address Litestream accepts, with no credentials in it."""
     from salesflow.replica import validate_url
@@ -139,6 +147,44 @@ SETTINGS = {
             ),
         ),
         Setting(
+            "remind.slipping",
+            "off",
+            one_of("on", "off"),
+            N_(
+                "on: remind lists regular buyers whose chance of still buying fell below "
+                "predict.alert (kind slipping)"
+            ),
+        ),
+        Setting(
+            "calendar.alarm_time",
+            "09:00",
+            clock,
+            N_("when the calendar of reminders (remind --format ics) rings each item's day"),
+        ),
+        Setting(
+            "notify.kind",
+            "wecom",
+            one_of(*ROBOT_KINDS),
+            N_("the chat robot remind --notify posts to: wecom, dingtalk, feishu or webhook"),
+        ),
+        Setting(
+            "notify.url",
+            "",
+            robot_address,
+            N_("the chat robot's address (its access token; SALESFLOW_NOTIFY_URL overrides)"),
+            secret=True,
+        ),
+        Setting(
+            "notify.secret",
+            "",
+            free_text,
+            N_(
+                "the signing secret of a signed DingTalk or Feishu robot "
+                "(SALESFLOW_NOTIFY_SECRET overrides)"
+            ),
+            secret=True,
+        ),
+        Setting(
             "ui.language",
             "auto",
             one_of("auto", "zh", "en"),
@@ -168,8 +214,9 @@ def shown(setting: Setting, value: Value) -> Value:
     """A value as `config` shows it: secrets masked, never whole."""
     if not setting.secret or value in ("", None):
         return value
-    text = str(value)
-    return text[:4] + "…" + "*" * 4 if len(text) > 12 else "****"
+    from salesflow.notify import mask_secret  # an address keeps its scheme and host only
+
+    return mask_secret(str(value))
 
 
 def list_settings(conn: sqlite3.Connection) -> list[dict[str, object]]:

@@ -54,6 +54,8 @@ if TYPE_CHECKING:  # the checker sees plain StrEnums; their members come from ch
 
     class OnDuplicate(StrEnum): ...
 
+    class RemindFormat(StrEnum): ...
+
 else:
     Format = choice_enum("Format", choices.FORMATS)
     Channel = choice_enum("Channel", choices.CHANNELS)
@@ -72,6 +74,7 @@ else:
     ExportFormat = choice_enum("ExportFormat", choices.EXPORT_FORMATS)
     Encoding = choice_enum("Encoding", choices.ENCODINGS)
     OnDuplicate = choice_enum("OnDuplicate", choices.ON_DUPLICATE)
+    RemindFormat = choice_enum("RemindFormat", choices.REMIND_FORMATS)
 
 # Defaults, as the enums' members (Typer shows and compares them by value).
 TABLE, CSV, JSON, XLSX = Format("table"), Format("csv"), Format("json"), Format("xlsx")
@@ -81,6 +84,8 @@ BY_STAGE, BY_REP, BY_TIER = PipelineBy("stage"), ActivityBy("rep"), MemberBy("ti
 AUTO_ENCODING, REFUSE_DUPLICATES = Encoding("auto"), OnDuplicate("error")
 EXPORT_CSV, EXPORT_JSON = ExportFormat("csv"), ExportFormat("json")
 EXPORT_XLSX = ExportFormat("xlsx")
+EXPORT_VCF = ExportFormat("vcf")
+REMIND_TABLE, ICS = RemindFormat("table"), RemindFormat("ics")
 # The name of every command's -o parameter and --format parameter.
 DESTINATION, FORMAT = "destination", "fmt"
 
@@ -129,6 +134,15 @@ OutputOpt = Annotated[
         help="Write to FILE (mode 0600) instead of stdout; FILE.xlsx is a workbook.",
         metavar="FILE",
         dir_okay=False,
+        callback=workbook_needs_a_file,
+    ),
+]
+RemindFormatOpt = Annotated[
+    RemindFormat,
+    typer.Option(
+        "--format",
+        "-f",
+        help="table (default), csv, json; xlsx with -o FILE; ics: a calendar of the items.",
         callback=workbook_needs_a_file,
     ),
 ]
