@@ -7,14 +7,12 @@ ISO text. A workbook is a zip of XML (or an OLE2 container for .xls), so it is c
 before any parser sees it: not a workbook, password-protected, damaged, a zip bomb or an XML
 document type declaration (entity expansion) are refused with `BadWorkbook`.
 
-Writing streams rows into a real workbook of one sheet: numbers as numbers, dates as dates,
-text as inline strings that no spreadsheet runs as a formula or turns into a link. The
-package is written here rather than through XlsxWriter: its per-cell calls made a million
--row export take five times the CSV export, while the sheet's XML written in chunks and
-deflated at level 1 stays within three times, in constant memory.
+Writing streams rows into a real workbook of one sheet through XlsxWriter in its
+constant-memory mode: numbers as numbers, dates as dates, text as inline strings that no
+spreadsheet runs as a formula or turns into a link.
 
-python-calamine is imported inside the function that reads, so loading this module costs
-start-up nothing beyond the standard library.
+python-calamine and XlsxWriter are imported inside the functions that read and write, so
+loading this module costs start-up nothing beyond the standard library.
 """
 
 import os
@@ -27,6 +25,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
+from math import isfinite
 from pathlib import Path
 from typing import IO, Any
 
@@ -499,116 +498,20 @@ FORBIDDEN_IN_SHEET_NAMES = r"[\[\]:*?/\\\x00-\x1f]"
 MAX_DATA_ROWS = 1_048_575
 # Integers beyond Excel's 15 digits would be rounded, so they are written as text.
 LARGEST_EXACT_INTEGER = 10**15
-# The sheet's XML is deflated as it is written. Level 1 packs it about 8:1 (level 6: 9:1)
-# at several times the speed, and writing a million rows is mostly compressing them.
-COMPRESS_LEVEL = 1
-ROWS_PER_CHUNK = 2000
-# Characters XML 1.0 cannot hold, the carriage return (which XML readers turn into a line
-# feed) and text that looks like OOXML's own escape `_xHHHH_`: written as `_xHHHH_`.
-NEEDS_ESCAPE = re.compile(r"[&<>\x00-\x08\x0b\x0c\x0d\x0e-\x1f\ufffe\uffff]|_x[0-9A-Fa-f]{4}_")
-OOXML_ESCAPED = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|_(?=x[0-9A-Fa-f]{4}_)")
-EXCEL_EPOCH = date(1899, 12, 30)
-FIRST_TRUE_DAY = date(1900, 3, 1)  # before it Excel counts the phantom 1900-02-29
-FIRST_EXCEL_DAY = date(1900, 1, 1)
-
-
-# The styles of the sheet: cellXfs 0 is plain text and numbers, 1 bold; then each kind
-# with a number format has a plain style and, right after it, its bold twin.
-STYLE_INDEX = {
-    ColumnKind.INTEGER: 2,
-    ColumnKind.MONEY: 4,
-    ColumnKind.PERCENT: 6,
-    ColumnKind.DATE: 8,
-    ColumnKind.DATETIME: 10,
+FIRST_EXCEL_DAY = date(1900, 1, 1)  # Excel has no dates before it: such values stay text
+# A column repeats its days; each distinct value is parsed once, up to this many.
+MOMENTS_REMEMBERED = 100_000
+WORKBOOK_OPTIONS = {
+    # One row in memory at a time, text written inline: a million rows in constant memory.
+    "constant_memory": True,
+    # Text stays text: never a formula, a link or a number read from it.
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+    # A sheet's XML past 2 GiB (a million rows of long text) still packs; below that the
+    # zip is the same as without it.
+    "use_zip64": True,
 }
-BOLD_TEXT = ' s="1"'
-BOLD_APPLIED = ' applyFont="1"'
-FORMAT_IDS = {kind: 164 + number for number, kind in enumerate(STYLE_INDEX)}
-MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-RELATIONSHIPS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-PACKAGE_RELATIONSHIPS = "http://schemas.openxmlformats.org/package/2006/relationships"
-XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-SHEET_START = (
-    f'{XML_DECLARATION}<worksheet xmlns="{MAIN}" xmlns:r="{RELATIONSHIPS}">'
-    '<sheetViews><sheetView tabSelected="1" workbookViewId="0">'
-    '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
-    '<selection pane="bottomLeft"/></sheetView></sheetViews>'
-    '<sheetFormatPr defaultRowHeight="15"/>'
-)
-SHEET_END = (
-    '</sheetData><pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" '
-    'header="0.3" footer="0.3"/></worksheet>'
-)
-
-
-def _package_parts(title: str) -> list[tuple[str, str]]:
-    """Every part of the workbook but the sheet's rows: one sheet, its styles, the links."""
-    office = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-    spreadsheet = "application/vnd.openxmlformats-officedocument.spreadsheetml"
-    name = title.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    name = name.replace('"', "&quot;")
-    number_formats = "".join(
-        f'<numFmt numFmtId="{FORMAT_IDS[kind]}" formatCode="{NUMBER_FORMATS[kind]}"/>'
-        for kind in STYLE_INDEX
-    )
-    font = '<sz val="11"/><name val="Calibri"/><family val="2"/>'
-    cell_formats = '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
-    cell_formats += '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
-    for kind in STYLE_INDEX:
-        for bold in (0, 1):
-            cell_formats += (
-                f'<xf numFmtId="{FORMAT_IDS[kind]}" fontId="{bold}" fillId="0" borderId="0" '
-                f'xfId="0" applyNumberFormat="1"{BOLD_APPLIED if bold else ""}/>'
-            )
-    return [
-        (
-            "[Content_Types].xml",
-            XML_DECLARATION
-            + '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-            '<Default Extension="rels" '
-            'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-            '<Default Extension="xml" ContentType="application/xml"/>'
-            f'<Override PartName="/xl/workbook.xml" ContentType="{spreadsheet}.sheet.main+xml"/>'
-            '<Override PartName="/xl/worksheets/sheet1.xml" '
-            f'ContentType="{spreadsheet}.worksheet+xml"/>'
-            f'<Override PartName="/xl/styles.xml" ContentType="{spreadsheet}.styles+xml"/>'
-            "</Types>",
-        ),
-        (
-            "_rels/.rels",
-            f'{XML_DECLARATION}<Relationships xmlns="{PACKAGE_RELATIONSHIPS}">'
-            f'<Relationship Id="rId1" Type="{office}/officeDocument" Target="xl/workbook.xml"/>'
-            "</Relationships>",
-        ),
-        (
-            "xl/workbook.xml",
-            f'{XML_DECLARATION}<workbook xmlns="{MAIN}" xmlns:r="{RELATIONSHIPS}">'
-            "<bookViews><workbookView/></bookViews>"
-            f'<sheets><sheet name="{name}" sheetId="1" r:id="rId1"/></sheets></workbook>',
-        ),
-        (
-            "xl/_rels/workbook.xml.rels",
-            f'{XML_DECLARATION}<Relationships xmlns="{PACKAGE_RELATIONSHIPS}">'
-            f'<Relationship Id="rId1" Type="{office}/worksheet" Target="worksheets/sheet1.xml"/>'
-            f'<Relationship Id="rId2" Type="{office}/styles" Target="styles.xml"/>'
-            "</Relationships>",
-        ),
-        (
-            "xl/styles.xml",
-            f'{XML_DECLARATION}<styleSheet xmlns="{MAIN}">'
-            f'<numFmts count="{len(STYLE_INDEX)}">{number_formats}</numFmts>'
-            f'<fonts count="2"><font>{font}</font><font><b/>{font}</font></fonts>'
-            '<fills count="2"><fill><patternFill patternType="none"/></fill>'
-            '<fill><patternFill patternType="gray125"/></fill></fills>'
-            '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border>'
-            "</borders>"
-            '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'
-            "</cellStyleXfs>"
-            f'<cellXfs count="{2 + 2 * len(STYLE_INDEX)}">{cell_formats}</cellXfs>'
-            '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/>'
-            "</cellStyles></styleSheet>",
-        ),
-    ]
 
 
 def sheet_title(name: str) -> str:
@@ -646,25 +549,37 @@ def write_workbook(
                 path=path, folder=folder
             )
         )
+    import xlsxwriter
+
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)  # mkstemp made it 0600; XlsxWriter reopens and truncates it in place
     try:
-        with (
-            os.fdopen(handle, "wb") as file,  # mkstemp made it 0600
-            zipfile.ZipFile(file, "w", zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL) as book,
-        ):
-            title = sheet_title(sheet_name)
-            for name, text in _package_parts(title):
-                book.writestr(name, text)
-            with book.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as part:
-                written = _write_sheet(part, columns, rows, total_row)
+        # Row data spills to scratch files; beside the target they use its disk, not a
+        # /tmp that may live in memory, and go away even when writing fails midway.
+        with tempfile.TemporaryDirectory(dir=folder, prefix=f".{path.name}.") as scratch:
+            book = xlsxwriter.Workbook(temporary, {**WORKBOOK_OPTIONS, "tmpdir": scratch})
+            try:
+                written = _fill_sheet(book, sheet_title(sheet_name), columns, rows, total_row)
+            except BaseException:
+                _abandon(book)
+                raise
             book.close()
-            file.flush()
-            os.fsync(file.fileno())
+        with open(temporary, "rb") as finished:
+            os.fsync(finished.fileno())
         _move_into_place(Path(temporary), path, force=force)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
     return written
+
+
+def _abandon(book: Any) -> None:
+    """Close the scratch file of rows a failed export leaves open (closing the workbook
+    would first pack every row written so far)."""
+    for sheet in book.worksheets():
+        scratch = getattr(sheet, "row_data_fh", None)
+        if scratch is not None:
+            scratch.close()
 
 
 def _move_into_place(temporary: Path, path: Path, *, force: bool) -> None:
@@ -683,43 +598,34 @@ def _move_into_place(temporary: Path, path: Path, *, force: bool) -> None:
     temporary.unlink()
 
 
-def _write_sheet(
-    part: IO[bytes],
+def _fill_sheet(
+    book: Any,
+    title: str,
     columns: Sequence[Column],
     rows: Iterable[Mapping[str, Any]],
     total_row: Mapping[str, Any] | None,
 ) -> int:
-    """Stream the worksheet XML: widths, the frozen bold header, the rows, the total."""
+    """Widths, the frozen bold header, the rows and the bold total, in that order (in
+    constant-memory mode a row is final once the next one begins)."""
+    sheet = book.add_worksheet(title)
+    plain = _Formats(book, bold=False)
+    bold = _Formats(book, bold=True)
     source = iter(rows)
     sample = [row for _, row in zip(range(WIDTH_SAMPLE_ROWS), source, strict=False)]
-    widths = []
-    for column in columns:
+    for index, column in enumerate(columns):
         values = [row.get(column.key) for row in sample]
         if total_row is not None:
             values.append(total_row.get(column.key))
-        widths.append(_column_width(column, values))
-    letters = [_column_letter(index) for index in range(len(columns))]
-    cols = "".join(
-        f'<col min="{index}" max="{index}" width="{width + 0.7109375:.7f}" customWidth="1"/>'
-        for index, width in enumerate(widths, start=1)
-    )
-    header = "".join(
-        _text_cell(f"{letter}1", column.heading, BOLD_TEXT)
-        for letter, column in zip(letters, columns, strict=True)
-    )
-    part.write(
-        (
-            SHEET_START
-            + (f"<cols>{cols}</cols>" if cols else "")
-            + f'<sheetData><row r="1">{header}</row>'
-        ).encode()
-    )
-    plain = [
-        (column.key, letter, _cell_writer(column.kind, bold=False))
-        for letter, column in zip(letters, columns, strict=True)
+        sheet.set_column(index, index, _column_width(column, values))
+    heading = [_text_writer(sheet, index, bold.general) for index in range(len(columns))]
+    for write, column in zip(heading, columns, strict=True):
+        write(0, column.heading)
+    sheet.freeze_panes(1, 0)
+    writers = [
+        (column.key, _cell_writer(sheet, index, column.kind, plain))
+        for index, column in enumerate(columns)
     ]
     last_row = MAX_DATA_ROWS - (total_row is not None)
-    chunk: list[str] = []
     written = 0
     for written, row in enumerate(_chain(sample, source), start=1):
         if written > last_row:
@@ -729,36 +635,151 @@ def _write_sheet(
                     "write them as CSV instead"
                 ).format(count=last_row)
             )
-        number = str(written + 1)
-        chunk.append(f'<row r="{number}">')
-        for key, letter, cell in plain:
-            value = row.get(key)
+        get = row.get
+        for key, write in writers:
+            value = get(key)
             if value is not None and value != "":
-                chunk.append(cell(letter + number, value))
-        chunk.append("</row>")
-        if written % ROWS_PER_CHUNK == 0:
-            part.write("".join(chunk).encode())
-            chunk.clear()
+                write(written, value)
     if total_row is not None:
-        number = str(written + 2)
-        chunk.append(f'<row r="{number}">')
-        for letter, column in zip(letters, columns, strict=True):
+        for index, column in enumerate(columns):
             value = total_row.get(column.key)
             if value is not None and value != "":
-                chunk.append(_cell_writer(column.kind, bold=True)(letter + number, value))
-        chunk.append("</row>")
-    chunk.append(SHEET_END)
-    part.write("".join(chunk).encode())
+                _cell_writer(sheet, index, column.kind, bold)(written + 1, value)
     return written
 
 
-def _column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, remainder = divmod(index - 1, 26)
-        letters = chr(65 + remainder) + letters
-    return letters
+class _Formats:
+    """The formats of one weight (plain or bold) for every column kind, made once."""
+
+    def __init__(self, book: Any, *, bold: bool) -> None:
+        weight = {"bold": True} if bold else {}
+        # Plain text and plain numbers need no format of their own, only the weight.
+        self.general = book.add_format(weight) if bold else None
+        self.of = {
+            kind: book.add_format({**weight, "num_format": pattern})
+            for kind, pattern in NUMBER_FORMATS.items()
+        }
+
+
+# The worksheet of XlsxWriter writes text of the shape `<r>…</r>` unescaped in
+# constant-memory mode (it takes it for a rich string it built itself), so such text
+# would end up as XML in the sheet: a formula even. It goes in as a rich string of two
+# runs in the cell's own font instead, each run escaped; readers join the runs.
+RICH_START, RICH_END = "<r>", "</r>"
+
+
+def _text_writer(sheet: Any, column: int, style: Any) -> Callable[[int, Any], None]:
+    """A function writing one value of the column as text into a given row."""
+    from xlsxwriter.format import Format
+
+    write_string = sheet.write_string
+    write_rich_string = sheet.write_rich_string
+    run_font = style if style is not None else Format()  # the default font, for plain text
+    cell_style = () if style is None else (style,)
+
+    def text(row: int, value: Any) -> None:
+        shown = value if type(value) is str else cell_text(value)
+        if shown.startswith(RICH_START) and shown.endswith(RICH_END):
+            write_rich_string(row, column, shown[:1], run_font, shown[1:], *cell_style)
+        else:
+            write_string(row, column, shown, style)
+
+    return text
+
+
+def _cell_writer(
+    sheet: Any, column: int, kind: ColumnKind, formats: _Formats
+) -> Callable[[int, Any], None]:
+    """A function writing one value of the column into a given row, typed by `kind`.
+
+    The writer and its format are chosen here, once per column; a value the kind cannot
+    hold (a word in a money column) stays the text it is.
+    """
+    text = _text_writer(sheet, column, formats.general)
+    if kind == ColumnKind.TEXT:
+        return text
+    if kind in (ColumnKind.DATE, ColumnKind.DATETIME):
+        return _moment_writer(sheet, column, kind, formats, text)
+    write_number = sheet.write_number
+    style = formats.of.get(kind, formats.general)
+
+    if kind == ColumnKind.PERCENT:
+
+        def percent(row: int, value: Any) -> None:
+            amount = _as_number(value, kind)
+            if amount is None:
+                text(row, value)
+            else:
+                write_number(row, column, amount, style)
+
+        return percent
+
+    def number(row: int, value: Any) -> None:
+        # The types a million rows bring, each converted once and written straight away.
+        cls = value.__class__
+        if cls is int:
+            if -LARGEST_EXACT_INTEGER < value < LARGEST_EXACT_INTEGER:
+                write_number(row, column, value, style)
+                return
+        elif cls is Decimal:
+            if value.is_finite() and isfinite(converted := float(value)):
+                write_number(row, column, converted, style)
+                return
+        elif cls is float and isfinite(value):
+            write_number(row, column, value, style)
+            return
+        amount = _as_number(value, kind)
+        if amount is None:
+            text(row, value)
+        else:
+            write_number(row, column, amount, style)
+
+    return number
+
+
+def _moment_writer(
+    sheet: Any,
+    column: int,
+    kind: ColumnKind,
+    formats: _Formats,
+    text: Callable[[int, Any], None],
+) -> Callable[[int, Any], None]:
+    """A function writing one date or datetime of the column: each distinct value is
+    parsed once, then handed to XlsxWriter as a date with its format."""
+    write_datetime = sheet.write_datetime
+    day_style = formats.of[ColumnKind.DATE]
+    moment_style = formats.of[kind]
+    known: dict[Any, tuple[date, Any] | None] = {}
+
+    def prepared(value: Any) -> tuple[date, Any] | None:
+        when = _as_moment(value)
+        if when is None:
+            return None
+        if isinstance(when, datetime):
+            if when.tzinfo is not None:
+                return None
+            when = when.replace(microsecond=0)
+            if kind == ColumnKind.DATE or when.time() == time():
+                when = when.date()
+        if (when.date() if isinstance(when, datetime) else when) < FIRST_EXCEL_DAY:
+            return None
+        return when, (moment_style if isinstance(when, datetime) else day_style)
+
+    def moment(row: int, value: Any) -> None:
+        try:
+            found = known[value]
+        except KeyError:
+            found = known[value] = prepared(value)
+            if len(known) > MOMENTS_REMEMBERED:
+                known.clear()
+        except TypeError:  # not hashable: not a date either
+            found = None
+        if found is None:
+            text(row, value)
+        else:
+            write_datetime(row, column, found[0], found[1])
+
+    return moment
 
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -816,91 +837,6 @@ def _chain(first: list[Mapping[str, Any]], rest: Iterator[Mapping[str, Any]]) ->
     yield from rest
 
 
-def _text_cell(ref: str, value: Any, style: str) -> str:
-    text = value if type(value) is str else cell_text(value)
-    if NEEDS_ESCAPE.search(text):
-        text = _escaped(text)
-    space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
-    return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{text}</t></is></c>'
-
-
-def _escaped(text: str) -> str:
-    text = OOXML_ESCAPED.sub(lambda found: f"_x{ord(found.group()):04X}_", text)
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return text.replace("\r", "&#13;")  # a reference, which XML readers keep as it is
-
-
-def _cell_writer(kind: ColumnKind, *, bold: bool) -> Any:
-    """A function giving one cell's XML for a value of the column, typed by `kind`.
-
-    Text is always an inline string: never a formula, a link or a number read from it.
-    A value the kind cannot hold (a word in a money column) stays the text it is.
-    """
-    text_style = BOLD_TEXT if bold else ""
-    style = f' s="{STYLE_INDEX[kind] + bold}"' if kind in STYLE_INDEX else text_style
-
-    def text(ref: str, value: Any) -> str:
-        return _text_cell(ref, value, text_style)
-
-    if kind == ColumnKind.TEXT:
-        return text
-
-    if kind in (ColumnKind.DATE, ColumnKind.DATETIME):
-        day_style = f' s="{STYLE_INDEX[ColumnKind.DATE] + bold}"'
-        serials: dict[Any, tuple[str, str] | None] = {}  # a column repeats its days
-
-        def moment(ref: str, value: Any) -> str:
-            key = value if isinstance(value, str | date) else None
-            found = serials.get(key) if key is not None else None
-            if found is None:
-                found = _serial(value, kind, style, day_style)
-                if key is not None and len(serials) < 100_000:
-                    serials[key] = found
-            if found is None:
-                return text(ref, value)
-            serial, shown = found
-            return f'<c r="{ref}"{shown}><v>{serial}</v></c>'
-
-        return moment
-
-    percent = kind == ColumnKind.PERCENT
-
-    def number(ref: str, value: Any) -> str:
-        if (
-            not percent
-            and type(value) is int
-            and -LARGEST_EXACT_INTEGER < value < LARGEST_EXACT_INTEGER
-        ):
-            shown = str(value)  # the common case, kept cheap: a million rows pass through here
-        else:
-            amount = _as_number(value, kind)
-            if amount is None:
-                return text(ref, value)
-            shown = repr(amount)
-        return f'<c r="{ref}"{style}><v>{shown}</v></c>'
-
-    return number
-
-
-def _serial(value: Any, kind: ColumnKind, style: str, day_style: str) -> tuple[str, str] | None:
-    """The Excel serial of a date or datetime and the style showing it, or None."""
-    when = _as_moment(value)
-    if when is None:
-        return None
-    if isinstance(when, datetime):
-        if when.tzinfo is not None:
-            return None
-        day, seconds = when.date(), when.hour * 3600 + when.minute * 60 + when.second
-    else:
-        day, seconds = when, 0
-    if day < FIRST_EXCEL_DAY:
-        return None
-    whole = (day - EXCEL_EPOCH).days - (day < FIRST_TRUE_DAY)
-    if seconds and kind == ColumnKind.DATETIME:
-        return repr(whole + seconds / 86_400), style
-    return str(whole), day_style
-
-
 def _as_number(value: Any, kind: ColumnKind) -> float | int | None:
     """The value as the number to store, or None when it is not one (then it stays text)."""
     if isinstance(value, bool):
@@ -910,7 +846,7 @@ def _as_number(value: Any, kind: ColumnKind) -> float | int | None:
             return None
         return value / 100 if kind == ColumnKind.PERCENT else value
     if isinstance(value, float) and kind != ColumnKind.PERCENT:
-        return value
+        return value if isfinite(value) else None
     try:
         exact = value if isinstance(value, Decimal) else Decimal(str(value).strip())
     except InvalidOperation:
@@ -919,7 +855,8 @@ def _as_number(value: Any, kind: ColumnKind) -> float | int | None:
         return None
     if kind == ColumnKind.PERCENT:
         exact /= 100
-    return float(exact)
+    amount = float(exact)
+    return amount if isfinite(amount) else None  # beyond a float's range: kept as text
 
 
 def _as_moment(value: Any) -> date | None:

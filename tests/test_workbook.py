@@ -614,8 +614,9 @@ def test_rows_past_the_width_sample_are_written_too(tmp_path):
     rows = ({"customer": f"c{number}", "quantity": number} for number in range(2500))
 
     assert write_workbook(path, "Long", COLUMNS[:3], rows) == 2500
-    sheet = openpyxl.load_workbook(path, read_only=True).active
-    last = list(sheet.iter_rows(min_row=2501, max_row=2501, values_only=True))
+    book = openpyxl.load_workbook(path, read_only=True)
+    last = list(book.active.iter_rows(min_row=2501, max_row=2501, values_only=True))
+    book.close()
     assert last == [("c2499", None, 2499)]
 
 
@@ -637,18 +638,65 @@ def test_sheet_names_follow_excel_rules(name, title):
 
 def test_awkward_text_comes_back_exactly(tmp_path):
     path = tmp_path / "awkward.xlsx"
-    plain = [" padded ", "a\r\nb", "<b>&amp;</b>", '"quoted"']
-    # Characters XML cannot hold, and text shaped like their escape, are written as
-    # Excel writes them (_xHHHH_); Excel and calamine decode it, openpyxl shows it raw.
-    escaped = ["bell\x07", "_x0041_ stays"]
+    plain = [" padded ", "<b>&amp;</b>", '"quoted"']
+    # Control characters (the carriage return too) and text shaped like their escape are
+    # written as Excel writes them (_xHHHH_); Excel and calamine decode it, openpyxl shows
+    # it raw.
+    escaped = ["a\r\nb", "bell\x07", "_x0041_ stays"]
     rows = [{"customer": text} for text in plain + escaped]
 
     write_workbook(path, "Awkward", COLUMNS[:1], rows)
 
     sheet = openpyxl.load_workbook(path).active
-    assert [sheet.cell(row=row, column=1).value for row in range(2, 6)] == plain
+    assert [sheet.cell(row=row, column=1).value for row in range(2, 5)] == plain
     _, read = read_sheet(path)
     assert [cells[0] for _, cells in read] == plain + escaped
+
+
+def test_text_shaped_like_a_rich_string_is_text_not_xml(tmp_path):
+    path = tmp_path / "rich.xlsx"
+    # XlsxWriter passes text of the shape <r>…</r> through unescaped in constant-memory
+    # mode, taking it for a rich string of its own; this one would become a formula.
+    smuggled = (
+        '<r><t>x</t></r></is></c><c r="B2"><f>1+1</f></c>'
+        '<c r="C2" t="inlineStr"><is><r><t>y</t></r>'
+    )
+    texts = [smuggled, "<r>x</r>", "<r></r>"]
+    columns = [Column("customer", "<r>name</r>"), Column("note", "Note")]
+    rows = [{"customer": text, "note": "after"} for text in texts]
+
+    write_workbook(path, "Rich", columns, rows, total_row={"customer": "<r>Total</r>"})
+
+    sheet = openpyxl.load_workbook(path).active
+    assert [[cell.value for cell in row] for row in sheet.iter_rows()] == [
+        ["<r>name</r>", "Note"],
+        *([text, "after"] for text in texts),
+        ["<r>Total</r>", None],
+    ]
+    assert sheet["A1"].font.b and sheet["A5"].font.b and not sheet["A2"].font.b
+    with zipfile.ZipFile(path) as archive:
+        assert b"<f>" not in archive.read("xl/worksheets/sheet1.xml")
+    header, read = read_sheet(path)
+    assert header == ["<r>name</r>", "Note"]
+    assert [cells for _, cells in read] == [
+        *([text, "after"] for text in texts),
+        ["<r>Total</r>"],
+    ]
+
+
+def test_numbers_a_sheet_cannot_hold_stay_text(tmp_path):
+    path = tmp_path / "odd.xlsx"
+    values = [float("nan"), float("inf"), Decimal("NaN"), Decimal("1e400"), 2.5]
+    columns = [Column("n", "N", ColumnKind.NUMBER), Column("m", "M", ColumnKind.MONEY)]
+
+    write_workbook(path, "Odd", columns, [{"n": value, "m": value} for value in values])
+
+    sheet = openpyxl.load_workbook(path).active
+    rows = [[(cell.value, cell.data_type) for cell in row] for row in sheet.iter_rows(min_row=2)]
+    assert [row[0] for row in rows[:3]] == [("nan", "s"), ("inf", "s"), ("NaN", "s")]
+    assert rows[3][0][1] == "s" and rows[3][0][0].startswith("1000000")  # beyond a float
+    assert all(row[0] == row[1] for row in rows[:4])
+    assert rows[4] == [(2.5, "n"), (2.5, "n")]
 
 
 def test_dates_around_excel_s_phantom_leap_day(tmp_path):
