@@ -109,6 +109,14 @@ DEAL_EXPORT_COLUMNS = (
 )  # fmt: skip
 
 
+def customer_cards(conn: sqlite3.Connection) -> Iterator[str]:
+    """Every customer as a vCard 3.0 card that a phone imports, streamed."""
+    from salesflow.vcard import write_cards
+
+    _columns, rows = export_records(conn, "customers")
+    return write_cards(rows)
+
+
 def export_records(conn: sqlite3.Connection, kind: str) -> tuple[tuple[str, ...], Iterator[Row]]:
     """The columns and a stream of rows of one kind, in import-compatible shape."""
     if kind not in EXPORT_KINDS:

@@ -245,6 +245,9 @@ class ImportResult:
     ignored_columns: list[str] = field(default_factory=list)
     headers: list[str] = field(default_factory=list)
     sheet: str | None = None  # the sheet read, for a workbook; rows are then Excel's rows
+    # a vCard file: each row is a card, its line the card's BEGIN:VCARD line and its cells
+    # the card's number and text
+    cards: bool = False
 
     hints: set[str] = field(default_factory=set)
 
@@ -488,6 +491,65 @@ def _sheet_rows(
         yield SourceRow(number, cells, values)
 
 
+VCARD_SUFFIXES = (".vcf", ".vcard")
+
+
+def is_vcard(path: Path) -> bool:
+    """A phone's contacts file: by its name, or by its first line (BEGIN:VCARD)."""
+    if path.suffix.lower() in VCARD_SUFFIXES:
+        return True
+    from salesflow.vcard import looks_like_vcard
+
+    try:
+        with path.open("rb") as handle:
+            return looks_like_vcard(handle.read(64))
+    except OSError:
+        return False  # the CSV reader says why it cannot be read
+
+
+def read_card_rows(path: Path, result: ImportResult) -> Iterator[SourceRow]:
+    """The cards of a vCard file as customer rows: the card's fields, its profile facts as
+    JSON (the way exports write them). A card that cannot be read is an invalid row
+    whose reason names the line it is on."""
+    from salesflow import vcard
+
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise BadInput(
+            _("cannot read {path}: {reason}").format(path=path, reason=error.strerror)
+        ) from None
+    cards, problems = vcard.scan_cards(data)
+    texts = vcard.card_texts(data)
+    result.headers = ["card", "vcard"]
+    by_number: dict[int, vcard.Card | vcard.CardProblem] = {c.number: c for c in cards}
+    by_number.update((problem.number, problem) for problem in problems)
+    for number in sorted(by_number):
+        found = by_number[number]
+        cells = [str(number), texts.get(number, "")]
+        if isinstance(found, vcard.CardProblem):
+            result.rows += 1
+            result.invalid.append((found.line, found.reason, cells))
+            continue
+        values = dict(found.fields)
+        if found.profile:
+            values["profile"] = json.dumps(found.profile, ensure_ascii=False)
+        yield SourceRow(found.line, cells, values)
+
+
+def _keep_profile(existing: dict[str, Any], incoming: dict[str, Any]) -> dict[str, Any]:
+    """A card brings the facts a phone knows; the customer's other facts stay."""
+    if "profile" not in incoming:
+        return incoming
+    facts = {**json.loads(existing.get("profile") or "{}"), **json.loads(incoming["profile"])}
+    return {**incoming, "profile": json.dumps(facts, ensure_ascii=False)}
+
+
+def rejects_vcf(result: ImportResult) -> str:
+    """The rejected cards as the file had them, to be fixed and imported again."""
+    return "".join(cells[1] for _line, _reason, cells in result.invalid if len(cells) > 1)
+
+
 # ---------------------------------------------------------------- field parsers
 
 
@@ -614,9 +676,12 @@ def _import_records(
     parse: Callable[[dict[str, str]], dict[str, Any]],
     identity: Callable[[dict[str, Any]], list[tuple[str, str]]],
     existing: Iterator[dict[str, Any]],
+    merge: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]] | None = None,
 ) -> None:
     """Customers and products: new rows inserted, duplicates per --on-duplicate, rows
-    identical to what the book holds left alone (so re-running changes nothing)."""
+    identical to what the book holds left alone (so re-running changes nothing).
+    `merge(known, incoming)` completes a duplicate's incoming values from the known record
+    before they are compared and written."""
     ledger = Ledger()
     for record in existing:
         ledger.add(identity(record), {"_id": record["id"], "_row": record})
@@ -641,6 +706,8 @@ def _import_records(
             continue
         match = matches[0]
         target = match["_row"]
+        if merge is not None:
+            incoming = merge(target, incoming)
         if _same(target, incoming):
             result.unchanged += 1
         elif options.on_duplicate == "skip":
@@ -936,8 +1003,13 @@ def import_file(
         raise BadValue(f"cannot import {kind!r}; use one of {', '.join(KINDS)}")
     if options.on_duplicate not in ON_DUPLICATE:
         raise BadValue(f"duplicates are an error, skipped or updated, not {options.on_duplicate!r}")
-    is_sheet = workbook.is_workbook(path)
-    if is_sheet:
+    cards = is_vcard(path)
+    is_sheet = not cards and workbook.is_workbook(path)
+    if cards:
+        _card_options(kind, path, options)
+        digest = file_digest(path)
+        result = ImportResult(kind, str(path), "", "", dry_run=options.dry_run, cards=True)
+    elif is_sheet:
         digest = file_digest(path)
         result = ImportResult(kind, str(path), "", "", dry_run=options.dry_run)
     else:
@@ -963,7 +1035,9 @@ def import_file(
                 hint="again",
             )
     rows = (
-        read_sheet_rows(path, options, kind, result)
+        read_card_rows(path, result)
+        if cards
+        else read_sheet_rows(path, options, kind, result)
         if is_sheet
         else read_rows(path, encoding, options.mapping, kind, result, progress, has_nul=has_nul)
     )
@@ -977,6 +1051,7 @@ def import_file(
             parse=lambda values: customer_values(values, today),
             identity=_identity,
             existing=_existing(conn, "SELECT * FROM customers"),
+            merge=_keep_profile if cards else None,
         )
     elif kind == "products":
         _import_records(
@@ -1014,6 +1089,24 @@ def import_file(
         )
         change.summary = f"imported {result.imported} {kind} from {path.name}"
     return result
+
+
+def _card_options(kind: str, path: Path, options: ImportOptions) -> None:
+    """A vCard file holds people and names its own fields and character set."""
+    if kind != "customers":
+        raise BadValue(
+            _("{path} is a vCard file of people: import it as customers").format(path=path)
+        )
+    if options.sheet is not None or options.header_row is not None or options.mapping:
+        raise BadValue(
+            _("{path} is a vCard file: it has no sheets, header row or columns to map").format(
+                path=path
+            )
+        )
+    if options.encoding != "auto":
+        raise BadValue(
+            _("{path} is a vCard file: its cards name their own character set").format(path=path)
+        )
 
 
 class ImportRefused(BadInput):

@@ -126,6 +126,39 @@ def scan_cards(data: bytes) -> tuple[list[Card], list[CardProblem]]:
     return cards, problems
 
 
+def looks_like_vcard(head: bytes) -> bool:
+    """Whether a file's first bytes open a vCard, in any encoding `read_cards` reads."""
+    for bom, encoding in ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
+        if head.startswith(bom):
+            text = head[len(bom) :].decode(encoding, errors="ignore")
+            break
+    else:
+        text = head.removeprefix(codecs.BOM_UTF8).decode("utf-8", errors="ignore")
+    return text.lstrip().upper().replace(" ", "").startswith("BEGIN:VCARD")
+
+
+def card_texts(data: bytes) -> dict[int, str]:
+    """Each card's lines as the file has them (CRLF), by card number: what a rejects file
+    gives back to be fixed and imported again."""
+    texts: dict[int, str] = {}
+    number = depth = 0
+    current: list[str] = []
+    for line in re.split(r"\r\n|\r|\n", _decode(data)):
+        marker = line.strip().upper().replace(" ", "")
+        if depth == 0 and marker != "BEGIN:VCARD":
+            continue
+        if marker == "BEGIN:VCARD":
+            if depth == 0:
+                number, current = number + 1, []
+            depth += 1
+        current.append(line)
+        if marker == "END:VCARD":
+            depth -= 1
+            if depth == 0:
+                texts[number] = "\r\n".join(current) + "\r\n"
+    return texts
+
+
 class _CardError(Exception):
     def __init__(self, line: int, reason: str) -> None:
         super().__init__(reason)

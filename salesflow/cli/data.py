@@ -15,6 +15,7 @@ from salesflow.cli.options import (
     AUTO_ENCODING,
     EXPORT_CSV,
     EXPORT_JSON,
+    EXPORT_VCF,
     EXPORT_XLSX,
     JSON,
     REFUSE_DUPLICATES,
@@ -85,7 +86,8 @@ def import_command(
     path: Annotated[
         Path,
         typer.Argument(
-            help="A CSV file or a workbook (.xlsx, .xls, .ods) with a header row.",
+            help="A CSV file or a workbook (.xlsx, .xls, .ods) with a header row; customers "
+            "also from a phone's contacts (.vcf).",
             metavar="FILE",
             exists=True,
             dir_okay=False,
@@ -139,7 +141,7 @@ def import_command(
     ] = False,
     fmt: FormatOpt = TABLE,
 ) -> None:
-    """Import customers, products, sales or contacts from CSV or a workbook (all or nothing).
+    """Import customers, products, sales or contacts from CSV, a workbook or .vcf (all or nothing).
 
     Example: salesflow import customers 会员.xlsx --header-row 3 --on-duplicate update
     """
@@ -187,7 +189,16 @@ def import_command(
 
 
 def tell_invalid(result: Any) -> None:
-    """Each bad row with its reason: a CSV file's line, or the row Excel shows."""
+    """Each bad row with its reason: a CSV file's line, the row Excel shows, or a vCard
+    file's card and line."""
+    if result.cards:
+        for line, reason, cells in result.invalid:
+            tell(
+                _("card {number} (line {line}): {reason}").format(
+                    number=cells[0], line=line, reason=reason
+                )
+            )
+        return
     where = _("line {line}: {reason}") if result.sheet is None else _("row {line}: {reason}")
     for line, reason, _cells in result.invalid:
         tell(where.format(line=line, reason=reason))
@@ -215,12 +226,18 @@ def report_import(result: Any, rejects: Path | None, fmt: Format) -> None:
     if rejects is not None and result.invalid:
         if rejects.suffix.lower() == WORKBOOK_SUFFIX:
             imports.write_rejects_workbook(result, rejects)
+        elif result.cards and rejects.suffix.lower() in imports.VCARD_SUFFIXES:
+            output.write_private_file(rejects, imports.rejects_vcf(result).encode(), force=True)
         else:
             rejects_text = imports.rejects_csv(result).encode("utf-8")
             output.write_private_file(rejects, rejects_text, force=True)
     verb = "Would import" if result.dry_run else "Imported"
     source = (
-        result.encoding if result.sheet is None else _("sheet {sheet}").format(sheet=result.sheet)
+        "vCard"
+        if result.cards
+        else result.encoding
+        if result.sheet is None
+        else _("sheet {sheet}").format(sheet=result.sheet)
     )
     parts = [f"{verb} {result.imported} {result.kind} from {result.file} ({source})"]
     for label, count in (
@@ -249,7 +266,8 @@ def export_command(
         typer.Option(
             "--format",
             "-f",
-            help="csv (default), json, or xlsx (the default for a FILE.xlsx; needs -o).",
+            help="csv (default), json, xlsx (the default for a FILE.xlsx; needs -o), or vcf "
+            "(customers as phone contacts, vCard 3.0; the default for a FILE.vcf).",
             callback=workbook_needs_a_file,
         ),
     ] = None,
@@ -260,14 +278,19 @@ def export_command(
     raw: Annotated[bool, typer.Option("--raw", help="Do not defuse formula-like cells.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing FILE.")] = False,
 ) -> None:
-    """Export records as CSV (Excel-safe), JSON or a typed workbook, to stdout or a file.
+    """Export records as CSV (Excel-safe), JSON, a typed workbook or vCards, to stdout or a file.
 
     Example: salesflow export sales -o sales.xlsx
     """
     fmt = export_format(fmt, destination)
+    if fmt is EXPORT_VCF and kind.value != "customers":
+        raise BadValue(_("only customers are exported as vCards (--format vcf)"))
     if destination is not None and destination.exists() and not force:
         raise Conflict(_("{path} already exists").format(path=destination), hint="force")
     with open_book(ctx) as conn:
+        if fmt is EXPORT_VCF:
+            export_cards(conn, destination, force=force)
+            return
         columns, rows = exports.export_records(conn, kind.value)
         if fmt is EXPORT_XLSX:
             assert destination is not None  # the --format callback refuses xlsx without -o
@@ -300,11 +323,26 @@ def export_command(
     tell(f"Exported {kind.value} to {destination}")
 
 
+def export_cards(conn: Any, destination: Path | None, *, force: bool) -> None:
+    """The customers as vCard 3.0 cards (CRLF lines), to stdout or a private file."""
+    cards = exports.customer_cards(conn)
+    if destination is None:
+        sys.stdout.flush()
+        for card in cards:
+            sys.stdout.buffer.write(card.encode("utf-8"))
+        sys.stdout.buffer.flush()
+        return
+    output.write_private_stream(destination, cards, force=force)
+    tell(_("Exported customers to {path}").format(path=destination))
+
+
 def export_format(fmt: ExportFormat | None, destination: Path | None) -> ExportFormat:
-    """The format asked for; without one, a workbook for a FILE.xlsx, else CSV. CSV or JSON
-    into a FILE.xlsx is refused: the file would not open."""
+    """The format asked for; without one, a workbook for a FILE.xlsx, vCards for a
+    FILE.vcf, else CSV. CSV or JSON into a FILE.xlsx is refused: the file would not open."""
     named_workbook = destination is not None and destination.suffix.lower() == WORKBOOK_SUFFIX
     if fmt is None:
+        if destination is not None and destination.suffix.lower() in (".vcf", ".vcard"):
+            return EXPORT_VCF
         return EXPORT_XLSX if named_workbook else EXPORT_CSV
     if named_workbook and fmt is not EXPORT_XLSX:
         raise BadValue(
