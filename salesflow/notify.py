@@ -125,6 +125,19 @@ def validate_url(url: str) -> str:
     return value
 
 
+def robot_target(kind: str, url: str, secret: str | None) -> tuple[Robot, str, str | None]:
+    """The robot, its checked address and its secret (None when unset), or a refusal, so a
+    morning run with nothing due still says when the robot is not set up."""
+    platform = robot(kind)
+    if not url.strip():
+        raise BadValue(_("no chat robot address: set notify.url or SALESFLOW_NOTIFY_URL"))
+    target = validate_url(url)
+    signing = (secret or "").strip() or None
+    if signing is not None and platform is Robot.WECOM:
+        raise BadValue(_("WeCom robots are not signed: unset notify.secret"))
+    return platform, target, signing
+
+
 def mask_secret(value: str | None) -> str:
     """A credential as `config list` shows it: a URL keeps scheme and host, the rest hidden."""
     from urllib.parse import urlsplit

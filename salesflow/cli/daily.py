@@ -4,36 +4,54 @@ tiers, target customers, settings."""
 from __future__ import annotations
 
 import itertools
+import os
 import sys
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from salesflow.cli.options import (
+    ICS,
     JSON,
+    REMIND_TABLE,
     TABLE,
     AsOfOpt,
     CustomerArg,
+    Format,
     FormatOpt,
     Kind,
     LimitOpt,
     OutputOpt,
+    RemindFormat,
+    RemindFormatOpt,
 )
-from salesflow.cli.render import deliver, emit, emit_record, rich_table
+from salesflow.cli.render import (
+    WORKBOOK_SUFFIX,
+    deliver,
+    emit,
+    emit_record,
+    refuse_text_into_workbook,
+    rich_table,
+)
 from salesflow.cli.root import APP_SETTINGS, app, group, open_book, tell, to_date, today
 from salesflow.cli.startup import lazy
-from salesflow.errors import BadValue
-from salesflow.i18n import _
+from salesflow.errors import BadValue, Conflict
+from salesflow.i18n import N_, _
 
 if TYPE_CHECKING:
+    import sqlite3
+    from collections.abc import Iterable, Mapping
     from datetime import date
+    from pathlib import Path
 
-    from salesflow import customers, db, inputs, output, reminders, sales, settings
+    from salesflow import calendar as ical
+    from salesflow import customers, db, inputs, notify, output, reminders, sales, settings
     from salesflow import tiers as grading
 else:
     customers, db, inputs, output, reminders, sales, settings, grading = lazy(
         "customers", "db", "inputs", "output", "reminders", "sales", "settings", "tiers"
     )
+    ical, notify = lazy("calendar", "notify")
 
 config_app = group("config", "Reminder cadences and thresholds, tier thresholds.")
 
@@ -189,9 +207,19 @@ def remind(
     ] = False,
     per_kind: Annotated[
         int | None,
-        typer.Option(min=1, max=1000, help="With --brief: items shown per kind (default 10)."),
+        typer.Option(
+            min=1, max=1000, help="With --brief or --notify: items shown per kind (default 10)."
+        ),
     ] = None,
-    fmt: FormatOpt = TABLE,
+    post_to_chat: Annotated[
+        bool,
+        typer.Option(
+            "--notify",
+            help="Post the brief to the team chat robot (settings notify.*); nothing due "
+            "posts nothing.",
+        ),
+    ] = False,
+    fmt: RemindFormatOpt = REMIND_TABLE,
     destination: OutputOpt = None,
 ) -> None:
     """List who needs attention today; prints nothing at all when nothing is due (cron).
@@ -201,14 +229,36 @@ def remind(
     if ctx.invoked_subcommand is not None:
         ctx.meta["remind.as_of"] = as_of  # `remind --as-of D done KEY` means `done --as-of D`
         return
-    if per_kind is not None and not brief:
-        raise BadValue(_("--per-kind goes with --brief"))
-    if brief and (everything or fmt not in (TABLE, JSON)):
-        raise BadValue(_("--brief is text or JSON counting what is due; it takes no --all"))
+    check_remind_options(fmt, brief, post_to_chat, everything, per_kind, destination)
     evaluated = to_date(as_of) or today()
     wanted = frozenset(k.value for k in kind) if kind else None
     with open_book(ctx) as conn:
         config = settings.load(conn)
+        if wanted and reminders.SLIPPING in wanted and config["remind.slipping"] != "on":
+            raise Conflict(
+                _(
+                    "the slipping reminder is off; turn it on with "
+                    "`salesflow config set remind.slipping on`"
+                )
+            )
+        if post_to_chat:
+            post_brief(
+                conn,
+                evaluated,
+                config,
+                per_kind=per_kind or BRIEF_PER_KIND,
+                kinds=wanted,
+                owner=owner,
+                days_ahead=days_ahead,
+            )
+            return  # nothing printed: cron mails nothing
+        if fmt == ICS:
+            items = reminders.reminders(
+                conn, evaluated, config=config, kinds=wanted, owner=owner, days_ahead=days_ahead
+            )
+            write_calendar(items, config, destination)
+            return
+        listing = Format(fmt.value)
         if brief:
             summary = reminders.brief(
                 conn,
@@ -219,7 +269,7 @@ def remind(
                 owner=owner,
                 days_ahead=days_ahead,
             )
-            if fmt is JSON:
+            if listing is JSON:
                 deliver(output.to_json(summary), destination)
             elif summary["due"]:
                 deliver(brief_text(summary), destination)
@@ -234,8 +284,8 @@ def remind(
             everything=everything,
         )
         keys = [*reminders.REMINDER_KEYS, *(reminders.STATE_KEYS if everything else ())]
-        if fmt is not TABLE:
-            emit(items, REMINDER_COLUMNS, fmt, destination, keys=keys)
+        if listing is not TABLE:
+            emit(items, REMINDER_COLUMNS, listing, destination, keys=keys)
             return
         sections = [
             (section_heading(kind_name, rows, everything), rows)
@@ -256,6 +306,176 @@ def remind(
 
 
 BRIEF_PER_KIND = 10
+
+
+def check_remind_options(
+    fmt: RemindFormat,
+    brief: bool,
+    post_to_chat: bool,
+    everything: bool,
+    per_kind: int | None,
+    destination: Path | None,
+) -> None:
+    """Refuse the combinations that mean nothing, before the book is opened."""
+    if per_kind is not None and not (brief or post_to_chat):
+        raise BadValue(_("--per-kind goes with --brief or --notify"))
+    if post_to_chat and (everything or destination is not None or fmt != REMIND_TABLE):
+        raise BadValue(_("--notify posts the brief to the chat; it takes no --all, -o or --format"))
+    if brief and (everything or fmt not in (REMIND_TABLE, JSON)):
+        raise BadValue(_("--brief is text or JSON counting what is due; it takes no --all"))
+    if fmt == ICS and everything:
+        raise BadValue(_("a calendar holds the items still due; it takes no --all"))
+    if fmt == ICS and destination is not None and destination.suffix.lower() == WORKBOOK_SUFFIX:
+        refuse_text_into_workbook(destination)
+
+
+# ---------------------------------------------------------------- the list elsewhere
+
+# What each kind asks of the salesperson, as a chat heading and a calendar event's title.
+KIND_LABELS = {
+    "follow-up": N_("Follow-ups"),
+    "no-contact": N_("Time to get in touch"),
+    "never-contacted": N_("Never contacted"),
+    "used-up": N_("Running out"),
+    "no-repurchase": N_("Not bought again"),
+    "never-purchased": N_("Not bought yet"),
+    "stale-deal": N_("Stalled deals"),
+    "close-overdue": N_("Deals past their close date"),
+    "birthday": N_("Birthdays"),
+    "slipping": N_("Slipping away"),
+}
+EVENT_SUMMARIES = {
+    "follow-up": N_("Follow up: {customer}"),
+    "no-contact": N_("Get in touch: {customer}"),
+    "never-contacted": N_("First contact: {customer}"),
+    "used-up": N_("{product} runs out: {customer}"),
+    "no-repurchase": N_("Not bought again: {customer}"),
+    "never-purchased": N_("Not bought yet: {customer}"),
+    "stale-deal": N_("Deal #{deal} stalled: {customer}"),
+    "close-overdue": N_("Deal #{deal} past its close date: {customer}"),
+    "birthday": N_("Birthday: {customer}"),
+    "slipping": N_("Slipping away: {customer}"),
+}
+
+
+def kind_label(kind: str) -> str:
+    return _(KIND_LABELS[kind]) if kind in KIND_LABELS else kind
+
+
+def event_summary(item: Mapping[str, Any]) -> str:
+    """A calendar event's title: what to do and for whom, e.g. `Follow up: 张三 (A)`."""
+    customer = str(item["customer"]) + (f" ({item['tier']})" if item.get("tier") else "")
+    template = EVENT_SUMMARIES.get(item["kind"], "{customer}")
+    return _(template).format(
+        customer=customer, product=item.get("product") or "", deal=item.get("deal_id")
+    )
+
+
+def event_description(item: Mapping[str, Any]) -> str:
+    """A calendar event's notes: the situation, when it fell due, and how to tick it off."""
+    lines = [
+        str(item["detail"] or ""),
+        _("Due {day} ({when}).").format(day=item["due"], when=when_text(item["days_overdue"])),
+        _("Handled? salesflow remind done {key}").format(key=item["key"]),
+    ]
+    return "\n".join(line for line in lines if line)
+
+
+def write_calendar(
+    items: Iterable[dict[str, Any]], config: Mapping[str, Any], destination: Path | None
+) -> None:
+    """The items as an iCalendar file. Written even when nothing is due: a calendar that
+    subscribes to the file must see yesterday's events go."""
+    from datetime import UTC, datetime
+
+    data = ical.reminder_calendar(
+        items,
+        alarm_time=ical.parse_alarm_time(str(config["calendar.alarm_time"])),
+        summary_for=event_summary,
+        description_for=event_description,
+        now=datetime.now(UTC),
+        name=_("salesflow reminders"),
+    )
+    if destination is None:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    output.write_private_file(destination, data, force=True)
+    if sys.stderr.isatty():  # a cron job refreshing the file mails nothing
+        tell(_("Wrote {path}").format(path=destination))
+
+
+def robot_settings(config: Mapping[str, Any]) -> tuple[notify.Robot, str, str | None]:
+    """The robot to post to: notify.kind, and the address and secret from the environment
+    (SALESFLOW_NOTIFY_URL, SALESFLOW_NOTIFY_SECRET) or else the settings."""
+    url = os.environ.get("SALESFLOW_NOTIFY_URL", "").strip() or str(config["notify.url"])
+    secret = os.environ.get("SALESFLOW_NOTIFY_SECRET", "").strip() or str(config["notify.secret"])
+    return notify.robot_target(str(config["notify.kind"]), url, secret)
+
+
+def post_brief(
+    conn: sqlite3.Connection,
+    evaluated: date,
+    config: Mapping[str, Any],
+    *,
+    per_kind: int,
+    kinds: frozenset[str] | None,
+    owner: str | None,
+    days_ahead: int,
+) -> None:
+    """Post the morning list to the chat robot: the brief for people, every item as JSON
+    for a plain webhook. Nothing due posts nothing; a failure raises DeliveryFailed."""
+    platform, url, secret = robot_settings(config)  # refused even on a quiet morning
+    if platform is notify.Robot.WEBHOOK:
+        items = list(
+            reminders.reminders(
+                conn, evaluated, config=config, kinds=kinds, owner=owner, days_ahead=days_ahead
+            )
+        )
+        empty = notify.Brief(title="", total="")
+        payloads = notify.messages(platform, empty, items=items, as_of=evaluated)
+    else:
+        summary = reminders.brief(
+            conn,
+            evaluated,
+            config=config,
+            per_kind=per_kind,
+            kinds=kinds,
+            owner=owner,
+            days_ahead=days_ahead,
+        )
+        payloads = notify.messages(platform, chat_brief(summary))
+    if not payloads:
+        return
+    sent = notify.post(platform, url, payloads, secret=secret)
+    if sys.stderr.isatty():  # cron: silence on success
+        tell(_("Posted the morning list to the chat ({count} messages)").format(count=sent))
+
+
+def chat_brief(summary: dict[str, Any]) -> notify.Brief:
+    """The brief as the chat shows it: a heading per kind, its counts, its items."""
+    sections = []
+    for section in summary["kinds"]:
+        lines = [brief_line(item) for item in section["items"]]
+        if section["more"]:
+            lines.append(_("… and {count} more").format(count=section["more"]))
+        sections.append(
+            notify.BriefSection(
+                heading=kind_label(section["kind"]),
+                counts=_("{due} due, {new} new today").format(
+                    due=section["due"], new=section["new_today"]
+                ),
+                lines=tuple(lines),
+            )
+        )
+    return notify.Brief(
+        title=_("Morning list {day}").format(day=summary["as_of"]),
+        total=_("Total: {due} due, {new} new today").format(
+            due=summary["due"], new=summary["new_today"]
+        ),
+        sections=tuple(sections),
+    )
 
 
 def section_heading(kind: str, rows: list[dict[str, Any]], everything: bool) -> str:
@@ -299,13 +519,7 @@ def brief_text(summary: dict[str, Any]) -> str:
 
 def brief_line(item: dict[str, Any]) -> str:
     """`k3f9qab 张三 (A) · 5 days overdue · 洗发水`: one item, short enough for a phone."""
-    days = item["days_overdue"]
-    if days > 0:
-        when = _("1 day overdue") if days == 1 else _("{days} days overdue").format(days=days)
-    elif days == 0:
-        when = _("due today")
-    else:
-        when = _("due tomorrow") if days == -1 else _("due in {days} days").format(days=-days)
+    when = when_text(item["days_overdue"])
     who = output.display_text(item["customer"])
     if item["tier"]:
         who += f" ({item['tier']})"
@@ -315,6 +529,15 @@ def brief_line(item: dict[str, Any]) -> str:
     elif item["deal_id"] is not None:
         parts.append(_("deal #{id}").format(id=item["deal_id"]))
     return " · ".join(parts)
+
+
+def when_text(days: int) -> str:
+    """`5 days overdue`, `due today`, `due in 3 days`."""
+    if days > 0:
+        return _("1 day overdue") if days == 1 else _("{days} days overdue").format(days=days)
+    if days == 0:
+        return _("due today")
+    return _("due tomorrow") if days == -1 else _("due in {days} days").format(days=-days)
 
 
 def given_on(ctx: typer.Context, as_of: str | None) -> date:
