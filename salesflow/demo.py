@@ -154,6 +154,7 @@ BOOK_TABLES = (
     "deal_checks",
     "deal_history",
     "contacts",
+    "returns",  # before the sales they take back
     "sales",
     "deals",
     "products",

@@ -5,7 +5,7 @@ steps a book has taken — the one record of its schema version.
 
 import sqlite3
 
-from salesflow.summaries import runs_out, runs_out_of_product
+from salesflow.summaries import latest_kept_purchase, runs_out, runs_out_of_product
 
 
 def _run(db: sqlite3.Connection, *statements: str) -> None:
@@ -523,10 +523,85 @@ M005_TECHNIQUES = (
 )
 
 
+def m006_returns_and_kept_purchases(db: sqlite3.Connection) -> None:
+    """Returns of sales (in part or in full; an exchange names the sale that replaced the
+    goods), the name a sale keeps when its product is deleted, the order changes were undone
+    in (for redo), and the latest-purchase triggers rebuilt on net quantities: a sale
+    returned in full is no purchase, one returned in part runs out sooner."""
+    old = "customer_id = OLD.customer_id AND product_id = OLD.product_id"
+    new = "customer_id = NEW.customer_id AND product_id = NEW.product_id"
+    old_sales = "s.customer_id = OLD.customer_id AND s.product_id = OLD.product_id"
+    new_sales = "s.customer_id = NEW.customer_id AND s.product_id = NEW.product_id"
+    sale_pair = "(SELECT customer_id, product_id FROM sales WHERE id = {row}.sale_id)"
+    old_return, new_return = sale_pair.format(row="OLD"), sale_pair.format(row="NEW")
+    either_return = (
+        "(SELECT customer_id, product_id FROM sales WHERE id IN (OLD.sale_id, NEW.sale_id))"
+    )
+    returned_new = latest_kept_purchase(
+        f"(customer_id, product_id) = {new_return}", f"(s.customer_id, s.product_id) = {new_return}"
+    )
+    returned_old = latest_kept_purchase(
+        f"(customer_id, product_id) = {old_return}", f"(s.customer_id, s.product_id) = {old_return}"
+    )
+    returned_either = latest_kept_purchase(
+        f"(customer_id, product_id) IN {either_return}",
+        f"(s.customer_id, s.product_id) IN {either_return}",
+    )
+    _run(
+        db,
+        """CREATE TABLE returns (
+            id INTEGER PRIMARY KEY,
+            sale_id INTEGER NOT NULL REFERENCES sales(id),
+            date TEXT NOT NULL,
+            quantity REAL NOT NULL CHECK (quantity >= 0),
+            amount_cents INTEGER NOT NULL CHECK (amount_cents >= 0),
+            reason TEXT,
+            exchange_sale_id INTEGER REFERENCES sales(id)
+        )""",
+        "CREATE INDEX returns_sale ON returns(sale_id)",
+        "CREATE INDEX returns_date ON returns(date)",
+        "CREATE INDEX returns_exchange ON returns(exchange_sale_id)"
+        " WHERE exchange_sale_id IS NOT NULL",
+        "ALTER TABLE sales ADD COLUMN product_name TEXT",
+        "ALTER TABLE changes ADD COLUMN undo_order INTEGER",
+        "DROP TRIGGER sales_summary_insert",
+        "DROP TRIGGER sales_summary_delete",
+        "DROP TRIGGER sales_summary_update",
+        f"""CREATE TRIGGER sales_summary_insert AFTER INSERT ON sales BEGIN
+            UPDATE customers SET last_sale_on = NEW.date
+            WHERE id = NEW.customer_id AND (last_sale_on IS NULL OR last_sale_on < NEW.date);
+            {latest_kept_purchase(new, new_sales)}
+        END""",
+        f"""CREATE TRIGGER sales_summary_delete AFTER DELETE ON sales BEGIN
+            UPDATE customers SET
+                last_sale_on = (SELECT max(date) FROM sales WHERE customer_id = OLD.customer_id)
+            WHERE id = OLD.customer_id;
+            {latest_kept_purchase(old, old_sales)}
+        END""",
+        # An update is a delete of the old row and an insert of the new one.
+        f"""CREATE TRIGGER sales_summary_update AFTER UPDATE ON sales BEGIN
+            UPDATE customers SET
+                last_sale_on = (SELECT max(date) FROM sales WHERE customer_id = customers.id)
+            WHERE id IN (OLD.customer_id, NEW.customer_id);
+            {latest_kept_purchase(f"({old}) OR ({new})", f"(({old_sales}) OR ({new_sales}))")}
+        END""",
+        f"""CREATE TRIGGER returns_summary_insert AFTER INSERT ON returns BEGIN
+            {returned_new}
+        END""",
+        f"""CREATE TRIGGER returns_summary_delete AFTER DELETE ON returns BEGIN
+            {returned_old}
+        END""",
+        f"""CREATE TRIGGER returns_summary_update AFTER UPDATE ON returns BEGIN
+            {returned_either}
+        END""",
+    )
+
+
 STEPS = [
     m001_create_book,
     m002_one_version_one_runs_out,
     m003_reminder_states,
     m004_closing_stages_and_deal_notes,
     m005_units_people_questions_techniques_campaigns,
+    m006_returns_and_kept_purchases,
 ]

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 from salesflow.errors import BadValue
 from salesflow.i18n import _
 from salesflow.settings import Value
+from salesflow.summaries import net_cents
 from salesflow.validate import tier_letter
 
 if TYPE_CHECKING:
@@ -58,13 +59,14 @@ def alert_threshold(values: dict[str, Value]) -> float:
     return float(values["predict.alert"])
 
 
-# Net sales per customer per day: the one place that says what a purchase is worth. When
-# returns are recorded they are subtracted here, and a day that nets to zero or less stops
-# being a purchase everywhere below.
-NET_SALES_PER_DAY = """
+# Net sales per customer per day: the one place that says what a purchase is worth. The
+# returns dated by the as-of day are subtracted from the day of the sale they take back,
+# so a day that nets to zero or less (returned in full, or a gift) is no purchase anywhere
+# below; `amount_cents` here is the net amount of each order line.
+NET_SALES_PER_DAY = f"""
     SELECT customer_id, date AS day, sum(amount_cents) AS net_cents
-    FROM sales
-    WHERE date <= :as_of
+    FROM (SELECT s.customer_id, s.date, {net_cents("s", ":as_of")} AS amount_cents
+          FROM sales s WHERE s.date <= :as_of)
     GROUP BY customer_id, date
 """
 

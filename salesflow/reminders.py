@@ -20,7 +20,7 @@ from salesflow.choices import REMINDER_KINDS, TIERS
 from salesflow.db import Change, Row
 from salesflow.errors import Ambiguous, BadValue, Conflict, NotFound
 from salesflow.i18n import _
-from salesflow.summaries import lasts_days, runs_out
+from salesflow.summaries import kept, lasts_days, net_quantity, runs_out
 
 REMINDER_KEYS = ("kind", "customer_id", "customer", "owner", "tier", "due", "days_overdue",
                  "detail", "deal_id", "product", "key")  # fmt: skip
@@ -47,12 +47,20 @@ CUSTOMERS_AS_OF = """
              ELSE (SELECT next_at FROM contacts WHERE customer_id = c.id AND at < :next_day
                    ORDER BY at DESC, id DESC LIMIT 1)
         END AS next_follow_up,
-        CASE WHEN c.last_sale_on IS NULL OR c.last_sale_on <= :today
+        CASE WHEN (c.last_sale_on IS NULL OR c.last_sale_on <= :today)
+                  AND c.id NOT IN (SELECT customer_id FROM returned)
              THEN c.last_sale_on
-             ELSE (SELECT max(date) FROM sales WHERE customer_id = c.id AND date <= :today)
+             ELSE (SELECT max(date) FROM sales s WHERE customer_id = c.id AND date <= :today
+                   AND {kept})
         END AS last_sale
     FROM customers c
     WHERE c.created_at <= :today AND (:owner IS NULL OR c.owner = :owner)
+""".format(kept=kept("s", ":today"))
+# Customers with a return: their latest purchase is looked up net of it (the summary
+# column holds their latest sale, returned or not).
+RETURNED = """
+    SELECT DISTINCT s.customer_id FROM returns r JOIN sales s ON s.id = r.sale_id
+    WHERE r.date <= :today
 """
 
 # One SELECT per kind, each returning (kind, customer_id, customer, owner, tier, due,
@@ -96,12 +104,13 @@ KIND_SQL = {
             SELECT f.customer_id, f.product_id, f.bought, f.quantity,
                    {runs_out}
             FROM (SELECT customer_id, product_id, bought,
-                         (SELECT sum(quantity) FROM sales s WHERE s.customer_id = b.customer_id
+                         (SELECT sum({net}) FROM sales s WHERE s.customer_id = b.customer_id
                           AND s.product_id = b.product_id AND s.date = b.bought) AS quantity
                   FROM (SELECT customer_id, product_id,
                                (SELECT max(date) FROM sales s
                                 WHERE s.customer_id = cp.customer_id
-                                  AND s.product_id = cp.product_id AND s.date <= :today) AS bought
+                                  AND s.product_id = cp.product_id AND s.date <= :today
+                                  AND {kept}) AS bought
                         FROM customer_products cp WHERE last_date > :today) b
                   WHERE bought IS NOT NULL) f
             JOIN products p ON p.id = f.product_id AND p.cycle_days IS NOT NULL
@@ -115,6 +124,8 @@ KIND_SQL = {
                             AND s.stopped_on <= :today AND u.bought <= s.stopped_on)""".format(
         lasts=lasts_days("u.quantity", "p.cycle_days"),
         runs_out=runs_out("f.bought", "f.quantity", "p.cycle_days"),
+        net=net_quantity("s", ":today"),
+        kept=kept("s", ":today"),
     ),
     "no-repurchase": """
         SELECT 5, customer_id, name, owner, tier, date(last_sale, '+' || :repurchase_days
@@ -404,7 +415,8 @@ def _situations(
     if not wanted or not conn.execute("SELECT 1 FROM customers LIMIT 1").fetchone():
         return  # no customers, nothing due (every deal belongs to a customer)
     sql = (
-        f"WITH book AS MATERIALIZED ({CUSTOMERS_AS_OF}), open_deals AS ({OPEN_DEALS_AS_OF}),"
+        f"WITH returned AS MATERIALIZED ({RETURNED}),"
+        f" book AS MATERIALIZED ({CUSTOMERS_AS_OF}), open_deals AS ({OPEN_DEALS_AS_OF}),"
         " items (k, customer_id, customer, owner, tier, due, detail, deal_id, product,"
         " product_id) AS ("
         + " UNION ALL ".join(KIND_SQL[kind] for kind in wanted)

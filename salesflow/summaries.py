@@ -28,6 +28,54 @@ def runs_out_of_product(day: str, quantity: str, product_id: str) -> str:
     return f"(SELECT {runs_out(day, quantity, 'cycle_days')} FROM products WHERE id = {product_id})"
 
 
+# A sale is a purchase while some of it is kept. Quantities are stored as REAL, so "all of
+# it came back" is a net quantity at or below this.
+KEPT_ABOVE = 1e-9
+
+
+def returned_of(sale_id: str, column: str, as_of: str | None = None) -> str:
+    """SQL: how much of a sale's `column` (quantity or amount_cents) came back, in its
+    returns dated on or before `as_of` (an SQL expression), or in all of them."""
+    dated = f" AND rt.date <= {as_of}" if as_of else ""
+    return (
+        f"coalesce((SELECT sum(rt.{column}) FROM returns rt"
+        f" WHERE rt.sale_id = {sale_id}{dated}), 0)"
+    )
+
+
+def net_quantity(sale: str, as_of: str | None = None) -> str:
+    """SQL: the units of sale `sale` (a table alias) the customer kept."""
+    return f"({sale}.quantity - {returned_of(sale + '.id', 'quantity', as_of)})"
+
+
+def net_cents(sale: str, as_of: str | None = None) -> str:
+    """SQL: the amount of sale `sale` (a table alias) the customer kept, in cents."""
+    return f"({sale}.amount_cents - {returned_of(sale + '.id', 'amount_cents', as_of)})"
+
+
+def kept(sale: str, as_of: str | None = None) -> str:
+    """SQL: sale `sale` is a purchase, not returned in full."""
+    return f"{net_quantity(sale, as_of)} > {KEPT_ABOVE}"
+
+
+def latest_kept_purchase(where: str, pairs: str) -> str:
+    """SQL statements (for a trigger): recompute the latest purchase of the customer and
+    product pairs `where` selects from `customer_products` and `pairs` selects from sales
+    (alias s), on net quantities: a sale returned in full is no purchase, one returned in
+    part runs out sooner."""
+    quantity = f"sum({net_quantity('s')})"
+    return f"""
+    DELETE FROM customer_products WHERE {where};
+    INSERT INTO customer_products (customer_id, product_id, last_date, last_quantity, runs_out)
+    SELECT s.customer_id, s.product_id, s.date, {quantity},
+           {runs_out_of_product("s.date", quantity, "s.product_id")}
+    FROM sales s
+    WHERE {pairs}
+      AND s.date = (SELECT max(x.date) FROM sales x WHERE x.customer_id = s.customer_id
+                    AND x.product_id = s.product_id AND {kept("x")})
+    GROUP BY s.customer_id, s.product_id;"""
+
+
 def absorb_new_rows(conn: sqlite3.Connection, table: str, first: int, last: int) -> None:
     """Fold rows first..last just inserted into what the triggers maintain, reading only
     those rows (the bulk-load counterpart of the insert triggers)."""
@@ -114,14 +162,17 @@ def refresh_summaries(
 
 
 def latest_purchases(scope: str = "") -> str:
-    """Each customer's latest purchase of each product, recomputed from the sales (the rows
-    of `customer_products`); `scope` narrows the sales read, e.g. to some customers."""
+    """Each customer's latest purchase of each product, recomputed from the sales net of
+    their returns (the rows of `customer_products`); `scope` narrows the sales read, e.g.
+    to some customers."""
+    quantity = f"sum({net_quantity('s')})"
     return f"""
-        SELECT s.customer_id, s.product_id, s.date, sum(s.quantity),
-               {runs_out("s.date", "sum(s.quantity)", "p.cycle_days")}
+        SELECT s.customer_id, s.product_id, s.date, {quantity},
+               {runs_out("s.date", quantity, "p.cycle_days")}
         FROM sales s
-        JOIN (SELECT customer_id, product_id, max(date) AS last_date FROM sales
-              WHERE product_id IS NOT NULL {scope} GROUP BY customer_id, product_id) latest
+        JOIN (SELECT customer_id, product_id, max(date) AS last_date FROM sales x
+              WHERE product_id IS NOT NULL AND {kept("x")} {scope}
+              GROUP BY customer_id, product_id) latest
           ON latest.customer_id = s.customer_id AND latest.product_id = s.product_id
          AND latest.last_date = s.date
         JOIN products p ON p.id = s.product_id

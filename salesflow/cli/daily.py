@@ -10,6 +10,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from salesflow.cli.campaigns import (
+    BY_SCORE,
+    MinScoreOpt,
+    OwnerOpt,
+    StoreOpt,
+    TagFilterOpt,
+    TargetByOpt,
+    TargetLayoutOpt,
+    TierOpt,
+)
 from salesflow.cli.options import (
     ICS,
     JSON,
@@ -82,7 +92,6 @@ TIER_KEYS = [
     "previous_tier",
     "locked",
 ]
-TARGET_KEYS = ["customer_id", "customer", "urgency", "quick_effect", "price_fit", "score", "tier"]
 TARGET_COLUMNS = [
     ("customer_id", "#"),
     ("customer", "Customer"),
@@ -91,7 +100,13 @@ TARGET_COLUMNS = [
     ("price_fit", "Price fit"),
     ("score", "Score"),
     ("tier", "Tier"),
+    ("owner", "Owner"),
+    ("store", "Store"),
+    ("phone", "Phone"),
+    ("email", "Email"),
 ]
+VALUE_COLUMN = ("expected_value", "Expected value")
+SMS_COLUMNS = [("name", "Name"), ("mobile", "Mobile")]
 
 
 @app.command("tiers")
@@ -104,21 +119,24 @@ def tiers(
 ) -> None:
     """Grade members into tiers A–D by RFM; show counts and changes, --apply writes them.
 
+    The table counts customers per tier; CSV and JSON list every customer with the tier
+    they would have, so counting those rows gives the same numbers.
+
     Example: salesflow tiers --apply
     """
     evaluated = to_date(as_of) or today()
     with open_book(ctx, write=apply) as conn:
         graded = grading.grade_members(conn, evaluated, settings.load(conn))
-        counts = grading.tier_counts(conn, graded)
+        everyone = grading.members(conn, graded)
         if apply:
             with db.change(conn, "tiers --apply") as change:
                 applied = grading.apply_tiers(change, graded)
     changes = grading.tier_changes(graded)
     if fmt is not TABLE:
-        emit(graded, TIER_COLUMNS, fmt, destination, keys=TIER_KEYS)
+        emit(everyone, TIER_COLUMNS, fmt, destination, keys=TIER_KEYS)
     else:
         emit(
-            counts,
+            grading.tier_counts(everyone),
             [("tier", "Tier"), ("customers", "Customers")],
             fmt,
             destination,
@@ -137,17 +155,31 @@ def tiers(
 @app.command("targets")
 def targets(
     ctx: typer.Context,
+    tier: TierOpt = None,
+    owner: OwnerOpt = None,
+    store: StoreOpt = None,
+    tag: TagFilterOpt = None,
+    min_score: MinScoreOpt = None,
     limit: LimitOpt = None,
+    by: TargetByOpt = BY_SCORE,
+    layout: TargetLayoutOpt = None,
     fmt: FormatOpt = TABLE,
     destination: OutputOpt = None,
 ) -> None:
-    """Rank target customers by urgency + quick effect + price fit (选择目标客户).
+    """Rank target customers (选择目标客户) by score or predicted value, with phone and email.
 
-    Example: salesflow targets --limit 20
+    Example: salesflow targets --tier A --store 南京路店 --for sms --format csv -o sms.csv
     """
+    chosen = grading.TargetFilter(tier=tier, owner=owner, store=store, tag=tag, min_score=min_score)
     with open_book(ctx) as conn:
-        rows = grading.targets(conn, limit=limit)
-    emit(rows, TARGET_COLUMNS, fmt, destination, keys=TARGET_KEYS)
+        rows = grading.targets(conn, where=chosen, limit=limit, by=by.value, as_of=today())
+    if layout is not None:
+        emit(grading.sms_rows(rows), SMS_COLUMNS, fmt, destination, keys=grading.SMS_KEYS)
+        return
+    columns, keys = TARGET_COLUMNS, grading.TARGET_KEYS
+    if by.value == "value":
+        columns, keys = [*columns, VALUE_COLUMN], [*keys, "expected_value"]
+    emit([{key: row[key] for key in keys} for row in rows], columns, fmt, destination, keys=keys)
 
 
 REMINDER_COLUMNS = [
