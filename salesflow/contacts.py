@@ -6,9 +6,11 @@ from typing import Any
 
 from salesflow.customers import get_customer
 from salesflow.db import Change, Row
-from salesflow.errors import NotFound
+from salesflow.errors import Ambiguous, BadValue, NotFound
+from salesflow.i18n import _
 from salesflow.lookup import require_deal_of
-from salesflow.validate import contact_columns
+from salesflow.validate import channel as channel_name_of
+from salesflow.validate import contact_columns, contact_moment
 
 CONTACT_KEYS = (
     "id",
@@ -22,12 +24,15 @@ CONTACT_KEYS = (
     "next_at",
     "deal_id",
     "deal",
+    "stakeholder_id",
+    "stakeholder",
 )
 
 CONTACT_SELECT = """
-    SELECT k.*, k.rep AS by, c.name AS customer, d.title AS deal
+    SELECT k.*, k.rep AS by, c.name AS customer, d.title AS deal, p.name AS stakeholder
     FROM contacts k JOIN customers c ON c.id = k.customer_id
     LEFT JOIN deals d ON d.id = k.deal_id
+    LEFT JOIN stakeholders p ON p.id = k.stakeholder_id
 """
 
 
@@ -46,8 +51,16 @@ def log_contact(
     outcome: str | None,
     next_at: date | None,
     deal_id: int | None,
+    with_name: str | None = None,
+    now: str | None = None,
 ) -> int:
+    """Log a contact; with `now`, one dated after it is refused (plan it as a follow-up)."""
     customer = get_customer(change.conn, customer_id)
+    if now is not None:
+        contact_moment(at, now)
+    stakeholder_id = (
+        find_stakeholder(change.conn, customer_id, with_name) if with_name is not None else None
+    )
     channel_name, rep, summary, outcome = contact_columns(
         customer["owner"], channel_name=channel, summary=summary, by=by, outcome=outcome
     )
@@ -64,10 +77,36 @@ def log_contact(
             "outcome": outcome,
             "next_at": next_at.isoformat() if next_at else None,
             "deal_id": deal_id,
+            "stakeholder_id": stakeholder_id,
         },
     )
     change.summary = f"logged contact #{contact_id} with customer #{customer_id}"
     return contact_id
+
+
+def find_stakeholder(conn: sqlite3.Connection, customer_id: int, name: str) -> int:
+    """One of the customer's stakeholders by id, exact name, or a unique part of the name."""
+    people = conn.execute(
+        "SELECT id, name FROM stakeholders WHERE customer_id = ? ORDER BY id", [customer_id]
+    ).fetchall()
+    wanted = name.strip().lstrip("#") if name.strip().startswith("#") else name.strip()
+    for person in people:
+        if str(person["id"]) == wanted and name.strip().startswith("#"):
+            return int(person["id"])
+    exact = [p["id"] for p in people if p["name"].strip().casefold() == wanted.casefold()]
+    matches = exact or [p["id"] for p in people if wanted.casefold() in p["name"].casefold()]
+    if len(matches) == 1:
+        return int(matches[0])
+    if not matches or not wanted:
+        raise NotFound(
+            _("no stakeholder of this customer matches {name!r}").format(name=name),
+            hint="stakeholder-add",
+        )
+    raise Ambiguous(
+        _("{name!r} matches {count} of the customer's stakeholders; use #ID").format(
+            name=name, count=len(matches)
+        )
+    )
 
 
 def get_contact(conn: sqlite3.Connection, contact_id: int) -> Row:
@@ -113,3 +152,69 @@ def list_contacts(
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
     return [contact_row(row) for row in conn.execute(sql, params)]
+
+
+def edit_contact(
+    change: Change,
+    contact_id: int,
+    *,
+    now: str,
+    summary: str | None = None,
+    at: str | None = None,
+    channel: str | None = None,
+    by: str | None = None,
+    outcome: str | None = None,
+    next_at: date | None = None,
+    clear_next: bool = False,
+    deal_id: int | None = None,
+    clear_deal: bool = False,
+) -> list[str]:
+    """Correct a logged contact; only what is given changes, '' empties the outcome, the
+    follow-up and the deal, and gives the contact back to the customer's owner (by).
+    Refuses what `log` refuses. Returns the fields changed."""
+    conn = change.conn
+    stored = conn.execute("SELECT * FROM contacts WHERE id = ?", [contact_id]).fetchone()
+    if stored is None:
+        raise NotFound(_("no contact #{id}").format(id=contact_id))
+    owner = get_customer(conn, stored["customer_id"])["owner"]
+    values: dict[str, Any] = {}
+    if summary is not None:
+        values["summary"] = contact_columns(
+            owner, channel_name=stored["channel"], summary=summary, by=None, outcome=None
+        )[2]
+    if at is not None:
+        values["at"] = contact_moment(at, now)
+    if channel is not None:
+        values["channel"] = channel_name_of(channel)
+    if by is not None:
+        values["rep"] = by.strip() or owner
+    if outcome is not None:
+        values["outcome"] = outcome.strip() or None
+    if clear_next:
+        values["next_at"] = None
+    elif next_at is not None:
+        values["next_at"] = next_at.isoformat()
+    if clear_deal:
+        values["deal_id"] = None
+    elif deal_id is not None:
+        require_deal_of(conn, deal_id, stored["customer_id"])
+        values["deal_id"] = deal_id
+    if not values:
+        raise BadValue(_("nothing to change"), hint="contact-fields")
+    changed = [FIELD_NAMES.get(key, key) for key, value in values.items() if stored[key] != value]
+    change.update("contacts", contact_id, values)
+    change.summary = f"edited contact #{contact_id}" + (
+        f" ({', '.join(changed)})" if changed else ""
+    )
+    return changed
+
+
+FIELD_NAMES = {"rep": "by", "next_at": "next", "deal_id": "deal"}
+
+
+def delete_contact(change: Change, contact_id: int) -> Row:
+    """Delete a logged contact (the customer's last contact and follow-up follow)."""
+    contact = get_contact(change.conn, contact_id)
+    change.delete("contacts", contact_id)
+    change.summary = f"deleted contact #{contact_id}"
+    return contact

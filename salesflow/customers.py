@@ -184,6 +184,9 @@ def list_customers(
         else:
             where.append("c.tier = ?")
             params.append(tier_letter(tier))
+    if owner is not None and not owner.strip():
+        where.append("(c.owner IS NULL OR trim(c.owner) = '')")  # '' asks for the unowned
+        owner = None
     for column, value in (("owner", owner), ("source", source), ("store", store)):
         if value is not None:
             where.append(f"c.{column} = ? COLLATE NOCASE")
@@ -213,9 +216,16 @@ def delete_customer(change: Change, customer_id: int) -> None:
             ("objection_uses", "deal_id"),
             ("deal_checks", "deal_id"),
             ("deal_history", "deal_id"),
+            ("deal_deposits", "deal_id"),
+            ("deal_answers", "deal_id"),
         ):
             for (rowid,) in conn.execute(f"SELECT rowid FROM {table} WHERE {key} = ?", [deal_id]):
                 change.delete(table, rowid)
+    for (return_id,) in conn.execute(
+        "SELECT r.id FROM returns r JOIN sales s ON s.id = r.sale_id WHERE s.customer_id = ?",
+        [customer_id],
+    ).fetchall():
+        change.delete("returns", return_id)  # a sale goes with its returns
     for table in ("contacts", "sales", "stakeholders"):
         for (rowid,) in conn.execute(
             f"SELECT id FROM {table} WHERE customer_id = ?", [customer_id]

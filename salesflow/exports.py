@@ -43,7 +43,8 @@ EXPORT_SQL = {
             "deal_id",
         ),
         """SELECT s.id, s.date, s.customer_id, c.ref AS customer_ref, c.name AS customer,
-                  p.name AS product, s.quantity, s.amount_cents AS amount, s.rep, s.department,
+                  coalesce(p.name, s.product_name) AS product, s.quantity,
+                  s.amount_cents AS amount, s.rep, s.department,
                   s.store, s.deal_id
            FROM sales s JOIN customers c ON c.id = s.customer_id
            LEFT JOIN products p ON p.id = s.product_id ORDER BY s.id""",
@@ -67,6 +68,26 @@ EXPORT_SQL = {
            FROM contacts k JOIN customers c ON c.id = k.customer_id ORDER BY k.id""",
     ),
 }
+EXPORT_SQL["returns"] = (
+    (
+        "id",
+        "sale_id",
+        "date",
+        "customer_id",
+        "customer",
+        "product",
+        "quantity",
+        "amount",
+        "reason",
+        "exchange_sale_id",
+    ),
+    """SELECT r.id, r.sale_id, r.date, s.customer_id, c.name AS customer,
+              coalesce(p.name, s.product_name) AS product, r.quantity,
+              r.amount_cents AS amount, r.reason, r.exchange_sale_id
+       FROM returns r JOIN sales s ON s.id = r.sale_id
+       JOIN customers c ON c.id = s.customer_id
+       LEFT JOIN products p ON p.id = s.product_id ORDER BY r.id""",
+)
 MONEY_COLUMNS = {"price", "amount"}
 
 
@@ -76,6 +97,8 @@ WORKBOOK_KINDS = {
     "id": ColumnKind.INTEGER,
     "customer_id": ColumnKind.INTEGER,
     "deal_id": ColumnKind.INTEGER,
+    "sale_id": ColumnKind.INTEGER,
+    "exchange_sale_id": ColumnKind.INTEGER,
     "urgency": ColumnKind.INTEGER,
     "quick_effect": ColumnKind.INTEGER,
     "price_fit": ColumnKind.INTEGER,
@@ -92,6 +115,7 @@ WORKBOOK_KINDS = {
 # Per kind where one key means something else (a contact's date has its time).
 WORKBOOK_KINDS_OF = {
     "sales": {"date": ColumnKind.DATE},
+    "returns": {"date": ColumnKind.DATE},
     "contacts": {"date": ColumnKind.DATETIME},
     "deals": {"created_at": ColumnKind.DATE},
 }

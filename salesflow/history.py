@@ -1,11 +1,13 @@
-"""The audit log read back: `history` lists changes, `undo` reverts the latest one."""
+"""The audit log read back: `history` lists changes, `undo` reverts the latest one and
+`redo` applies again what undo reverted, until a new change is made."""
 
 import json
 import sqlite3
 from typing import Any
 
 from salesflow.db import Row, suspended_triggers, transaction
-from salesflow.errors import NotFound
+from salesflow.errors import Conflict, NotFound
+from salesflow.i18n import _
 from salesflow.summaries import refresh_summaries
 
 
@@ -34,9 +36,63 @@ def undo_last(conn: sqlite3.Connection) -> Row:
         ).fetchall()
         for event in events:
             _revert(conn, event)
-        conn.execute("UPDATE changes SET undone = 1 WHERE id = ?", [last["id"]])
+        # The order of undoing, so redo takes the most recently undone change first.
+        conn.execute(
+            "UPDATE changes SET undone = 1,"
+            " undo_order = (SELECT coalesce(max(undo_order), 0) + 1 FROM changes)"
+            " WHERE id = ?",
+            [last["id"]],
+        )
     return {"id": last["id"], "command": last["command"], "summary": last["summary"],
             "records": len(events)}  # fmt: skip
+
+
+def redo_last(conn: sqlite3.Connection) -> Row:
+    """Apply again the change undone most recently, in one transaction. A change made
+    after the undo ends what can be redone: it was made on the book without it."""
+    with transaction(conn):
+        last = conn.execute(
+            "SELECT id, command, summary FROM changes WHERE undone = 1"
+            " ORDER BY undo_order DESC, id LIMIT 1"
+        ).fetchone()
+        newer = (
+            last
+            and conn.execute(
+                "SELECT 1 FROM changes WHERE undone = 0 AND id > ?", [last["id"]]
+            ).fetchone()
+        )
+        if last is None or newer:
+            raise NotFound(_("there is nothing to redo"))
+        events = conn.execute(
+            "SELECT tbl, row_id, last_row_id, before, after FROM events"
+            " WHERE change_id = ? ORDER BY id",
+            [last["id"]],
+        ).fetchall()
+        if any(event["last_row_id"] is not None for event in events):
+            raise Conflict(
+                _(
+                    "change #{id} ({command}) loaded its records in bulk and undo removed "
+                    "them; run it again instead"
+                ).format(id=last["id"], command=last["command"])
+            )
+        for event in events:
+            _reapply(conn, event)
+        conn.execute("UPDATE changes SET undone = 0, undo_order = NULL WHERE id = ?", [last["id"]])
+    return {"id": last["id"], "command": last["command"], "summary": last["summary"],
+            "records": len(events)}  # fmt: skip
+
+
+def _reapply(conn: sqlite3.Connection, event: sqlite3.Row) -> None:
+    table, row_id = event["tbl"], event["row_id"]
+    if event["after"] is None:
+        conn.execute(f"DELETE FROM {table} WHERE rowid = ?", [row_id])
+    elif event["before"] is None:
+        _restore(conn, table, json.loads(event["after"]))
+    else:
+        after: dict[str, Any] = json.loads(event["after"])
+        after.pop("_rowid", None)
+        assignments = ", ".join(f"{key} = ?" for key in after)
+        conn.execute(f"UPDATE {table} SET {assignments} WHERE rowid = ?", [*after.values(), row_id])
 
 
 def _revert(conn: sqlite3.Connection, event: sqlite3.Row) -> None:

@@ -96,6 +96,20 @@ FIELDS = {
         "by",
         "deal_id",
     ),
+    # a return names the sale it takes back by the sale's id; the customer and product
+    # columns of an export are there to read, not read back
+    "returns": (
+        "id",
+        "sale_id",
+        "date",
+        "customer_id",
+        "customer",
+        "product",
+        "quantity",
+        "amount",
+        "reason",
+        "exchange_sale_id",
+    ),
 }
 
 _NAME = {
@@ -218,12 +232,28 @@ REQUIRED = {
     "products": (("name",),),
     "sales": (("customer_ref", "customer", "customer_id"), ("date",)),
     "contacts": (("customer_ref", "customer", "customer_id"), ("date",), ("summary",)),
+    "returns": (("sale_id",), ("date",)),
 }
+ALIASES["returns"].update(
+    {
+        "日期": "date",
+        "退货日期": "date",
+        "原因": "reason",
+        "退货原因": "reason",
+        "销售单号": "sale_id",
+        "sale": "sale_id",
+    }
+)
 BATCH_PROGRESS = 5000
 # Fields holding a day: in a workbook a plain number there is an Excel date serial (a
 # date typed into a cell formatted as a number), at most seven digits (9999-12-31 is
 # 2958465); a longer number is left to the date rules.
-DATE_FIELDS = {"customers": ("created",), "sales": ("date",), "contacts": ("date", "next")}
+DATE_FIELDS = {
+    "customers": ("created",),
+    "sales": ("date",),
+    "contacts": ("date", "next"),
+    "returns": ("date",),
+}
 EXCEL_SERIAL = re.compile(r"\d{1,7}(\.\d+)?")
 
 
@@ -239,6 +269,8 @@ class ImportResult:
     unchanged: int = 0
     skipped: int = 0
     created_customers: int = 0
+    # of them, customers a log named by number alone: the number is their ref and name
+    numbered_customers: int = 0
     created_products: int = 0
     dry_run: bool = False
     invalid: list[tuple[int, str, list[str]]] = field(default_factory=list)
@@ -270,6 +302,7 @@ class ImportResult:
             "skipped": self.skipped,
             "invalid": len(self.invalid),
             "created_customers": self.created_customers,
+            "customers_named_by_number": self.numbered_customers,
             "created_products": self.created_products,
             "dry_run": self.dry_run,
         }
@@ -862,10 +895,15 @@ def _customer_for(
         wanted = values.get("customer_ref") or values.get("customer") or values.get("customer_id")
         if not options.create_customers:
             raise RowError(f"unknown customer {wanted!r}", hint="create-customers")
-        if not values.get("customer"):
+        name = values.get("customer")
+        if not name and values.get("customer_ref"):
+            # A POS export names members by number only: the number is the name too.
+            name = values["customer_ref"]
+            result.numbered_customers += 1
+        if not name:
             raise RowError(f"unknown customer {wanted!r} and no customer name to create it")
         new = {
-            "name": values["customer"],
+            "name": name,
             "ref": values.get("customer_ref") or None,
             "created_at": today.isoformat(),
         }
@@ -1024,7 +1062,7 @@ def import_file(
             kind, str(path), encoding.replace("-sig", ""), ",", dry_run=options.dry_run
         )
     conn = change.conn
-    if kind in ("sales", "contacts") and not options.again:
+    if kind in ("sales", "contacts", "returns") and not options.again:
         earlier = conn.execute(
             "SELECT id, file, at, rows FROM imports WHERE kind = ? AND sha256 = ?", [kind, digest]
         ).fetchone()
@@ -1066,6 +1104,8 @@ def import_file(
                 conn, "SELECT id, name, sku, category, price_cents, cycle_days FROM products"
             ),
         )
+    elif kind == "returns":
+        _import_returns(change, rows, result, options)
     else:
         valid = _history_rows(change, rows, result, options, kind, today)
         columns = SALE_COLUMNS if kind == "sales" else CONTACT_COLUMNS
@@ -1107,6 +1147,63 @@ def _card_options(kind: str, path: Path, options: ImportOptions) -> None:
         raise BadValue(
             _("{path} is a vCard file: its cards name their own character set").format(path=path)
         )
+
+
+def _import_returns(
+    change: Change, rows: Iterator[SourceRow], result: ImportResult, options: ImportOptions
+) -> None:
+    """Returns, each linked to its sale by the sale's id and refused like `sale return`
+    refuses (more than is kept, dated before the sale); one by one, so a later row sees
+    the earlier returns of the same sale. A dry run takes them back at the end."""
+    from salesflow import sales
+
+    conn = change.conn
+    conn.execute("SAVEPOINT returns_import")
+    try:
+        for source in rows:
+            result.rows += 1
+            values = source.values
+            try:
+                sale_id = _whole_number(values.get("sale_id", ""), "sale_id")
+                exchange = values.get("exchange_sale_id", "")
+                exchange_id = _whole_number(exchange, "exchange_sale_id") if exchange else None
+                known = (
+                    exchange_id is None
+                    or conn.execute("SELECT 1 FROM sales WHERE id = ?", [exchange_id]).fetchone()
+                )
+                if not known:
+                    raise RowError(f"no sale #{exchange_id} to name as the exchange")
+                text = values.get("quantity")
+                amount = values.get("amount")
+                quantity = _row_rule(parse_quantity, text) if text else None
+                cents = _row_rule(parse_money, amount) if amount else None
+                try:
+                    _row_rule(
+                        sales.record_return,
+                        change,
+                        sale_id,
+                        return_date=date.fromisoformat(_date(values.get("date", ""))),
+                        quantity=quantity,
+                        amount_cents=cents,
+                        reason=values.get("reason"),
+                        exchange_sale_id=exchange_id,
+                    )
+                except Conflict as error:
+                    raise RowError(str(error)) from None
+            except RowError as error:
+                result.reject(source, error)
+                continue
+            result.imported += 1
+    finally:
+        if options.dry_run:
+            conn.execute("ROLLBACK TO returns_import")
+        conn.execute("RELEASE returns_import")
+
+
+def _whole_number(text: str, what: str) -> int:
+    if not text.strip().isdigit():
+        raise RowError(f"{what} must be a sale's id, not {text!r}")
+    return int(text.strip())
 
 
 class ImportRefused(BadInput):

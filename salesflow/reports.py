@@ -30,7 +30,8 @@ def customer_timeline(conn: sqlite3.Connection, customer_id: int) -> list[Row]:
             detail += f" (next {row['next_at']})"
         events.append(_event(row["at"], "contact", row["id"], detail, row["rep"], None))
     for row in conn.execute(
-        "SELECT s.id, s.date, s.quantity, s.amount_cents, s.rep, p.name AS product"
+        "SELECT s.id, s.date, s.quantity, s.amount_cents, s.rep,"
+        " coalesce(p.name, s.product_name) AS product"
         " FROM sales s LEFT JOIN products p ON p.id = s.product_id WHERE s.customer_id = ?",
         [customer_id],
     ):
@@ -39,6 +40,19 @@ def customer_timeline(conn: sqlite3.Connection, customer_id: int) -> list[Row]:
         detail = f"{row['product'] or 'sale'} × {shown}"
         events.append(
             _event(row["date"], "sale", row["id"], detail, row["rep"], row["amount_cents"])
+        )
+    for row in conn.execute(
+        "SELECT r.id, r.date, r.quantity, r.amount_cents, r.sale_id, r.reason, s.rep"
+        " FROM returns r JOIN sales s ON s.id = r.sale_id WHERE s.customer_id = ?",
+        [customer_id],
+    ):
+        quantity = row["quantity"]
+        shown = int(quantity) if float(quantity).is_integer() else round(quantity, 3)
+        detail = f"return of sale #{row['sale_id']} × {shown}" + (
+            f": {row['reason']}" if row["reason"] else ""
+        )
+        events.append(
+            _event(row["date"], "return", row["id"], detail, row["rep"], -row["amount_cents"])
         )
     for row in conn.execute(
         "SELECT d.id, d.title, d.created_at, d.status, d.closed_on, d.owner, d.amount_cents,"
@@ -176,7 +190,8 @@ DIMENSION_SQL = {
     "department": (("department", "s.department"),),
     "rep": (("rep", "s.rep"),),
     "store": (("store", "s.store"),),
-    "product": (("product_id", "s.product_id"), ("product", "p.name")),
+    # a sale whose product was deleted keeps the product's name
+    "product": (("product_id", "s.product_id"), ("product", "coalesce(p.name, s.product_name)")),
     "category": (("category", "p.category"),),
     "customer": (("customer_id", "s.customer_id"), ("customer", "c.name")),
     "tier": (("tier", "c.tier"),),
@@ -214,9 +229,17 @@ def parse_dimensions(text: str | None) -> list[str]:
 
 
 def _aggregate(
-    conn: sqlite3.Connection, start: date, end: date, interval: str, dims: list[str], label: str
+    conn: sqlite3.Connection,
+    start: date,
+    end: date,
+    interval: str,
+    dims: list[str],
+    label: str,
+    customer_id: int | None = None,
 ) -> dict[tuple[Any, ...], list[Any]]:
-    """(period, *dimension values) → [orders, quantity, cents], over sales in [start, end]."""
+    """(period, *dimension values) → [orders, quantity, cents, returned cents]: sales in
+    [start, end] less the returns dated in it (a return counts in its own period, under
+    its sale's rep, product, customer…; orders count sales only)."""
     period = PERIOD_SQL.get(interval, "?")
     columns = [sql for dim in dims for _, sql in DIMENSION_SQL[dim]]
     select = [period if interval != "none" else "?", *columns]
@@ -227,21 +250,31 @@ def _aggregate(
     if {"customer", "tier", "source"} & set(dims):
         joins += " JOIN customers c ON c.id = s.customer_id"
     date_column = "s.date" if narrow_range(conn, "sales", "date", start, end) else "+s.date"
-    sql = (
-        f"SELECT {', '.join(select)}, count(*), sum(s.quantity), sum(s.amount_cents)"
-        f" FROM sales s{joins} WHERE {date_column} BETWEEN ? AND ?"
+    one_customer = " AND s.customer_id = ?" if customer_id is not None else ""
+    sold = (
+        f"SELECT {', '.join(select)}, count(*), sum(s.quantity), sum(s.amount_cents), 0"
+        f" FROM sales s{joins} WHERE {date_column} BETWEEN ? AND ?{one_customer}"
         f" GROUP BY {', '.join(group)}"
     )
+    returned_select = [period.replace("s.date", "r.date") if interval != "none" else "?", *columns]
+    returned = (
+        f"SELECT {', '.join(returned_select)}, 0, -sum(r.quantity), -sum(r.amount_cents),"
+        f" sum(r.amount_cents) FROM returns r JOIN sales s ON s.id = r.sale_id{joins}"
+        f" WHERE r.date BETWEEN ? AND ?{one_customer} GROUP BY {', '.join(group)}"
+    )
     params: list[Any] = [label] if interval == "none" else []
+    params += [start.isoformat(), end.isoformat()]
+    if customer_id is not None:
+        params.append(customer_id)
     totals: dict[tuple[Any, ...], list[Any]] = {}
-    for row in conn.execute(sql, [*params, start.isoformat(), end.isoformat()]):
-        key = tuple(row[: 1 + len(columns)])
-        if interval == "week":
-            key = (period_label(date.fromisoformat(key[0]), "week"), *key[1:])
-        found = totals.setdefault(key, [0, 0, 0])
-        found[0] += row[-3]
-        found[1] += row[-2]
-        found[2] += row[-1]
+    for sql in (sold, returned):
+        for row in conn.execute(sql, params):
+            key = tuple(row[: 1 + len(columns)])
+            if interval == "week":
+                key = (period_label(date.fromisoformat(key[0]), "week"), *key[1:])
+            found = totals.setdefault(key, [0, 0, 0, 0])
+            for index, value in enumerate(row[-4:]):
+                found[index] += value
     return totals
 
 
@@ -253,13 +286,16 @@ def sales_report(
     interval: str = "month",
     by: list[str] | None = None,
     compare: str | None = None,
+    customer_id: int | None = None,
 ) -> list[Row]:
-    """Sales per period and dimension (company, department, rep, store, product…)."""
+    """Net sales per period and dimension (company, department, rep, store, product…),
+    for one customer or all: amounts and quantities less the returns dated in each
+    period (`returned_amount`); `orders` counts sales."""
     if interval not in INTERVALS:
         raise BadValue(f"the interval must be one of {', '.join(INTERVALS)}")
     dims = by or []
     label = f"{start.isoformat()}..{end.isoformat()}"
-    current = _aggregate(conn, start, end, interval, dims, label)
+    current = _aggregate(conn, start, end, interval, dims, label, customer_id)
     previous: dict[tuple[Any, ...], list[Any]] = {}
     if compare and current:
         if interval == "none":
@@ -271,12 +307,12 @@ def sales_report(
             )
             previous = {
                 (label, *key[1:]): value
-                for key, value in _aggregate(conn, *earlier, "none", dims, "").items()
+                for key, value in _aggregate(conn, *earlier, "none", dims, "", customer_id).items()
             }
         else:
             first = min(key[0] for key in current)
             since = period_start(compared_label(first, interval, compare), interval)
-            shifted = _aggregate(conn, since, end, interval, dims, label)
+            shifted = _aggregate(conn, since, end, interval, dims, label, customer_id)
             previous = {
                 (period, *key[1:]): value
                 for period in {key[0] for key in current}
@@ -285,11 +321,16 @@ def sales_report(
             }
     rows = []
     for key in sorted(current, key=lambda k: tuple("" if v is None else str(v) for v in k)):
-        orders, quantity, cents = current[key]
+        orders, quantity, cents, returned_cents = current[key]
         row: Row = {"period": key[0]}
         row.update(zip(dimension_keys(dims), key[1:], strict=True))
         row.update(
-            {"orders": orders, "quantity": _number(quantity), "amount": cents_to_decimal(cents)}
+            {
+                "orders": orders,
+                "quantity": _number(quantity),
+                "amount": cents_to_decimal(cents),
+                "returned_amount": cents_to_decimal(returned_cents),
+            }
         )
         if compare:
             before = previous.get(key, [0, 0, 0])[2]
@@ -322,6 +363,7 @@ def sales_total(rows: list[Row], compare: bool) -> Row:
         "orders": sum(row["orders"] for row in rows),
         "quantity": _number(sum(row["quantity"] for row in rows)),
         "amount": sum((row["amount"] for row in rows), Decimal("0.00")),
+        "returned_amount": sum((row["returned_amount"] for row in rows), Decimal("0.00")),
     }
     if compare:
         before = sum((row["previous_amount"] for row in rows), Decimal("0.00"))
@@ -348,8 +390,9 @@ CLOSING_POSITION = """
 
 
 def pipeline_report(conn: sqlite3.Connection, *, by: str = "stage") -> list[Row]:
-    """Open deals: count, amount and amount weighted by probability. Won deals and deals in
-    a delivery stage (after the closing stage) are contracts already, not forecast."""
+    """Open deals: count, amount, amount weighted by probability and deposits taken. Won
+    deals and deals in a delivery stage (after the closing stage) are contracts already,
+    not forecast."""
     if by not in PIPELINE_GROUPS:
         raise BadValue(f"the grouping must be one of {', '.join(PIPELINE_GROUPS)}")
     keys = [key for key, _ in PIPELINE_GROUPS[by]]
@@ -358,7 +401,9 @@ def pipeline_report(conn: sqlite3.Connection, *, by: str = "stage") -> list[Row]
     rows = conn.execute(
         f"""SELECT {columns}, count(*) AS count, sum(coalesce(d.amount_cents, 0)) AS cents,
                    sum(coalesce(d.amount_cents, 0) * coalesce(d.probability, s.probability))
-                       AS weighted
+                       AS weighted,
+                   sum(coalesce((SELECT sum(amount_cents) FROM deal_deposits
+                                 WHERE deal_id = d.id), 0)) AS paid
             FROM deals d JOIN stages s ON s.id = d.stage_id JOIN pipelines p ON p.id = d.pipeline_id
             JOIN ({CLOSING_POSITION}) closing ON closing.pipeline_id = d.pipeline_id
             WHERE d.status = 'open' AND s.position <= closing.position
@@ -371,6 +416,8 @@ def pipeline_report(conn: sqlite3.Connection, *, by: str = "stage") -> list[Row]
             "amount": cents_to_decimal(row["cents"]),
             # amount × probability %, to the cent, halves rounded up
             "weighted_amount": cents_to_decimal((row["weighted"] + 50) // 100),
+            # deposits taken on these deals (成交收订): money in hand, not a forecast
+            "deposits": cents_to_decimal(row["paid"]),
         }
         for row in rows
     ]
@@ -484,17 +531,23 @@ MEMBER_GROUPS = {"tier": "c.tier", "source": "c.source", "owner": "c.owner", "st
 def customers_report(
     conn: sqlite3.Connection, *, start: date, end: date, by: str = "tier"
 ) -> list[Row]:
-    """Member statistics per group: customers, new in the period, buying in it, amount."""
+    """Member statistics per group: customers, new in the period, buying in it, amount
+    (net of the returns dated in it). Customers without a tier are the group `none`."""
     if by not in MEMBER_GROUPS:
         raise BadValue(f"the grouping must be one of {', '.join(MEMBER_GROUPS)}")
     column = MEMBER_GROUPS[by]
     rows = conn.execute(
         f"""SELECT {column} AS grp, count(*) AS customers,
                    sum(c.created_at BETWEEN :start AND :end) AS new,
-                   sum(b.cents IS NOT NULL) AS buying, sum(coalesce(b.cents, 0)) AS cents
+                   sum(coalesce(b.sold, 0)) AS buying, sum(coalesce(b.cents, 0)) AS cents
             FROM customers c LEFT JOIN (
-                SELECT customer_id, sum(amount_cents) AS cents FROM sales
-                WHERE date BETWEEN :start AND :end GROUP BY customer_id
+                SELECT customer_id, sum(cents) AS cents, max(sold) AS sold FROM (
+                    SELECT customer_id, amount_cents AS cents, 1 AS sold FROM sales
+                    WHERE date BETWEEN :start AND :end
+                    UNION ALL
+                    SELECT s.customer_id, -r.amount_cents, 0 FROM returns r
+                    JOIN sales s ON s.id = r.sale_id WHERE r.date BETWEEN :start AND :end)
+                GROUP BY customer_id
             ) b ON b.customer_id = c.id
             WHERE c.created_at <= :end
             GROUP BY grp ORDER BY grp IS NULL, grp""",
@@ -502,7 +555,7 @@ def customers_report(
     )
     return [
         {
-            by: row["grp"],
+            by: "none" if by == "tier" and row["grp"] is None else row["grp"],
             "customers": row["customers"],
             "new": row["new"],
             "buying": row["buying"],

@@ -249,3 +249,17 @@ def contact_columns(
         summary.strip(),
         (outcome or "").strip() or None,
     )
+
+
+def contact_moment(at: str, now: str) -> str:
+    """A contact's time as logged: not later than `now` (a contact that has not happened
+    yet is a follow-up to plan). Either may be a day alone or a day with HH:MM; a day
+    alone is not later than any time on it."""
+    later_day = at[:10] > now[:10]
+    later_time = len(at) > 10 and len(now) > 10 and at > now
+    if later_day or later_time:
+        raise BadValue(
+            _("a contact cannot be logged at {at}, after now ({now})").format(at=at, now=now),
+            hint="next",
+        )
+    return at

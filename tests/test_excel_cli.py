@@ -359,13 +359,15 @@ def test_a_report_is_a_typed_sheet_with_a_bold_total_row(cli, book_with_sales, t
     assert "Wrote" in result.stderr and result.stdout == ""
     sheet = openpyxl.load_workbook(path).active
     assert sheet.title == "Sales 2026-01-01 … 2026-12-31"
-    assert [cell.value for cell in sheet[1]] == ["period", "rep", "orders", "quantity", "amount"]
+    assert [cell.value for cell in sheet[1]] == [
+        "period", "rep", "orders", "quantity", "amount", "returned_amount"
+    ]  # fmt: skip
     assert all(cell.font.b for cell in sheet[1]) and sheet.freeze_panes == "A2"
     rows = list(sheet.iter_rows(min_row=2, values_only=True))
     assert rows == [
-        ("2026-02", None, 1, 1, 0.1),
-        ("2026-03", None, 1, 3, 59.97),
-        ("Total", None, 2, 4, 60.07),
+        ("2026-02", None, 1, 1, 0.1, 0),
+        ("2026-03", None, 1, 3, 59.97, 0),
+        ("Total", None, 2, 4, 60.07, 0),
     ]
     assert sheet["E2"].number_format == "#,##0.00" and sheet["C2"].data_type == "n"
     assert all(cell.font.b for cell in sheet[4] if cell.value is not None)

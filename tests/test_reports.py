@@ -147,12 +147,14 @@ def test_cli_sales_report_keys_csv_total_and_chart(cli, tmp_path):
         ("2026-01", "李娜", "福田店", 100.1),
         ("2026-02", "李娜", "福田店", 0.2),
     ]
-    assert set(rows[0]) == {"period", "rep", "store", "orders", "quantity", "amount"}
+    assert set(rows[0]) == {
+        "period", "rep", "store", "orders", "quantity", "amount", "returned_amount"
+    }  # fmt: skip
     out = tmp_path / "r.csv"
     cli("report", "sales", "--year", "2026", "--by", "rep", "--format", "csv", "-o", out)
     lines = out.read_text(encoding="utf-8").splitlines()
-    assert lines[0] == "period,rep,orders,quantity,amount"
-    assert lines[1] == "2026-01,李娜,1,1,100.10"
+    assert lines[0] == "period,rep,orders,quantity,amount,returned_amount"
+    assert lines[1] == "2026-01,李娜,1,1,100.10,0.00"
     table = cli("report", "sales", "--year", "2026", "--chart").stdout
     assert "Total" in table and "100.30" in table and "█" in table
     cli("report", "sales", "--by", "colour", code=2)
@@ -185,6 +187,7 @@ def test_pipeline_report_weights_amount_by_probability(cli):
             "count": 2,
             "amount": 1500.0,
             "weighted_amount": 350.0,
+            "deposits": 0,
         }
     ]
     by_month = cli.json("report", "pipeline", "--by", "close-month")

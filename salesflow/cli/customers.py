@@ -25,6 +25,7 @@ from salesflow.cli.options import (
 from salesflow.cli.render import confirm_added, deliver, emit, emit_record
 from salesflow.cli.root import app, fail, group, open_book, tell, to_date, today
 from salesflow.cli.startup import lazy
+from salesflow.errors import BadValue
 from salesflow.i18n import _
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ else:
     )
 
 customer_app = group("customer", "Add, find, show and change customers.")
-contact_app = group("contact", "Read the contact log (write it with `salesflow log`).")
+contact_app = group("contact", "Read and correct the contact log (write it with `salesflow log`).")
 ScoreOpt = Annotated[int | None, typer.Option(min=1, max=5, help="1–5.")]
 
 
@@ -160,7 +161,10 @@ def customer_add(
 def customer_list(
     ctx: typer.Context,
     tier: Annotated[str | None, typer.Option(help="A, B, C, D or none.")] = None,
-    owner: TextOpt = None,
+    owner: Annotated[
+        str | None, typer.Option(help="Only this salesperson's customers ('' for nobody's).")
+    ] = None,
+    unowned: Annotated[bool, typer.Option("--unowned", help="Only customers nobody owns.")] = False,
     tag: Annotated[str | None, typer.Option(help="Only customers with this tag.")] = None,
     source: TextOpt = None,
     store: TextOpt = None,
@@ -175,11 +179,13 @@ def customer_list(
 
     Example: salesflow customer list --tier A --owner 李娜 --format csv -o a.csv
     """
+    if unowned and owner:
+        raise BadValue(_("--unowned lists customers nobody owns; leave out --owner"))
     with open_book(ctx) as conn:
         rows = customers.list_customers(
             conn,
             tier=tier,
-            owner=owner,
+            owner="" if unowned else owner,
             tag=tag,
             source=source,
             store=store,
@@ -321,13 +327,18 @@ def log_contact(
         str | None, typer.Option("--next", help="Next follow-up date.", metavar="DATE")
     ] = None,
     deal: Annotated[int | None, typer.Option(help="The deal this contact was about (id).")] = None,
+    with_name: Annotated[
+        str | None,
+        typer.Option("--with", help="The stakeholder it was with (name or #id).", metavar="NAME"),
+    ] = None,
     fmt: FormatOpt = TABLE,
 ) -> None:
     """Log a contact with a customer, and when to follow up.
 
     Example: salesflow log 张三 "Demo went well" --channel visit --next +1w
     """
-    moment = inputs.parse_moment(at, today()) if at else inputs.now_moment(today())
+    now = inputs.now_moment(today())
+    moment = inputs.parse_moment(at, today()) if at else now
     follow_up = to_date(next_at)
     with open_book(ctx, write=True) as conn:
         customer_id = customers.find_customer(conn, customer)
@@ -342,6 +353,8 @@ def log_contact(
                 outcome=outcome,
                 next_at=follow_up,
                 deal_id=deal,
+                with_name=with_name,
+                now=now,
             )
         record = contacts.get_contact(conn, contact_id)
     confirm_added(_("Added contact"), record, fmt, f"with {record['customer']}")
@@ -383,6 +396,82 @@ def contact_list(
             limit=limit,
         )
     emit(rows, CONTACT_COLUMNS, fmt, destination, keys=contacts.CONTACT_KEYS)
+
+
+ContactIdArg = Annotated[
+    int, typer.Argument(help="The contact's id (see `contact list`).", metavar="ID")
+]
+
+
+@contact_app.command("edit")
+def contact_edit(
+    ctx: typer.Context,
+    contact_id: ContactIdArg,
+    summary: Annotated[str | None, typer.Option(help="What happened.")] = None,
+    at: Annotated[
+        str | None, typer.Option(help="When: a date, optionally HH:MM (not in the future).")
+    ] = None,
+    channel: Annotated[Channel | None, typer.Option(help="How you were in touch.")] = None,
+    by: Annotated[str | None, typer.Option(help="Who ('' for the customer's owner).")] = None,
+    outcome: Annotated[str | None, typer.Option(help="The outcome ('' removes it).")] = None,
+    next_at: Annotated[
+        str | None,
+        typer.Option("--next", help="Next follow-up date ('' removes it).", metavar="DATE"),
+    ] = None,
+    deal: Annotated[
+        str | None, typer.Option(help="The deal it was about: id or title ('' for none).")
+    ] = None,
+    fmt: FormatOpt = TABLE,
+) -> None:
+    """Correct a logged contact: summary, time, channel, who, outcome, follow-up, deal.
+
+    Example: salesflow contact edit 7 --at "2026-03-12 15:00" --next +1w
+    """
+    from salesflow import deals
+
+    now = inputs.now_moment(today())
+    with open_book(ctx, write=True) as conn:
+        deal_id = deals.find_deal(conn, deal) if deal else None
+        with db.change(conn, "contact edit") as change:
+            changed = contacts.edit_contact(
+                change,
+                contact_id,
+                now=now,
+                summary=summary,
+                at=inputs.parse_moment(at, today()) if at else None,
+                channel=channel.value if channel else None,
+                by=by,
+                outcome=outcome,
+                next_at=to_date(next_at) if next_at else None,
+                clear_next=next_at == "",
+                deal_id=deal_id,
+                clear_deal=deal == "",
+            )
+        record = contacts.get_contact(conn, contact_id)
+    tell(
+        _("Updated contact #{id}: {fields}").format(
+            id=contact_id, fields=", ".join(changed) or _("no change")
+        )
+    )
+    if fmt is not TABLE:
+        emit_record(record, fmt, None, contacts.CONTACT_KEYS)
+
+
+@contact_app.command("delete")
+def contact_delete(ctx: typer.Context, contact_id: ContactIdArg, yes: YesOpt = False) -> None:
+    """Delete a logged contact (undo restores it).
+
+    Example: salesflow contact delete 7 --yes
+    """
+    with open_book(ctx, write=True) as conn:
+        record = contacts.get_contact(conn, contact_id)
+        if not yes and not typer.confirm(
+            _("Delete contact #{id} of {at}?").format(id=contact_id, at=record["at"]), err=True
+        ):
+            fail(_("nothing deleted"), 1)
+        with db.change(conn, "contact delete") as change:
+            contacts.delete_contact(change, contact_id)
+    tell(_("Deleted contact #{id}").format(id=contact_id))
 
 
 @customer_app.command("merge")

@@ -246,6 +246,7 @@ def report_import(result: Any, rejects: Path | None, fmt: Format) -> None:
         ("skipped as duplicates", result.skipped),
         ("invalid rows skipped", len(result.invalid)),
         ("customers created", result.created_customers),
+        ("of them named by their number (ref and name)", result.numbered_customers),
         ("products created", result.created_products),
     ):
         if count:
@@ -396,6 +397,23 @@ def undo_command(ctx: typer.Context, fmt: FormatOpt = TABLE) -> None:
     )
     if fmt is JSON:
         deliver(output.to_json(undone), None)
+
+
+@app.command("redo")
+def redo_command(ctx: typer.Context, fmt: FormatOpt = TABLE) -> None:
+    """Apply again the change undone last (until a new change is made).
+
+    Example: salesflow undo && salesflow redo
+    """
+    with open_book(ctx, write=True) as conn:
+        redone = history.redo_last(conn)
+    tell(
+        _("Redid change #{id} ({command}): {summary}")
+        .format(id=redone["id"], command=redone["command"], summary=redone["summary"] or "")
+        .rstrip(": ")
+    )
+    if fmt is JSON:
+        deliver(output.to_json(redone), None)
 
 
 @app.command("backup")

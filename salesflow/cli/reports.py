@@ -28,9 +28,9 @@ from salesflow.cli.root import group, open_book, to_date, today
 from salesflow.cli.startup import lazy
 
 if TYPE_CHECKING:
-    from salesflow import reports
+    from salesflow import customers, output, reports
 else:
-    (reports,) = lazy("reports")
+    customers, output, reports = lazy("customers", "output", "reports")
 
 report_app = group("report", "Sales, pipeline, funnel, activity and member reports.")
 
@@ -40,6 +40,11 @@ MonthOpt = Annotated[
 ]
 IntervalOpt = Annotated[Interval, typer.Option(help="Period length (ISO weeks for week).")]
 CHART_WIDTH = 30
+# The narrowest bar drawn, and what a table spends on each column besides its text: a
+# border and a space either side in a Rich table (a terminal), two spaces in plain text.
+SHORTEST_BAR = 1
+RICH_FRAME, PLAIN_FRAME = 3, 2
+MINUS = "\u2212"
 
 
 def period_range(start: str | None, end: str | None, year: int | None, month: str | None):
@@ -49,10 +54,39 @@ def period_range(start: str | None, end: str | None, year: int | None, month: st
     )
 
 
-def with_bars(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Add a text bar per row, scaled to the largest amount."""
+def bar_width(rows: list[dict[str, Any]], columns: list[tuple[str, str]], width: int) -> int:
+    """How wide the longest bar may be so that a row fits on one line of `width` columns
+    beside the table's other columns (at most CHART_WIDTH, at least SHORTEST_BAR)."""
+    import sys
+
+    frame = RICH_FRAME if sys.stdout.isatty() else PLAIN_FRAME
+    used = 1 + frame  # the table's last border, and the bar column's own frame
+    for key, heading in columns:
+        cells = [output.text_width(output.display_text(row.get(key))) for row in rows]
+        used += max([output.text_width(heading), *cells]) + frame
+    return max(SHORTEST_BAR, min(CHART_WIDTH, width - used))
+
+
+def with_bars(rows: list[dict[str, Any]], longest: int) -> list[dict[str, Any]]:
+    """Add a text bar per row, the largest amount `longest` characters (none for a period
+    that nets to a loss)."""
     largest = max((row["amount"] for row in rows), default=0) or 1
-    return [{**row, "bar": "█" * round(CHART_WIDTH * row["amount"] / largest)} for row in rows]
+    return [{**row, "bar": "█" * max(0, round(longest * row["amount"] / largest))} for row in rows]
+
+
+def change_text(row: dict[str, Any]) -> str | None:
+    """The change column as a table shows it: +76.5%, −12.0%, or new when the period
+    compared with had nothing (JSON and CSV keep the number)."""
+    pct = row.get("change_pct")
+    if pct is None:
+        return "new" if row.get("amount") and not row.get("previous_amount") else None
+    return f"+{pct:.1f}%" if pct >= 0 else f"{MINUS}{-pct:.1f}%"
+
+
+def terminal_width() -> int:
+    import shutil
+
+    return shutil.get_terminal_size().columns
 
 
 @report_app.command("sales")
@@ -75,11 +109,14 @@ def report_sales(
         Compare | None,
         typer.Option(help="prev: against the period before (环比); yoy: a year earlier (同比)."),
     ] = None,
+    customer: Annotated[
+        str | None, typer.Option(help="Only this customer's purchases.", metavar="CUSTOMER")
+    ] = None,
     chart: Annotated[bool, typer.Option("--chart", help="Draw a bar per row.")] = False,
     fmt: FormatOpt = TABLE,
     destination: OutputOpt = None,
 ) -> None:
-    """Sales per period by company, department, rep, store, product and more.
+    """Net sales per period by company, department, rep, store, product and more.
 
     Example: salesflow report sales --year 2026 --interval quarter --by department,rep --compare yoy
     """
@@ -93,8 +130,10 @@ def report_sales(
             interval=interval.value,
             by=dims,
             compare=compare.value if compare else None,
+            customer_id=customers.find_customer(conn, customer) if customer else None,
         )
     keys = ["period", *reports.dimension_keys(dims), "orders", "quantity", "amount"]
+    keys.append("returned_amount")
     if compare:
         keys += ["previous_amount", "change_pct"]
     if fmt is not TABLE and fmt is not XLSX:
@@ -102,10 +141,15 @@ def report_sales(
         return
     shown = [k for k in keys if not k.endswith("_id")]
     columns = [(key, key.replace("_", " ").capitalize()) for key in shown]
-    table_rows = with_bars(rows) if chart else rows
-    if chart:
-        columns.append(("bar", ""))
     total = reports.sales_total(rows, bool(compare))
+    table_rows = rows
+    if compare and fmt is TABLE:
+        table_rows = [{**row, "change_pct": change_text(row)} for row in rows]
+        total = {**total, "change_pct": change_text(total)}
+    if chart:
+        longest = bar_width([*table_rows, total], columns, terminal_width())
+        table_rows = with_bars(table_rows, longest)
+        columns.append(("bar", ""))
     title = f"Sales {first} … {last}"
     emit(table_rows, columns, fmt, destination, keys=keys, title=title, total=total)
 
@@ -129,6 +173,7 @@ def report_pipeline(
         "count",
         "amount",
         "weighted_amount",
+        "deposits",
     ]
     emit(rows, [(k, k.replace("_", " ").capitalize()) for k in keys], fmt, destination, keys=keys)
 
@@ -213,3 +258,67 @@ def report_customers(
         rows = reports.customers_report(conn, start=first, end=last, by=by.value)
     keys = [by.value, "customers", "new", "buying", "amount"]
     emit(rows, [(k, k.capitalize()) for k in keys], fmt, destination, keys=keys)
+
+
+@report_app.command("units")
+def report_units(ctx: typer.Context, fmt: FormatOpt = TABLE, destination: OutputOpt = None) -> None:
+    """Units per project and status: how many, list price, deposits, contract amounts.
+
+    Example: salesflow report units
+    """
+    from salesflow import units
+
+    with open_book(ctx) as conn:
+        rows = units.units_report(conn)
+    keys = list(units.UNIT_REPORT_KEYS)
+    emit(rows, [(k, k.replace("_", " ").capitalize()) for k in keys], fmt, destination, keys=keys)
+
+
+@report_app.command("techniques")
+def report_techniques(
+    ctx: typer.Context,
+    pipeline: Annotated[str | None, typer.Option(help="Only deals of this pipeline.")] = None,
+    start: FromOpt = None,
+    end: ToOpt = None,
+    year: YearOpt = None,
+    month: MonthOpt = None,
+    fmt: FormatOpt = TABLE,
+    destination: OutputOpt = None,
+) -> None:
+    """Closing techniques: deals closed with each (by close date), won, lost, win rate.
+
+    Example: salesflow report techniques --pipeline showroom --year 2026
+    """
+    from salesflow import techniques
+
+    bounded = any(value is not None for value in (start, end, year, month))
+    first, last = period_range(start, end, year, month) if bounded else (None, None)
+    with open_book(ctx) as conn:
+        rows = techniques.techniques_report(conn, pipeline=pipeline, start=first, end=last)
+    keys = list(techniques.TECHNIQUE_REPORT_KEYS)
+    shown = [k for k in keys if k != "technique_id"]
+    columns = [(k, k.replace("_", " ").capitalize()) for k in shown]
+    emit(rows, columns, fmt, destination, keys=keys)
+
+
+@report_app.command("campaigns")
+def report_campaigns(
+    ctx: typer.Context,
+    window: Annotated[
+        int, typer.Option(min=0, max=3650, help="Count sales this many days after each campaign.")
+    ] = 30,
+    fmt: FormatOpt = TABLE,
+    destination: OutputOpt = None,
+) -> None:
+    """Campaigns: customers reached, contacts, and their sales in the days after.
+
+    Example: salesflow report campaigns --window 14
+    """
+    from salesflow import campaigns
+
+    with open_book(ctx) as conn:
+        rows = campaigns.campaigns_report(conn, window_days=window)
+    keys = list(campaigns.CAMPAIGN_REPORT_KEYS)
+    shown = [k for k in keys if k not in ("campaign_id", "window_days")]
+    columns = [(k, k.replace("_", " ").capitalize()) for k in shown]
+    emit(rows, columns, fmt, destination, keys=keys, title=f"Sales within {window} days")

@@ -47,6 +47,22 @@ HINTS = {
     "stakeholder-edit": "change them with `salesflow stakeholder edit ID`",
     "stakeholder-fields": "give --name, --role, --title, --attitude or --owner",
     "objection-fields": "give --text, --response, --stage or --tag",
+    "unit-taken": "choose another unit with `salesflow unit list --status available`",
+    "unit-list": "`salesflow unit list` shows them, `salesflow unit add CODE` adds one",
+    "unit-fields": "give --code, --project, --kind, --area, --price or --notes",
+    "people-gate": "add them with `salesflow stakeholder add CUSTOMER NAME --role ROLE "
+    "--owner NAME`, or give one an owner with `salesflow stakeholder edit ID --owner NAME`",
+    "answer": "record them with `salesflow deal answer DEAL QUESTION TEXT`",
+    "contract": "give --contract NO",
+    "technique-list": "`salesflow technique list` shows them",
+    "technique-fields": "give --name, --zh or --description",
+    "campaign-add": "add it with `salesflow campaign add NAME --channel CHANNEL`",
+    "stakeholder-add": "`salesflow stakeholder list CUSTOMER` shows them",
+    "product-fields": "give --name, --sku, --category, --price or --cycle-days",
+    "sale-fields": "give --product, --quantity, --amount, --date, --rep, --department or --store",
+    "contact-fields": "give --summary, --at, --channel, --by, --outcome, --next or --deal",
+    "force-product": "use --force to delete it and keep its name on those sales",
+    "next": "plan what is to come with --next DATE",
 }
 
 
