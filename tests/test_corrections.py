@@ -348,3 +348,20 @@ def test_every_new_command_has_help_with_an_example(cli):
         ("product", "delete"), ("redo",),
     ):  # fmt: skip
         assert "Example:" in cli(*command, "--help").stdout
+
+
+def test_a_purchase_log_with_member_numbers_only_creates_customers_named_by_number(cli, tmp_path):
+    path = tmp_path / "pos.csv"
+    path.write_text(
+        "会员卡号,商品,数量,金额,日期\n00001,洗发水,2,178,2026-03-01\n00002,洗发水,1,89,2026-03-02\n"
+        "00001,洗发水,1,89,2026-03-03\n",
+        encoding="utf-8",
+    )
+    refused = cli("import", "sales", path, code=65)
+    assert "--create-customers" in refused.stderr
+    result = cli("import", "sales", path, "--create-customers")
+    assert "2 customers created; 2 of them named by their number" in result.stderr
+    listed = cli.json("customer", "list")
+    assert [(c["ref"], c["name"]) for c in listed] == [("00001", "00001"), ("00002", "00002")]
+    summary = cli.json("import", "sales", path, "--create-customers", "--again", "--dry-run")
+    assert (summary["created_customers"], summary["customers_named_by_number"]) == (0, 0)
