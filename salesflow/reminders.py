@@ -146,7 +146,7 @@ KIND_SQL = {
     "close-overdue": """
         SELECT 8, customer_id, name, owner, tier, expected_close,
                title || ': expected to close ' || expected_close, id, NULL, NULL
-        FROM open_deals WHERE expected_close < :today""",
+        FROM open_deals WHERE expected_close < :close_before""",
     "birthday": """
         SELECT 9, customer_id, name, owner, tier, due,
                'birthday ' || due || CASE WHEN length(birthday) = 10 THEN ' (turns '
@@ -399,7 +399,11 @@ def _situations(
         "repurchase_before": (as_of - timedelta(days=config["no_repurchase.days"])).isoformat(),
         "never_purchased_days": config["never_purchased.days"],
         "joined_before": (as_of - timedelta(days=config["never_purchased.days"])).isoformat(),
-        "birthday_limit": (as_of + timedelta(days=config["birthday.days"])).isoformat(),
+        "birthday_limit": (
+            as_of + timedelta(days=max(config["birthday.days"], days_ahead))
+        ).isoformat(),
+        # Looking ahead also brings the deals expected to close in the coming days.
+        "close_before": (as_of + timedelta(days=days_ahead + 1 if days_ahead else 0)).isoformat(),
         "this_year": f"{as_of.year:04d}",
         "next_year": f"{as_of.year + 1:04d}",
         "this_leap": _leap(as_of.year),
@@ -445,14 +449,15 @@ def listed_from(kind: str, due: str, config: Mapping[str, Any], days_ahead: int)
     """The first day an item of `kind` due on `due` is on the list.
 
     Most kinds are listed from their due date; used-up items `used_up.lead_days` before
-    it, birthdays `birthday.days` before it, follow-ups `days_ahead` before it, and
-    close-overdue deals from the day after the expected close.
+    it, birthdays `birthday.days` (or `days_ahead`, if longer) before it, follow-ups and
+    expected closes `days_ahead` before it; without looking ahead, close-overdue deals from
+    the day after the expected close.
     """
     ahead = {
         "follow-up": days_ahead,
         "used-up": config["used_up.lead_days"],
-        "birthday": config["birthday.days"],
-        "close-overdue": -1,
+        "birthday": max(config["birthday.days"], days_ahead),
+        "close-overdue": days_ahead or -1,
     }.get(kind, 0)
     return date.fromisoformat(due) - timedelta(days=ahead)
 

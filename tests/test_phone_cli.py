@@ -703,3 +703,22 @@ def test_urls_and_secrets_are_never_shown_nor_recorded(cli, isolated_book):
     assert stat.S_IMODE(isolated_book.stat().st_mode) == 0o600
     refused = cli("config", "set", "notify.url", f"qyapi.weixin.qq.com/?key={TOKEN}", code=2)
     assert TOKEN not in refused.stderr
+
+
+def test_looking_ahead_brings_coming_birthdays_and_expected_closes_into_the_calendar(cli):
+    cli("customer", "add", "寿星", "--set", "birthday=03-28")  # 12 days after today
+    cli("customer", "add", "华为")
+    cli("deal", "add", "华为", "机房", "--close", "2026-03-20")
+    cli("log", "寿星", "ok", "--at", "2026-03-15")
+    cli("log", "华为", "ok", "--at", "2026-03-15")
+    today = {item["kind"] for item in cli.json("remind")}
+    assert "birthday" not in today and "close-overdue" not in today
+    ahead = cli.json("remind", "--days-ahead", "14")
+    kinds = {item["kind"]: item for item in ahead}
+    assert kinds["birthday"]["due"] == "2026-03-28"
+    assert kinds["close-overdue"]["due"] == "2026-03-20"
+    assert kinds["close-overdue"]["days_overdue"] == -4
+    calendar = cli("remind", "--format", "ics", "--days-ahead", "14").stdout
+    assert calendar.count("BEGIN:VEVENT") == len(ahead)
+    assert "DTSTART;VALUE=DATE:20260328" in calendar
+    assert "DTSTART;VALUE=DATE:20260320" in calendar
