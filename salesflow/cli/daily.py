@@ -226,7 +226,12 @@ def remind(
         str | None, typer.Option(help="Only this salesperson's customers and deals.")
     ] = None,
     days_ahead: Annotated[
-        int, typer.Option(min=0, max=3650, help="Also list the follow-ups, birthdays and expected closes of the next N days.")
+        int,
+        typer.Option(
+            min=0,
+            max=3650,
+            help="Also list the follow-ups, birthdays and expected closes of the next N days.",
+        ),
     ] = 0,
     everything: Annotated[
         bool, typer.Option("--all", help="Also list the items done or snoozed, with their state.")
