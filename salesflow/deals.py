@@ -7,7 +7,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import date
 
-from salesflow import contacts, customers, gates, pipelines, sales
+from salesflow import contacts, customers, gates, pipelines, sales, units
 from salesflow.choices import ATTITUDES, STAKEHOLDER_ROLES
 from salesflow.db import Change, Row
 from salesflow.errors import Ambiguous, BadValue, Conflict, GateNotMet, NotFound
@@ -34,7 +34,29 @@ DEAL_KEYS = (
     "closed_on",
     "notes",
 )
-STAKEHOLDER_KEYS = ("id", "customer_id", "customer", "name", "title", "role", "attitude", "owner")
+STAKEHOLDER_KEYS = (
+    "id",
+    "customer_id",
+    "customer",
+    "name",
+    "title",
+    "role",
+    "attitude",
+    "owner",
+    "last_contact",
+)
+# What `deal show` adds to a deal's fields.
+DEAL_SHOW_KEYS = (
+    *DEAL_KEYS,
+    "unit_id",
+    "unit",
+    "unit_status",
+    "deposit_total",
+    "contract_no",
+    "contract_amount",
+    "technique_id",
+    "technique",
+)
 OBJECTION_KEYS = ("id", "text", "response", "stage", "tags", "uses", "worked", "worked_pct")
 
 DEAL_SELECT = """
@@ -105,6 +127,7 @@ def add_deal(
     probability: int | None,
     today: date,
     notes: str | None = None,
+    unit_id: int | None = None,
 ) -> int:
     conn = change.conn
     if not title.strip():
@@ -147,6 +170,8 @@ def add_deal(
             "by": (owner or "").strip() or customer["owner"],
         },
     )
+    if unit_id is not None:
+        units.attach(change, deal_id, unit_id)
     change.summary = f"opened deal #{deal_id}"
     return deal_id
 
@@ -215,12 +240,24 @@ def history(conn: sqlite3.Connection, deal_id: int) -> list[Row]:
 
 def show_deal(conn: sqlite3.Connection, deal_id: int) -> Row:
     deal = get_deal(conn, deal_id)
+    people = list_stakeholders(conn, deal["customer_id"])
+    technique = conn.execute(
+        "SELECT t.id, t.name FROM deals d JOIN techniques t ON t.id = d.technique_id"
+        " WHERE d.id = ?",
+        [deal_id],
+    ).fetchone()
     return {
         **deal,
+        **units.deal_unit(conn, deal_id),
+        "technique_id": technique["id"] if technique else None,
+        "technique": technique["name"] if technique else None,
         "checklist": checklist(conn, deal_id),
+        "questions": questions(conn, deal_id),
+        "deposits": units.deposits(conn, deal_id),
         "history": history(conn, deal_id),
         "contacts": contacts.list_contacts(conn, deal_id=deal_id),
-        "gaps": gates.coverage_gaps(list_stakeholders(conn, deal["customer_id"])),
+        "coverage": people,
+        "gaps": gates.coverage_gaps(people),
     }
 
 
@@ -242,6 +279,7 @@ def check_item(
     else:
         if existing is not None:
             raise Conflict(f"item {chosen['id']} is already checked")
+        _refuse_unmet(change.conn, deal_id, chosen)
         change.insert(
             "deal_checks",
             {
@@ -253,6 +291,138 @@ def check_item(
         )
         change.summary = f"checked item {chosen['id']} of deal #{deal_id}"
     return chosen
+
+
+def _conditions(conn: sqlite3.Connection, item_id: int) -> sqlite3.Row:
+    found: sqlite3.Row = conn.execute(
+        "SELECT requires_roles, requires_answers, stage_id FROM stage_items WHERE id = ?",
+        [item_id],
+    ).fetchone()
+    return found
+
+
+def _refuse_unmet(conn: sqlite3.Connection, deal_id: int, item: Row) -> None:
+    """An item with a people gate or standard questions is met only by what it needs."""
+    condition = _conditions(conn, item["id"])
+    roles = pipelines.roles_of(condition["requires_roles"])
+    if roles:
+        customer_id = get_deal(conn, deal_id)["customer_id"]
+        missing = gates.people_missing(roles, list_stakeholders(conn, customer_id))
+        if missing:
+            raise GateNotMet(
+                _(
+                    "[{id}] {text} needs, on the customer's side, a stakeholder maintained by "
+                    "one of our people in each role: missing {roles}"
+                ).format(id=item["id"], text=item["text"], roles=", ".join(missing)),
+                hint="people-gate",
+            )
+    if condition["requires_answers"]:
+        open_questions = gates.unanswered(
+            [q for q in questions(conn, deal_id) if q["stage_id"] == condition["stage_id"]]
+        )
+        if open_questions:
+            raise GateNotMet(
+                _("[{id}] {text} is met once every standard question is answered: {listed}").format(
+                    id=item["id"],
+                    text=item["text"],
+                    listed="; ".join(f"{q['number']}. {q['text']}" for q in open_questions),
+                ),
+                hint="answer",
+            )
+
+
+def recheck_people_gates(change: Change, customer_id: int) -> list[Row]:
+    """Untick the people-gated items of the customer's deals whose stakeholders are no
+    longer there (deleted, or without an owner of ours); returns what was unticked."""
+    conn = change.conn
+    people = list_stakeholders(conn, customer_id)
+    unticked = []
+    for row in conn.execute(
+        """SELECT k.rowid, k.deal_id, i.id AS item_id, i.text, i.requires_roles
+           FROM deal_checks k JOIN deals d ON d.id = k.deal_id
+           JOIN stage_items i ON i.id = k.item_id
+           WHERE d.customer_id = ? AND i.requires_roles IS NOT NULL
+           ORDER BY k.deal_id, i.id""",
+        [customer_id],
+    ).fetchall():
+        missing = gates.people_missing(pipelines.roles_of(row["requires_roles"]), people)
+        if missing:
+            change.delete("deal_checks", row["rowid"])
+            unticked.append(
+                {
+                    "deal_id": row["deal_id"],
+                    "item_id": row["item_id"],
+                    "text": row["text"],
+                    "missing": missing,
+                }
+            )
+    return unticked
+
+
+# ---------------------------------------------------------------- standard questions
+
+
+def questions(conn: sqlite3.Connection, deal_id: int) -> list[Row]:
+    """The standard questions of every stage of the deal's pipeline, numbered 1… across the
+    pipeline, with the deal's answers."""
+    rows = conn.execute(
+        """SELECT q.id, q.stage_id, s.key AS stage, q.text, a.text AS answer, a.answered_on
+           FROM deals d JOIN stages s ON s.pipeline_id = d.pipeline_id
+           JOIN stage_questions q ON q.stage_id = s.id
+           LEFT JOIN deal_answers a ON a.deal_id = d.id AND a.question_id = q.id
+           WHERE d.id = ? ORDER BY s.position, q.position""",
+        [deal_id],
+    )
+    return [
+        {
+            "number": number,
+            "id": row["id"],
+            "stage_id": row["stage_id"],
+            "stage": row["stage"],
+            "text": row["text"],
+            "answer": row["answer"],
+            "answered_on": row["answered_on"],
+        }
+        for number, row in enumerate(rows, start=1)
+    ]
+
+
+def answer_question(change: Change, deal_id: int, question: str, text: str, *, today: date) -> Row:
+    """Record the customer's answer to a standard question (by its number in `deal show`,
+    or a unique part of its text); answering again replaces the answer."""
+    asked = questions(change.conn, deal_id)
+    if not asked:
+        raise NotFound(_("deal #{id} has no standard questions").format(id=deal_id))
+    if not text.strip():
+        raise BadValue(_("an answer needs some text"))
+    reference = question.strip()
+    if reference.isdigit():
+        matches = [q for q in asked if q["number"] == int(reference)]
+    else:
+        matches = [q for q in asked if reference.casefold() in q["text"].casefold()]
+    if not matches:
+        raise NotFound(
+            _("no standard question of deal #{id} matches {reference!r}").format(
+                id=deal_id, reference=question
+            )
+        )
+    if len(matches) > 1:
+        raise Ambiguous(
+            _("{reference!r} matches questions {numbers}; use the number").format(
+                reference=question, numbers=", ".join(str(q["number"]) for q in matches)
+            )
+        )
+    chosen = matches[0]
+    existing = change.conn.execute(
+        "SELECT id FROM deal_answers WHERE deal_id = ? AND question_id = ?", [deal_id, chosen["id"]]
+    ).fetchone()
+    values = {"text": text.strip(), "answered_on": today.isoformat()}
+    if existing:
+        change.update("deal_answers", existing[0], values)
+    else:
+        change.insert("deal_answers", {"deal_id": deal_id, "question_id": chosen["id"], **values})
+    change.summary = f"answered question {chosen['number']} of deal #{deal_id}"
+    return {**chosen, **values, "answer": values["text"], "replaced": existing is not None}
 
 
 def _choose_item(items: list[Row], reference: str, current_stage: str) -> Row:
@@ -440,13 +610,25 @@ def reopen(change: Change, deal_id: int, *, reason: str | None, by: str | None, 
     stages, position, closing = _position(conn, deal_id)
     target = stages[min(position, closing)]
     _enter(change, deal_id, target, on=today, by=(by or "").strip() or deal["owner"], reason=why)
-    change.update("deals", deal_id, {"status": "open", "closed_on": None, "lost_reason": None})
+    change.update(
+        "deals",
+        deal_id,
+        {
+            "status": "open",
+            "closed_on": None,
+            "lost_reason": None,
+            "technique_id": None,
+            "contract_no": None,
+            "contract_cents": None,
+        },
+    )
+    freed = units.release(change, deal_id)
     kept = [
         row[0]
         for row in conn.execute("SELECT id FROM sales WHERE deal_id = ? ORDER BY id", [deal_id])
     ]
     change.summary = f"reopened deal #{deal_id}"
-    return {"stage": target["key"], "was": deal["status"], "sale_ids": kept}
+    return {"stage": target["key"], "was": deal["status"], "sale_ids": kept, "freed_unit": freed}
 
 
 def _close_history(change: Change, deal_id: int, today: date) -> None:
@@ -468,6 +650,9 @@ def win(
     force: bool = False,
     reason: str | None = None,
     by: str | None = None,
+    contract_no: str | None = None,
+    contract_cents: int | None = None,
+    technique_id: int | None = None,
 ) -> Row:
     """Close a deal as won at its closing stage, once that stage's required checkpoints
     and every earlier stage's are met (or by force, with the reason kept in its history);
@@ -520,9 +705,24 @@ def win(
     elif forced:
         _mark_forced(change, deal_id, why)
     _close_history(change, deal_id, on)
+    if contract_cents is not None and not (contract_no or "").strip():
+        raise BadValue(_("a contract amount needs the contract's number"), hint="contract")
+    contract = (contract_no or "").strip() or None
     change.update(
-        "deals", deal_id, {"status": "won", "closed_on": on.isoformat(), "amount_cents": cents}
+        "deals",
+        deal_id,
+        {
+            "status": "won",
+            "closed_on": on.isoformat(),
+            "amount_cents": cents,
+            "technique_id": technique_id,
+            "contract_no": contract,
+            "contract_cents": (contract_cents if contract_cents is not None else cents)
+            if contract
+            else None,
+        },
     )
+    units.take(change, deal_id, "sold")
     change.summary = f"won deal #{deal_id}" + (" (forced)" if forced else "")
     sale_id = None
     if record_sale:
@@ -546,7 +746,10 @@ def _cents(deal: Row) -> int | None:
     return None if deal["amount"] is None else int(deal["amount"] * 100)
 
 
-def lose(change: Change, deal_id: int, *, reason: str, on: date) -> None:
+def lose(
+    change: Change, deal_id: int, *, reason: str, on: date, technique_id: int | None = None
+) -> str | None:
+    """Close a deal as lost; its unit, if it held one, is free again (its code returned)."""
     deal = get_deal(change.conn, deal_id)
     if deal["status"] != "open":
         raise Conflict(
@@ -558,16 +761,22 @@ def lose(change: Change, deal_id: int, *, reason: str, on: date) -> None:
     change.update(
         "deals",
         deal_id,
-        {"status": "lost", "closed_on": on.isoformat(), "lost_reason": reason.strip()},
+        {
+            "status": "lost",
+            "closed_on": on.isoformat(),
+            "lost_reason": reason.strip(),
+            "technique_id": technique_id,
+        },
     )
     change.summary = f"lost deal #{deal_id}"
+    return units.release(change, deal_id)
 
 
 # ---------------------------------------------------------------- correcting a deal
 
 
 # How the deals table's columns are called where a person reads them.
-FIELD_NAMES = {"amount_cents": "amount"}
+FIELD_NAMES = {"amount_cents": "amount", "unit_id": "unit"}
 
 
 @dataclass(frozen=True)
@@ -583,6 +792,8 @@ class DealEdit:
     stage_probability: bool = False  # back to the stage's probability
     owner: str | None = None  # "" leaves the deal without an owner
     notes: str | None = None  # "" removes the notes
+    unit_id: int | None = None
+    clear_unit: bool = False  # the deal is about no unit (any hold it had lets go)
 
 
 def edit_deal(change: Change, deal_id: int, edit: DealEdit) -> list[str]:
@@ -611,10 +822,18 @@ def edit_deal(change: Change, deal_id: int, edit: DealEdit) -> list[str]:
         values["owner"] = edit.owner.strip() or None
     if edit.notes is not None:
         values["notes"] = edit.notes.strip() or None
+    if edit.clear_unit:
+        values["unit_id"] = None
+    elif edit.unit_id is not None:
+        values["unit_id"] = edit.unit_id
     if not values:
         raise BadValue(_("nothing to change"), hint="deal-edit")
     stored = change.conn.execute("SELECT * FROM deals WHERE id = ?", [deal_id]).fetchone()
     changed = [FIELD_NAMES.get(key, key) for key, value in values.items() if stored[key] != value]
+    if "unit_id" in values:
+        unit_id = values.pop("unit_id")
+        if unit_id != stored["unit_id"]:
+            units.attach(change, deal_id, unit_id)
     change.update("deals", deal_id, values)
     change.summary = f"edited deal #{before['id']}" + (
         f" ({', '.join(changed)})" if changed else ""
@@ -624,7 +843,7 @@ def edit_deal(change: Change, deal_id: int, edit: DealEdit) -> list[str]:
 
 # Records that point at a deal: deleting the deal takes (or, for contacts and sales, lets
 # go of) them, each through the change so that undo brings every one back.
-DEAL_PARTS = ("deal_checks", "deal_history", "objection_uses")
+DEAL_PARTS = ("deal_checks", "deal_history", "objection_uses", "deal_deposits", "deal_answers")
 DEAL_LINKS = ("contacts", "sales")
 
 
@@ -743,7 +962,8 @@ def list_stakeholders(conn: sqlite3.Connection, customer_id: int | None = None) 
     """A customer's stakeholders, or every customer's when none is named."""
     where = "" if customer_id is None else " WHERE k.customer_id = ?"
     rows = conn.execute(
-        "SELECT k.*, c.name AS customer FROM stakeholders k JOIN customers c"
+        "SELECT k.*, c.name AS customer, (SELECT max(at) FROM contacts"
+        " WHERE stakeholder_id = k.id) AS last_contact FROM stakeholders k JOIN customers c"
         " ON c.id = k.customer_id" + where + " ORDER BY k.customer_id, k.id",
         [] if customer_id is None else [customer_id],
     )
@@ -752,7 +972,8 @@ def list_stakeholders(conn: sqlite3.Connection, customer_id: int | None = None) 
 
 def get_stakeholder(conn: sqlite3.Connection, stakeholder_id: int) -> Row:
     row = conn.execute(
-        "SELECT k.*, c.name AS customer FROM stakeholders k JOIN customers c"
+        "SELECT k.*, c.name AS customer, (SELECT max(at) FROM contacts"
+        " WHERE stakeholder_id = k.id) AS last_contact FROM stakeholders k JOIN customers c"
         " ON c.id = k.customer_id WHERE k.id = ?",
         [stakeholder_id],
     ).fetchone()
@@ -770,9 +991,9 @@ def edit_stakeholder(
     title: str | None = None,
     attitude: str | None = None,
     owner: str | None = None,
-) -> None:
+) -> list[Row]:
     """Correct a stakeholder; None leaves a field as it is, "" empties title, attitude or
-    owner."""
+    owner. Returns the people-gated checkpoints this unticked (a role left, an owner gone)."""
     person = get_stakeholder(change.conn, stakeholder_id)
     values = _stakeholder_values(name=name, role=role, title=title, attitude=attitude, owner=owner)
     if not values:
@@ -780,12 +1001,19 @@ def edit_stakeholder(
     if name is not None:
         _refuse_same_person(change.conn, person["customer_id"], name, other_than=stakeholder_id)
     change.update("stakeholders", stakeholder_id, values)
+    unticked = recheck_people_gates(change, person["customer_id"])
     change.summary = f"edited stakeholder #{stakeholder_id}"
+    return unticked
 
 
 def delete_stakeholder(change: Change, stakeholder_id: int) -> Row:
     person = get_stakeholder(change.conn, stakeholder_id)
+    for (contact_id,) in change.conn.execute(
+        "SELECT id FROM contacts WHERE stakeholder_id = ?", [stakeholder_id]
+    ).fetchall():
+        change.update("contacts", contact_id, {"stakeholder_id": None})
     change.delete("stakeholders", stakeholder_id)
+    person["unticked"] = recheck_people_gates(change, person["customer_id"])
     change.summary = f"deleted stakeholder #{stakeholder_id}"
     return person
 

@@ -78,3 +78,15 @@ def _gap(kind: str, role: str, person: Row | None, message: str) -> Row:
 def share_pct(part: int, whole: int) -> float | None:
     """A share as a percentage with one decimal; None when there is nothing to share."""
     return None if not whole else round(100 * part / whole, 1)
+
+
+def people_missing(roles: list[str], stakeholders: list[Row]) -> list[str]:
+    """A people gate: the roles it needs that no stakeholder fills with one of our people
+    as owner (a coach nobody of ours maintains does not count)."""
+    covered = {person["role"] for person in stakeholders if (person["owner"] or "").strip()}
+    return [role for role in roles if role not in covered]
+
+
+def unanswered(questions: list[Row]) -> list[Row]:
+    """The standard questions of a stage still without an answer."""
+    return [question for question in questions if question["answer"] is None]

@@ -5,6 +5,7 @@ on, as required checklist items; optional items are the milestones worth ticking
 visit by visit.
 """
 
+import json
 import re
 import sqlite3
 import tomllib
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from salesflow.choices import STAKEHOLDER_ROLES
 from salesflow.db import Change, Row, transaction
 from salesflow.errors import BadInput, Conflict, NotFound
 from salesflow.i18n import _
@@ -22,6 +24,11 @@ from salesflow.i18n import _
 class Item:
     text: str
     required: bool = False
+    # People gate: the customer's stakeholders in these roles, each maintained by one of
+    # ours, must be on the map before the item can be ticked.
+    requires_roles: tuple[str, ...] = ()
+    # Met only once every standard question of its stage is answered.
+    requires_answers: bool = False
 
 
 @dataclass(frozen=True)
@@ -34,6 +41,8 @@ class Stage:
     checklist: tuple[Item, ...] = field(default_factory=tuple)
     # The stage where the deal is won; the stages after it are delivery.
     closing: bool = False
+    # Standard questions to ask the customer at this stage (标准问题).
+    questions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -50,6 +59,18 @@ def _required(*texts: str) -> tuple[Item, ...]:
 def _optional(*texts: str) -> tuple[Item, ...]:
     return tuple(Item(text) for text in texts)
 
+
+# The needs assessment's standard questions, as the method words them.
+NEEDS_QUESTIONS = (
+    "What do you like and dislike about your previous supplier? (你喜欢/不喜欢以前的供应商的什么?)",
+    "What business problem do you hope we can solve? (您希望我们能解决什么业务问题?)",
+    "Describe your current situation. (描述你目前的情况。)",
+    "What will it be like once it is solved? (解决后情况会是怎样?)",
+)
+PEOPLE_GATE_ITEM = (
+    "Effective relationship progress: coach and decision maker identified (有效的客户关系推进)"
+)
+QUESTIONS_ITEM = "Standard questions asked (标准问题)"
 
 KEY_ACCOUNT = Pipeline(
     "key-account",
@@ -78,13 +99,12 @@ KEY_ACCOUNT = Pipeline(
             40,
             45,
             "提案",
-            _required(
-                "Effective relationship progress: coach and decision maker "
-                "identified (有效的客户关系推进)"
-            )
-            + _optional(
-                "Purchasing criteria influenced (影响客户采购标准)",
-                "Solution presented (提供解决方案)",
+            (
+                Item(PEOPLE_GATE_ITEM, required=True, requires_roles=("coach", "decision-maker")),
+                *_optional(
+                    "Purchasing criteria influenced (影响客户采购标准)",
+                    "Solution presented (提供解决方案)",
+                ),
             ),
         ),
         Stage(
@@ -146,10 +166,11 @@ SEVEN_STEP = Pipeline(
             30,
             21,
             "需求评估",
-            _required(
-                "Standard questions asked (标准问题)",
-                "Needs restated and confirmed (复述并确认需求)",
+            (
+                Item(QUESTIONS_ITEM, required=True, requires_answers=True),
+                Item("Needs restated and confirmed (复述并确认需求)", required=True),
             ),
+            questions=NEEDS_QUESTIONS,
         ),
         Stage(
             "presentation",
@@ -340,9 +361,22 @@ def _insert(insert: Callable[[str, Row], int], pipeline: Pipeline) -> int:
                     "position": index,
                     "text": item.text,
                     "required": item.required,
+                    "requires_roles": roles_text(item.requires_roles),
+                    "requires_answers": item.requires_answers,
                 },
             )
+        for index, question in enumerate(stage.questions):
+            insert("stage_questions", {"stage_id": stage_id, "position": index, "text": question})
     return pipeline_id
+
+
+def roles_text(roles: tuple[str, ...] | list[str]) -> str | None:
+    """How a people gate's roles are stored: a JSON list, or nothing for no gate."""
+    return json.dumps(list(roles)) if roles else None
+
+
+def roles_of(stored: str | None) -> list[str]:
+    return list(json.loads(stored)) if stored else []
 
 
 def pipeline_id(conn: sqlite3.Connection, name: str) -> int:
@@ -417,9 +451,17 @@ def show_pipeline(conn: sqlite3.Connection, name: str) -> Row:
     closing = closing_position(found)
     for position, stage in enumerate(found):
         items = conn.execute(
-            "SELECT text, required FROM stage_items WHERE stage_id = ? ORDER BY position",
+            "SELECT text, required, requires_roles, requires_answers FROM stage_items"
+            " WHERE stage_id = ? ORDER BY position",
             [stage["id"]],
-        )
+        ).fetchall()
+        questions = [
+            row[0]
+            for row in conn.execute(
+                "SELECT text FROM stage_questions WHERE stage_id = ? ORDER BY position",
+                [stage["id"]],
+            )
+        ]
         result.append(
             {
                 "key": stage["key"],
@@ -429,10 +471,29 @@ def show_pipeline(conn: sqlite3.Connection, name: str) -> Row:
                 "max_days": stage["max_days"],
                 "closing": position == closing,
                 "delivery": position > closing,
-                "checklist": [{"text": i["text"], "required": bool(i["required"])} for i in items],
+                "checklist": [
+                    _item_shown(
+                        i["text"],
+                        bool(i["required"]),
+                        roles_of(i["requires_roles"]),
+                        bool(i["requires_answers"]),
+                    )
+                    for i in items
+                ],
+                "questions": questions,
             }
         )
     return {"name": wanted, "stages": result}
+
+
+def _item_shown(text: str, required: bool, roles: list[str], answers: bool) -> Row:
+    """A checklist item as shown: its conditions only where it has them."""
+    shown: Row = {"text": text, "required": required}
+    if roles:
+        shown["requires_roles"] = roles
+    if answers:
+        shown["requires_answers"] = True
+    return shown
 
 
 def _describe(stage: Stage, *, closing: bool, delivery: bool) -> Row:
@@ -444,7 +505,11 @@ def _describe(stage: Stage, *, closing: bool, delivery: bool) -> Row:
         "max_days": stage.max_days,
         "closing": closing,
         "delivery": delivery,
-        "checklist": [{"text": i.text, "required": i.required} for i in stage.checklist],
+        "checklist": [
+            _item_shown(i.text, i.required, list(i.requires_roles), i.requires_answers)
+            for i in stage.checklist
+        ],
+        "questions": list(stage.questions),
     }
 
 
@@ -452,8 +517,17 @@ def _describe(stage: Stage, *, closing: bool, delivery: bool) -> Row:
 
 STAGE_KEY = re.compile(r"[a-z0-9][a-z0-9_-]*")
 PIPELINE_FIELDS = {"name", "stages"}
-STAGE_FIELDS = {"key", "label", "label_zh", "probability", "max_days", "checklist", "closing"}
-ITEM_FIELDS = {"text", "required"}
+STAGE_FIELDS = {
+    "key",
+    "label",
+    "label_zh",
+    "probability",
+    "max_days",
+    "checklist",
+    "closing",
+    "questions",
+}
+ITEM_FIELDS = {"text", "required", "requires_roles", "requires_answers"}
 
 
 def read_toml(path: Path) -> Pipeline:
@@ -539,12 +613,36 @@ def _read_stage(raw: dict[str, Any], where: str, problems: list[str]) -> Stage |
             continue
         _unknown(item, ITEM_FIELDS, f"{where} checklist item {index}", problems)
         text, required = item.get("text"), item.get("required", False)
+        roles = _item_roles(item.get("requires_roles", []), f"{where} checklist item {index}")
+        answers = item.get("requires_answers", False)
         if not isinstance(text, str) or not text.strip():
             problems.append(f"{where}: checklist item {index} needs `text`")
         elif not isinstance(required, bool):
             problems.append(f"{where}: checklist item {index}: `required` must be true or false")
+        elif isinstance(roles, str):
+            problems.append(roles)
+        elif not isinstance(answers, bool):
+            problems.append(
+                _(
+                    "{where}: checklist item {index}: `requires_answers` must be true or false"
+                ).format(where=where, index=index)
+            )
         else:
-            items.append(Item(text.strip(), required))
+            items.append(Item(text.strip(), required, tuple(roles), answers))
+    questions = raw.get("questions", [])
+    if not isinstance(questions, list) or not all(
+        isinstance(question, str) and question.strip() for question in questions
+    ):
+        problems.append(
+            _("{where}: `questions` must be a list of non-empty texts").format(where=where)
+        )
+        questions = []
+    if any(item.requires_answers for item in items) and not questions:
+        problems.append(
+            _("{where}: an item with `requires_answers` needs the stage's `questions`").format(
+                where=where
+            )
+        )
     closing = raw.get("closing", False)
     if not isinstance(closing, bool):
         problems.append(_("{where}: `closing` must be true or false").format(where=where))
@@ -559,7 +657,20 @@ def _read_stage(raw: dict[str, Any], where: str, problems: list[str]) -> Stage |
         label_zh if isinstance(label_zh, str) else None,
         tuple(items),
         closing,
+        tuple(question.strip() for question in questions),
     )
+
+
+def _item_roles(raw: object, where: str) -> list[str] | str:
+    """A people gate's roles, or the problem with them as text."""
+    if not isinstance(raw, list) or not all(isinstance(role, str) for role in raw):
+        return _("{where}: `requires_roles` must be a list of roles").format(where=where)
+    unknown = [role for role in raw if role not in STAKEHOLDER_ROLES]
+    if unknown:
+        return _("{where}: unknown role {roles} (roles: {known})").format(
+            where=where, roles=", ".join(unknown), known=", ".join(STAKEHOLDER_ROLES)
+        )
+    return list(dict.fromkeys(raw))
 
 
 def import_pipeline(change: Change, pipeline: Pipeline) -> None:

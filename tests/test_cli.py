@@ -159,7 +159,7 @@ def test_main_runs_only_the_invoked_command_and_restores_the_tree(capsys):
     ("line", "candidates"),
     [
         ("salesflow cust", ["customer"]),
-        ("salesflow c", ["check", "config", "contact", "customer"]),
+        ("salesflow c", ["campaign", "check", "config", "contact", "customer"]),
         ("salesflow --db book.db cust", ["customer"]),
         ("salesflow customer a", ["add"]),
         ("salesflow customer list --for", ["--format"]),

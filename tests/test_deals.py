@@ -80,6 +80,8 @@ def test_advance_refuses_while_the_checkpoint_is_open_and_lists_it(cli, account)
 
 def test_key_account_deal_runs_through_every_gate(cli, account):
     deal(cli)
+    cli("stakeholder", "add", "华为", "张工", "--role", "coach", "--owner", "李娜")
+    cli("stakeholder", "add", "华为", "王总", "--role", "decision-maker", "--owner", "李娜")
     for checkpoint, stage in [
         ("准确的项目信息", "initiation"),
         ("售前立项", "proposal"),

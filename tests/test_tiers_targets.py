@@ -160,5 +160,9 @@ def test_targets_rank_by_score_then_tier_then_name(cli):
         "price_fit",
         "score",
         "tier",
+        "owner",
+        "store",
+        "phone",
+        "email",
     }
     assert len(cli.json("targets", "--limit", "2")) == 2

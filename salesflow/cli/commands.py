@@ -1,6 +1,7 @@
 """Every command group, registered on the root app in the order `--help` lists them."""
 
 from salesflow.cli import (  # noqa: F401  (registers)
+    campaigns,
     customers,
     daily,
     data,
@@ -9,6 +10,8 @@ from salesflow.cli import (  # noqa: F401  (registers)
     replica,
     reports,
     sales,
+    techniques,
+    units,
 )
 from salesflow.cli.root import app
 

@@ -4,8 +4,9 @@ moving through their stage gates."""
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -32,10 +33,10 @@ from salesflow.errors import BadValue
 from salesflow.i18n import _
 
 if TYPE_CHECKING:
-    from salesflow import customers, db, deals, inputs, output, pipelines
+    from salesflow import customers, db, deals, inputs, output, pipelines, techniques, units
 else:
-    customers, db, deals, inputs, output, pipelines = lazy(
-        "customers", "db", "deals", "inputs", "output", "pipelines"
+    customers, db, deals, inputs, output, pipelines, techniques, units = lazy(
+        "customers", "db", "deals", "inputs", "output", "pipelines", "techniques", "units"
     )
 
 pipeline_app = group("pipeline", "Sales processes: stages, probabilities, checkpoints.")
@@ -98,6 +99,29 @@ STAKEHOLDER_COLUMNS = [
     ("role", "Role"),
     ("attitude", "Attitude"),
     ("owner", "Our owner"),
+    ("last_contact", "Last contact"),
+]
+QUESTION_COLUMNS = [
+    ("number", "#"),
+    ("stage", "Stage"),
+    ("text", "Question"),
+    ("answer", "Answer"),
+    ("answered_on", "Answered"),
+]
+DEPOSIT_COLUMNS = [("id", "ID"), ("paid_on", "Paid"), ("amount", "Amount"), ("note", "Note")]
+COVERAGE_COLUMNS = [
+    ("name", "Stakeholder"),
+    ("role", "Role"),
+    ("owner", "Our owner"),
+    ("last_contact", "Last contact"),
+]
+UnitOpt = Annotated[
+    str | None,
+    typer.Option("--unit", help="The unit the deal is about (its code).", metavar="CODE"),
+]
+TechniqueOpt = Annotated[
+    str | None,
+    typer.Option(help="Closing technique used (name, 中文名 or id; see `technique list`)."),
 ]
 OBJECTION_COLUMNS = [
     ("id", "ID"),
@@ -205,9 +229,10 @@ def deal_add(
         int | None, typer.Option(min=0, max=100, help="Override the stage's probability (%).")
     ] = None,
     notes: Annotated[str | None, typer.Option(help="Notes on the deal.")] = None,
+    unit: UnitOpt = None,
     fmt: FormatOpt = TABLE,
 ) -> None:
-    """Open a deal for a customer in a pipeline.
+    """Open a deal for a customer in a pipeline (for one unit with --unit).
 
     Example: salesflow deal add 华为 "Data centre cabling" --amount 1,200,000 --close +3m
     """
@@ -215,6 +240,7 @@ def deal_add(
     expected_close = to_date(close)
     with open_book(ctx, write=True) as conn:
         customer_id = customers.find_customer(conn, customer)
+        unit_id = units.find_unit(conn, unit) if unit is not None else None
         with db.change(conn, "deal add") as change:
             deal_id = deals.add_deal(
                 change,
@@ -228,6 +254,7 @@ def deal_add(
                 probability=probability,
                 today=today(),
                 notes=notes,
+                unit_id=unit_id,
             )
         record = deals.get_deal(conn, deal_id)
     confirm_added(
@@ -275,12 +302,15 @@ def deal_show(
     if fmt is JSON:
         deliver(output.to_json(shown), destination)
         return
-    emit_record(shown, fmt, destination, deals.DEAL_KEYS)
+    emit_record(shown, fmt, destination, deals.DEAL_SHOW_KEYS)
     if fmt is TABLE and destination is None:
         for title, rows, columns in (
             ("Checklist", shown["checklist"], CHECKLIST_COLUMNS),
+            ("Standard questions", shown["questions"], QUESTION_COLUMNS),
+            ("Deposits", shown["deposits"], DEPOSIT_COLUMNS),
             ("History", shown["history"], HISTORY_COLUMNS),
             ("Contacts", shown["contacts"], DEAL_CONTACT_COLUMNS),
+            ("Stakeholder coverage", shown["coverage"], COVERAGE_COLUMNS),
             ("Stakeholder gaps", shown["gaps"], [("message", "Gap")]),
         ):
             if rows:
@@ -362,18 +392,27 @@ def deal_won(
     ] = False,
     reason: Annotated[str | None, typer.Option(help="Why the gate is skipped.")] = None,
     by: Annotated[str | None, typer.Option(help="Who closes it (default: the deal owner).")] = None,
+    contract: Annotated[
+        str | None, typer.Option("--contract", help="The contract's number.", metavar="NO")
+    ] = None,
+    contract_amount: Annotated[
+        str | None, typer.Option(help="The contract's amount (default: the deal's).")
+    ] = None,
+    technique: TechniqueOpt = None,
     fmt: FormatOpt = TABLE,
 ) -> None:
-    """Close a deal as won at its closing stage, optionally recording the sale.
+    """Close a deal as won at its closing stage (its unit sold), optionally recording the sale.
 
-    Example: salesflow deal won 3 --amount 1,150,000 --record-sale
+    Example: salesflow deal won 3 --amount 1,150,000 --contract HT-2026-018 --technique 假设成交
     """
     if force and not (reason or "").strip():
         raise BadValue(_("--force needs --reason to record why the gate was skipped"))
     amount_cents = inputs.parse_money(amount) if amount is not None else None
+    contract_cents = inputs.parse_money(contract_amount) if contract_amount is not None else None
     when = to_date(on) or today()
     with open_book(ctx, write=True) as conn:
         deal_id = deals.find_deal(conn, deal)
+        technique_id = techniques.find_technique(conn, technique) if technique else None
         with db.change(conn, "deal won") as change:
             won = deals.win(
                 change,
@@ -384,9 +423,14 @@ def deal_won(
                 force=force,
                 reason=reason,
                 by=by,
+                contract_no=contract,
+                contract_cents=contract_cents,
+                technique_id=technique_id,
             )
-        record = deals.get_deal(conn, deal_id)
+        record = deals.show_deal(conn, deal_id)
     message = _("Won deal #{id} {title}").format(id=deal_id, title=record["title"])
+    if record["unit_status"] == "sold":
+        message += _("; unit {unit} sold").format(unit=record["unit"])
     if won["forced"]:
         message += _(" (forced past: {missing})").format(
             missing="; ".join(i["text"] for i in won["missing"]) or _("the closing stage")
@@ -396,7 +440,7 @@ def deal_won(
     tell(message)
     if fmt is not TABLE:
         shown = {**record, "sale_id": won["sale_id"], "forced": won["forced"]}
-        emit_record(shown, fmt, None, [*deals.DEAL_KEYS, "sale_id", "forced"])
+        emit_record(shown, fmt, None, [*deals.DEAL_SHOW_KEYS, "sale_id", "forced"])
 
 
 @deal_app.command("lost")
@@ -407,19 +451,21 @@ def deal_lost(
     on: Annotated[
         str | None, typer.Option("--date", help="Close date (default today).", metavar="DATE")
     ] = None,
+    technique: TechniqueOpt = None,
     fmt: FormatOpt = TABLE,
 ) -> None:
-    """Close a deal as lost, with the reason.
+    """Close a deal as lost, with the reason (its unit is free again).
 
-    Example: salesflow deal lost 3 --reason "price 20% above competitor"
+    Example: salesflow deal lost 3 --reason "price 20% above competitor" --technique 压力成交
     """
     when = to_date(on) or today()
     with open_book(ctx, write=True) as conn:
         deal_id = deals.find_deal(conn, deal)
+        technique_id = techniques.find_technique(conn, technique) if technique else None
         with db.change(conn, "deal lost") as change:
-            deals.lose(change, deal_id, reason=reason, on=when)
+            freed = deals.lose(change, deal_id, reason=reason, on=when, technique_id=technique_id)
         record = deals.get_deal(conn, deal_id)
-    tell(f"Lost deal #{deal_id} {record['title']}")
+    tell(_("Lost deal #{id} {title}").format(id=deal_id, title=record["title"]) + _freed(freed))
     if fmt is not TABLE:
         emit_record(record, fmt, None, deals.DEAL_KEYS)
 
@@ -439,9 +485,13 @@ def deal_edit(
     ] = None,
     owner: Annotated[str | None, typer.Option(help="Our salesperson ('' for nobody).")] = None,
     notes: Annotated[str | None, typer.Option(help="Notes on the deal ('' removes them).")] = None,
+    unit: Annotated[
+        str | None,
+        typer.Option("--unit", help="The unit it is about ('' for none).", metavar="CODE"),
+    ] = None,
     fmt: FormatOpt = TABLE,
 ) -> None:
-    """Correct a deal: title, amount, expected close, probability, owner, notes.
+    """Correct a deal: title, amount, expected close, probability, owner, notes, unit.
 
     Example: salesflow deal edit 3 --close 2026-07-15 --probability stage
     """
@@ -455,9 +505,12 @@ def deal_edit(
         stage_probability=(probability or "").strip().lower() == "stage",
         owner=owner,
         notes=notes,
+        clear_unit=unit is not None and not unit.strip(),
     )
     with open_book(ctx, write=True) as conn:
         deal_id = deals.find_deal(conn, deal)
+        if unit is not None and unit.strip():
+            edit = replace(edit, unit_id=units.find_unit(conn, unit))
         with db.change(conn, "deal edit") as change:
             changed = deals.edit_deal(change, deal_id, edit)
         record = deals.get_deal(conn, deal_id)
@@ -563,6 +616,7 @@ def deal_reopen(
             reopened = deals.reopen(change, deal_id, reason=reason, by=by, today=today())
         record = deals.get_deal(conn, deal_id)
     message = _("Reopened deal #{id} at {stage}").format(id=deal_id, stage=record["stage"])
+    message += _freed(reopened["freed_unit"])
     if reopened["sale_ids"]:
         message += _("; sale {sales} recorded for it is kept").format(
             sales=", ".join(f"#{sale_id}" for sale_id in reopened["sale_ids"])
@@ -571,6 +625,79 @@ def deal_reopen(
     if fmt is not TABLE:
         shown = {**record, "sale_ids": reopened["sale_ids"]}
         emit_record(shown, fmt, None, [*deals.DEAL_KEYS, "sale_ids"])
+
+
+def _freed(unit: str | None) -> str:
+    return _("; unit {unit} is available again").format(unit=unit) if unit else ""
+
+
+@deal_app.command("deposit")
+def deal_deposit(
+    ctx: typer.Context,
+    deal: DealArg,
+    amount: Annotated[str, typer.Argument(help="The deposit taken.", metavar="AMOUNT")],
+    on: Annotated[
+        str | None, typer.Option("--date", help="Day it was paid (default today).", metavar="DATE")
+    ] = None,
+    note: Annotated[str | None, typer.Option(help="Receipt number, how it was paid…")] = None,
+    fmt: FormatOpt = TABLE,
+) -> None:
+    """Record a deposit (成交收订) on an open deal; its unit becomes reserved for it.
+
+    Example: salesflow deal deposit 3 50,000 --date 2026-03-14 --note "receipt 0042"
+    """
+    cents = inputs.parse_money(amount)
+    when = to_date(on) or today()
+    with open_book(ctx, write=True) as conn:
+        deal_id = deals.find_deal(conn, deal)
+        with db.change(conn, "deal deposit") as change:
+            units.record_deposit(change, deal_id, cents, on=when, note=note)
+        record = deals.show_deal(conn, deal_id)
+    message = _("Deposit {amount} on deal #{id} (deposits {total})").format(
+        amount=output.display_text(inputs.cents_to_decimal(cents)),
+        id=deal_id,
+        total=output.display_text(record["deposit_total"]),
+    )
+    if record["unit"]:
+        message += _("; unit {unit} {status}").format(
+            unit=record["unit"], status=record["unit_status"] or "available"
+        )
+    tell(message)
+    if fmt is not TABLE:
+        emit_record(record, fmt, None, deals.DEAL_SHOW_KEYS)
+
+
+@deal_app.command("answer")
+def deal_answer(
+    ctx: typer.Context,
+    deal: DealArg,
+    question: Annotated[
+        str,
+        typer.Argument(
+            help="The question's number in `deal show`, or a unique part of it.",
+            metavar="QUESTION",
+        ),
+    ],
+    text: Annotated[str, typer.Argument(help="What the customer said.", metavar="TEXT")],
+    fmt: FormatOpt = TABLE,
+) -> None:
+    """Record the customer's answer to a standard question of the deal's pipeline.
+
+    Example: salesflow deal answer 3 2 "对账太慢, 月底要加班三天"
+    """
+    with open_book(ctx, write=True) as conn:
+        deal_id = deals.find_deal(conn, deal)
+        with db.change(conn, "deal answer") as change:
+            answered = deals.answer_question(change, deal_id, question, text, today=today())
+        remaining = [q for q in deals.questions(conn, deal_id) if q["answer"] is None]
+    tell(
+        _("Answered question {number} of deal #{id}; {left} still open").format(
+            number=answered["number"], id=deal_id, left=len(remaining)
+        )
+    )
+    if fmt is not TABLE:
+        keys = ["number", "stage", "text", "answer", "answered_on", "replaced"]
+        emit_record(answered, fmt, None, keys)
 
 
 @stakeholder_app.command("add")
@@ -650,7 +777,7 @@ def stakeholder_edit(
     """
     with open_book(ctx, write=True) as conn:
         with db.change(conn, "stakeholder edit") as change:
-            deals.edit_stakeholder(
+            unticked = deals.edit_stakeholder(
                 change,
                 stakeholder_id,
                 name=name,
@@ -661,6 +788,7 @@ def stakeholder_edit(
             )
         record = deals.get_stakeholder(conn, stakeholder_id)
     tell(_("Updated stakeholder #{id} {name}").format(id=stakeholder_id, name=record["name"]))
+    _tell_unticked(unticked)
     if fmt is not TABLE:
         emit_record(record, fmt, None, deals.STAKEHOLDER_KEYS)
 
@@ -681,8 +809,18 @@ def stakeholder_delete(
         ):
             fail(_("nothing deleted"), 1)
         with db.change(conn, "stakeholder delete") as change:
-            deals.delete_stakeholder(change, stakeholder_id)
+            deleted = deals.delete_stakeholder(change, stakeholder_id)
     tell(_("Deleted stakeholder #{id} {name}").format(id=stakeholder_id, name=record["name"]))
+    _tell_unticked(deleted["unticked"])
+
+
+def _tell_unticked(unticked: list[dict[str, Any]]) -> None:
+    for item in unticked:
+        tell(
+            _("Unticked [{item}] on deal #{deal}: no {roles} with an owner of ours now").format(
+                item=item["item_id"], deal=item["deal_id"], roles=", ".join(item["missing"])
+            )
+        )
 
 
 @objection_app.command("add")

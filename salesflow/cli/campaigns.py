@@ -1,0 +1,184 @@
+"""Campaign commands: a message, event or call round to a target list, logged as one
+contact per customer reached, and what it sold."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from salesflow import choices
+from salesflow.cli.options import TABLE, FormatOpt, LimitOpt, OutputOpt, choice_enum
+from salesflow.cli.render import confirm_added, emit, emit_record
+from salesflow.cli.root import group, open_book, tell, to_date, today
+from salesflow.cli.startup import lazy
+from salesflow.errors import BadValue
+from salesflow.i18n import _
+
+if TYPE_CHECKING:
+    from salesflow import campaigns, db, inputs
+    from salesflow import tiers as grading
+
+    class CampaignChannel(StrEnum): ...
+
+    class TargetBy(StrEnum): ...
+
+    class TargetLayout(StrEnum): ...
+
+else:
+    campaigns, db, inputs, grading = lazy("campaigns", "db", "inputs", "tiers")
+    CampaignChannel = choice_enum("CampaignChannel", choices.CAMPAIGN_CHANNELS)
+    TargetBy = choice_enum("TargetBy", choices.TARGET_RANKINGS)
+    TargetLayout = choice_enum("TargetLayout", choices.TARGET_LAYOUTS)
+BY_SCORE = TargetBy("score")
+
+campaign_app = group("campaign", "Campaigns to a target list: SMS, web, events, calls, visits.")
+
+CAMPAIGN_COLUMNS = [
+    ("id", "ID"),
+    ("name", "Campaign"),
+    ("channel", "Channel"),
+    ("date", "Date"),
+    ("reached", "Reached"),
+    ("contacts", "Contacts"),
+    ("notes", "Notes"),
+]
+# How `targets` ranks and lays out its list, and the filters of a target list it shares
+# with `campaign log --targets`.
+TargetByOpt = Annotated[
+    TargetBy,
+    typer.Option(help="score: urgency + quick effect + price fit; value: predicted value."),
+]
+TargetLayoutOpt = Annotated[
+    TargetLayout | None,
+    typer.Option("--for", help="sms: only name and mobile, for an SMS platform's upload."),
+]
+TierOpt = Annotated[str | None, typer.Option(help="Only this tier (A-D, or none).")]
+OwnerOpt = Annotated[str | None, typer.Option(help="Only this salesperson's customers.")]
+StoreOpt = Annotated[str | None, typer.Option(help="Only this store's customers.")]
+TagFilterOpt = Annotated[str | None, typer.Option("--tag", help="Only customers with this tag.")]
+MinScoreOpt = Annotated[
+    int | None, typer.Option("--min-score", min=0, max=15, help="Only a target score this high.")
+]
+
+
+@campaign_app.command("add")
+def campaign_add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="A name for the campaign.", metavar="NAME")],
+    channel: Annotated[CampaignChannel, typer.Option(help="How it reaches customers.")],
+    on: Annotated[
+        str | None, typer.Option("--date", help="Its day (default today).", metavar="DATE")
+    ] = None,
+    notes: Annotated[str | None, typer.Option(help="What it offered.")] = None,
+    fmt: FormatOpt = TABLE,
+) -> None:
+    """Add a campaign: an SMS blast, a web offer, an event, a call or visit round.
+
+    Example: salesflow campaign add 春季会员日 --channel sms --date 2026-03-20
+    """
+    with open_book(ctx, write=True) as conn:
+        with db.change(conn, "campaign add") as change:
+            campaign_id = campaigns.add_campaign(
+                change, name, channel=channel.value, run_on=to_date(on) or today(), notes=notes
+            )
+        record = campaigns.get_campaign(conn, campaign_id)
+    confirm_added(_("Added campaign"), record, fmt, f"{record['name']} ({record['channel']})")
+
+
+@campaign_app.command("list")
+def campaign_list(
+    ctx: typer.Context,
+    limit: LimitOpt = None,
+    fmt: FormatOpt = TABLE,
+    destination: OutputOpt = None,
+) -> None:
+    """List campaigns with the customers each reached.
+
+    Example: salesflow campaign list
+    """
+    with open_book(ctx) as conn:
+        rows = campaigns.list_campaigns(conn, limit=limit)
+    emit(rows, CAMPAIGN_COLUMNS, fmt, destination, keys=campaigns.CAMPAIGN_KEYS)
+
+
+@campaign_app.command("log")
+def campaign_log(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The campaign (name or #id).", metavar="NAME")],
+    from_targets: Annotated[
+        bool, typer.Option("--targets", help="To the target list the filters choose.")
+    ] = False,
+    tier: TierOpt = None,
+    owner: OwnerOpt = None,
+    store: StoreOpt = None,
+    tag: TagFilterOpt = None,
+    min_score: MinScoreOpt = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, help="The N best targets only.")
+    ] = None,
+    file: Annotated[
+        Path | None,
+        typer.Option(
+            "--file",
+            help="To the customers a CSV names (customer_id, ref, mobile, email or name).",
+            metavar="CSV",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+    at: Annotated[
+        str | None, typer.Option(help="When it reached them (default: the campaign's day).")
+    ] = None,
+    by: Annotated[str | None, typer.Option(help="Who (default: each customer's owner).")] = None,
+    summary: Annotated[
+        str | None, typer.Option(help="The contact's summary (default: the campaign).")
+    ] = None,
+    fmt: FormatOpt = TABLE,
+) -> None:
+    """Log one contact per customer the campaign reached, in one undoable step.
+
+    Example: salesflow campaign log 春季会员日 --targets --tier A   (or: --file sms.csv)
+    """
+    filtered = any(value is not None for value in (tier, owner, store, min_score, limit))
+    if file is not None and (from_targets or tag is not None or filtered):
+        raise BadValue(_("name the customers one way: --targets with filters, --tag, or --file"))
+    if file is None and not from_targets and tag is None:
+        raise BadValue(_("say who it reached: --targets [filters], --tag T or --file CSV"))
+    if filtered and not from_targets:
+        raise BadValue(_("--tier, --owner, --store, --min-score and --limit go with --targets"))
+    with open_book(ctx, write=True) as conn:
+        campaign_id = campaigns.find_campaign(conn, name)
+        if file is not None:
+            customer_ids = campaigns.read_customer_file(conn, file)
+        else:
+            chosen = grading.TargetFilter(
+                tier=tier, owner=owner, store=store, tag=tag, min_score=min_score
+            )
+            rows = grading.targets(conn, where=chosen, limit=limit)
+            customer_ids = [row["customer_id"] for row in rows]
+        moment = inputs.parse_moment(at, today()) if at else None
+        with db.change(conn, "campaign log") as change:
+            logged = campaigns.log_campaign(
+                change,
+                campaign_id,
+                customer_ids,
+                at=moment,
+                now=inputs.now_moment(today()),
+                by=by,
+                summary=summary,
+            )
+        record = campaigns.get_campaign(conn, campaign_id)
+    message = _("Logged {count} contacts for campaign {name}").format(
+        count=logged["logged"], name=record["name"]
+    )
+    if logged["already_reached"]:
+        message += _("; {count} customers it had reached already were left alone").format(
+            count=logged["already_reached"]
+        )
+    tell(message)
+    if fmt is not TABLE:
+        emit_record({**record, **logged}, fmt, None, [*campaigns.CAMPAIGN_KEYS, "logged",
+                                                      "already_reached"])  # fmt: skip
