@@ -55,7 +55,7 @@ def unit_row(row: sqlite3.Row) -> Row:
         "code": row["code"],
         "project": row["project"],
         "kind": row["kind"],
-        "area": float(row["area"]) if row["area"] is not None else None,
+        "area": _area(row["area"]),
         "price": cents_to_decimal(row["price_cents"]),
         "status": row["status"],
         "deal_id": row["deal_id"],
@@ -69,6 +69,14 @@ def unit_row(row: sqlite3.Row) -> Row:
         else None,
         "notes": row["notes"],
     }
+
+
+def _area(stored: str | None) -> int | float | None:
+    """A stored area as a number: whole square metres without a trailing .0."""
+    if stored is None:
+        return None
+    value = float(stored)
+    return int(value) if value.is_integer() else value
 
 
 def parse_area(text: str) -> str:
