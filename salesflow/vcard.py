@@ -10,8 +10,8 @@ quoted-printable decoding with the card's CHARSET, but not for the rest:
   (`FN:Wang, Li` becomes `Wang`), and 2.1 exports never escape commas, so values are
   unescaped here;
 - its writer decides whether to fold a line by counting characters, so a Chinese note
-  of 40 characters (120 octets) goes out unfolded; cards are written here, folded at
-  75 octets on character boundaries.
+  of 40 characters (120 octets) goes out unfolded; vobject builds and escapes the cards,
+  and their lines are folded here at 75 octets on character boundaries.
 """
 
 import codecs
@@ -54,7 +54,6 @@ BIRTHDAY = r"(?:(\d{4})|-)-(\d{1,2})-(\d{1,2})|(?:(\d{4})|--)(\d{2})(\d{2})"
 STRUCTURED_PART = r"((?:\\.|[^;\\])*\\?);"  # a component and the semicolon that ends it
 TEXT_ESCAPE = r"\\([\\;,:nN])"
 CONTROL = r"[\x00-\x08\x0b-\x1f\x7f]"
-FOLD_OCTETS = 75
 
 
 class BadCard(BadInput):
@@ -465,50 +464,62 @@ def _address(parts: list[str]) -> str:
 
 
 def write_cards(customers: Iterable[Mapping[str, Any]]) -> Iterator[str]:
-    """Each customer as one vCard 3.0 (CRLF lines, folded at 75 octets) that phones import.
+    """Each customer as one vCard 3.0 that phones import: built and escaped by vobject,
+    CRLF lines folded at 75 octets on character boundaries.
 
     The UID `salesflow-customer-<id>` lets a phone update the contact on a second import.
     Profile facts written back: title, birthday, and the phones and e-mails `read_cards`
     keeps in the profile.
     """
     for customer in customers:
-        yield "".join(_fold(line) for line in _card_lines(customer))
+        # vobject decides whether to fold by counting characters, so a Chinese line of 40
+        # characters (120 octets) would go out whole: it writes the lines, we fold them.
+        lines = _card_of(customer).serialize(lineLength=UNFOLDED).split("\r\n")
+        yield "".join(_fold(line) for line in lines if line)
 
 
-def _card_lines(customer: Mapping[str, Any]) -> Iterator[str]:
+def _card_of(customer: Mapping[str, Any]) -> Any:
+    import vobject
+
+    card = vobject.vCard()
     name = _clean(str(customer.get("name") or ""))
     profile = _profile_of(customer.get("profile"))
     family, given = _split_name(name)
-    yield "BEGIN:VCARD"
-    yield "VERSION:3.0"
-    yield f"N:{_escape(family)};{_escape(given)};;;"
-    yield f"FN:{_escape(name)}"
+    card.add("n").value = vobject.vcard.Name(family=family, given=given)
+    card.add("fn").value = name
+
+    def add(kind: str, value: Any, type_param: str | None = None) -> None:
+        line = card.add(kind)
+        line.value = value
+        if type_param:
+            line.type_param = type_param
+
     if company := _text(customer, "company"):
-        yield f"ORG:{_escape(company)}"
+        add("org", [company])
     if title := profile.get("title"):
-        yield f"TITLE:{_escape(_clean(title))}"
+        add("title", _clean(title))
     if phone := _text(customer, "phone"):
-        yield f"TEL;TYPE=CELL:{_escape(phone)}"
+        add("tel", phone, "CELL")
     for key, number in profile.items():
         if match := re.fullmatch(r"phone(?:\.([^\d]+))?\d*", key):
             label = (match[1] or "").lower()
             kind = {"mobile": "CELL", "work": "WORK", "home": "HOME", "fax": "FAX",
                     "pager": "PAGER", "main": "MAIN"}.get(label, "VOICE")  # fmt: skip
-            yield f"TEL;TYPE={kind}:{_escape(_clean(number))}"
+            add("tel", _clean(number), kind)
     if email := _text(customer, "email"):
-        yield f"EMAIL;TYPE=INTERNET:{_escape(email)}"
+        add("email", email, "INTERNET")
     for key, address in profile.items():
         if re.fullmatch(r"email\d+", key):
-            yield f"EMAIL;TYPE=INTERNET:{_escape(_clean(address))}"
+            add("email", _clean(address), "INTERNET")
     if address := _text(customer, "address"):
-        yield f"ADR:;;{_escape(address)};;;;"
+        add("adr", vobject.vcard.Address(street=address))
     if birthday := _vcard_birthday(profile.get("birthday", "")):
-        yield f"BDAY:{birthday}"
+        add("bday", birthday)
     if notes := _text(customer, "notes", keep_lines=True):
-        yield f"NOTE:{_escape(notes)}"
+        add("note", notes)
     if customer.get("id") is not None:
-        yield f"UID:salesflow-customer-{customer['id']}"
-    yield "END:VCARD"
+        add("uid", f"salesflow-customer-{customer['id']}")
+    return card
 
 
 def _text(customer: Mapping[str, Any], key: str, *, keep_lines: bool = False) -> str:
@@ -554,8 +565,8 @@ def _vcard_birthday(birthday: str) -> str:
     return ""
 
 
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace(",", "\\,").replace(";", "\\;")
+FOLD_OCTETS = 75
+UNFOLDED = 1 << 30  # a line length vobject never reaches: it leaves the folding to _fold
 
 
 def _fold(line: str) -> str:

@@ -447,3 +447,10 @@ def test_written_cards_parse_in_vobject():
     assert zhang.uid.value == "salesflow-customer-12"
     assert parsed[2].org.value == ["Acme, Inc.; East"]
     assert parsed[2].note.value == "back\\slash, comma; semicolon"
+
+
+def test_a_chinese_line_shorter_than_75_characters_is_still_folded_at_75_octets():
+    (text,) = write_cards([{"id": 1, "name": "张三", "notes": "备" * 40}])
+    lines = text.encode().split(b"\r\n")
+    assert max(len(line) for line in lines) <= 75
+    assert read_cards(text.encode())[0].fields["notes"] == "备" * 40
