@@ -26,6 +26,7 @@ from salesflow.cli.options import (
 from salesflow.cli.render import emit
 from salesflow.cli.root import group, open_book, to_date, today
 from salesflow.cli.startup import lazy
+from salesflow.i18n import _
 
 if TYPE_CHECKING:
     from salesflow import customers, output, reports
@@ -321,4 +322,5 @@ def report_campaigns(
     keys = list(campaigns.CAMPAIGN_REPORT_KEYS)
     shown = [k for k in keys if k not in ("campaign_id", "window_days")]
     columns = [(k, k.replace("_", " ").capitalize()) for k in shown]
-    emit(rows, columns, fmt, destination, keys=keys, title=f"Sales within {window} days")
+    title = _("Sales within {days} days").format(days=window)
+    emit(rows, columns, fmt, destination, keys=keys, title=title)
