@@ -25,6 +25,7 @@ WAL_FORMAT = 2  # byte 18 of the header: 1 rollback journal, 2 write-ahead log
 
 # English needs no catalog: until `install("zh")`, every message is its own translation.
 _translate: Callable[[str], str] | None = None
+_language = "en"
 
 
 def _(message: str) -> str:
@@ -39,6 +40,11 @@ def N_(message: str) -> str:
     return message
 
 
+def current_language() -> str:
+    """The language `_()` answers in ("en" until `install()` chose another)."""
+    return _language
+
+
 def catalog_path(language: str) -> str:
     return os.path.join(
         os.path.dirname(__file__), "locale", language, "LC_MESSAGES", f"{DOMAIN}.mo"
@@ -47,16 +53,17 @@ def catalog_path(language: str) -> str:
 
 def install(language: str) -> None:
     """Make `_()` answer in `language` for the rest of the process."""
-    global _translate
+    global _translate, _language
     if language not in LANGUAGES:
         raise ValueError(f"no catalog for {language!r}")
     if language == "en":
-        _translate = None
+        _translate, _language = None, "en"
         return
     import gettext
 
     with open(catalog_path(language), "rb") as compiled:
         _translate = gettext.GNUTranslations(compiled).gettext
+    _language = language
 
 
 def choose_language(argv: list[str], environ: Mapping[str, str]) -> str:

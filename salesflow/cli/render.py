@@ -13,7 +13,7 @@ from salesflow.cli.options import CSV, JSON, TABLE, XLSX, Format
 from salesflow.cli.root import tell
 from salesflow.cli.startup import lazy
 from salesflow.errors import BadValue
-from salesflow.i18n import _
+from salesflow.i18n import N_, _, current_language
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 else:
     output, workbook = lazy("output", "workbook")
 
-Column = tuple[str, str]  # (key in the row, heading)
+Column = tuple[str, str]  # (key in the row, heading marked with N_(), shown translated)
 WORKBOOK_SUFFIX = ".xlsx"
 # Rows looked at to decide each workbook column's kind (money, date, integer…).
 KIND_SAMPLE_ROWS = 1000
@@ -55,7 +55,31 @@ def emit(
     elif destination is None and sys.stdout.isatty():
         rich_table(list(rows), columns, title)
     else:
-        deliver(output.plain_table(list(rows), columns), destination)
+        deliver(plain_table(list(rows), columns), destination)
+
+
+def headings(columns: Sequence[Column]) -> list[Column]:
+    """The columns with their headings in the user's language (keys unchanged)."""
+    return [(key, _(heading)) for key, heading in columns]
+
+
+def shown_rows(rows: Sequence[dict[str, Any]]) -> Sequence[dict[str, Any]]:
+    """Rows as a table shows them: a true flag reads "yes" in the user's language."""
+    if current_language() == "en":
+        return rows  # output.display_text already writes "yes"
+    yes = _("yes")
+    return [
+        {
+            key: (yes if value else "") if isinstance(value, bool) else value
+            for key, value in row.items()
+        }
+        for row in rows
+    ]
+
+
+def plain_table(rows: Sequence[dict[str, Any]], columns: Sequence[Column]) -> str:
+    """Aligned plain text (pipes, files, cron mail) with translated headings."""
+    return output.plain_table(shown_rows(rows), headings(columns))
 
 
 def writes_workbook(fmt: Format, destination: Path | None) -> bool:
@@ -156,11 +180,11 @@ def rich_table(
     from rich.text import Text
 
     table = Table(title=title, header_style="bold")
-    for key, heading in columns:
+    for key, heading in headings(columns):
         justify: Literal["right", "left"] = "right" if output.numeric_column(rows, key) else "left"
         table.add_column(heading, justify=justify, overflow="fold")
-    for row in rows:
-        table.add_row(*(Text(output.display_text(row.get(key))) for key, _ in columns))
+    for row in shown_rows(rows):
+        table.add_row(*(Text(output.display_text(row.get(key))) for key, _heading in columns))
     rich_console().print(table)
 
 
@@ -176,15 +200,135 @@ def emit_record(
         deliver(output.to_csv([record], keys), destination)
     else:
         pairs = [
-            {"field": key, "value": record.get(key)}
+            {"field": field_name(key), "value": record.get(key)}
             for key in keys
             if record.get(key) not in (None, [], {}, "", False)
         ]
-        emit(pairs, [("field", "Field"), ("value", "Value")], TABLE, destination, keys=keys)
+        emit(pairs, [("field", N_("Field")), ("value", N_("Value"))], TABLE, destination, keys=keys)
 
 
-def confirm_added(what: str, record: dict[str, Any], fmt: Format, label: str) -> None:
-    tell(f"{what} #{record['id']} {label}".rstrip())
+def field_name(key: str) -> str:
+    """A record's field as a field/value listing names it: the key, in the user's language
+    (FIELD_NAMES marks the keys of the records the commands show)."""
+    return _(key)
+
+
+FIELD_NAMES = (
+    N_("id"),
+    N_("ref"),
+    N_("name"),
+    N_("company"),
+    N_("phone"),
+    N_("email"),
+    N_("address"),
+    N_("source"),
+    N_("referred_by"),
+    N_("referred_by_id"),
+    N_("owner"),
+    N_("department"),
+    N_("store"),
+    N_("tier"),
+    N_("tier_locked"),
+    N_("economic"),
+    N_("buying"),
+    N_("suppliers"),
+    N_("urgency"),
+    N_("quick_effect"),
+    N_("price_fit"),
+    N_("tags"),
+    N_("profile"),
+    N_("notes"),
+    N_("created_at"),
+    N_("last_contact_at"),
+    N_("next_follow_up"),
+    N_("last_sale_on"),
+    N_("customer_id"),
+    N_("customer"),
+    N_("title"),
+    N_("pipeline"),
+    N_("stage"),
+    N_("stage_label"),
+    N_("amount"),
+    N_("probability"),
+    N_("expected_close"),
+    N_("status"),
+    N_("lost_reason"),
+    N_("stage_entered_at"),
+    N_("closed_on"),
+    N_("unit_id"),
+    N_("unit"),
+    N_("unit_status"),
+    N_("deposit_total"),
+    N_("contract_no"),
+    N_("contract_amount"),
+    N_("technique_id"),
+    N_("technique"),
+    N_("sale_id"),
+    N_("sale_ids"),
+    N_("forced"),
+    N_("role"),
+    N_("attitude"),
+    N_("last_contact"),
+    N_("text"),
+    N_("response"),
+    N_("uses"),
+    N_("worked"),
+    N_("worked_pct"),
+    N_("at"),
+    N_("channel"),
+    N_("by"),
+    N_("summary"),
+    N_("outcome"),
+    N_("next_at"),
+    N_("deal_id"),
+    N_("deal"),
+    N_("product_id"),
+    N_("product"),
+    N_("sku"),
+    N_("category"),
+    N_("price"),
+    N_("cycle_days"),
+    N_("quantity"),
+    N_("date"),
+    N_("rep"),
+    N_("returned_amount"),
+    N_("return_id"),
+    N_("reason"),
+    N_("number"),
+    N_("answer"),
+    N_("answered_on"),
+    N_("replaced"),
+    N_("code"),
+    N_("project"),
+    N_("kind"),
+    N_("area"),
+    N_("label_zh"),
+    N_("description"),
+    N_("builtin"),
+    N_("logged"),
+    N_("already_reached"),
+    N_("reached"),
+    N_("contacts"),
+    N_("stopped_on"),
+    N_("last_bought"),
+    N_("note"),
+    N_("book"),
+    N_("target"),
+    N_("follower_of"),
+    N_("txid"),
+    N_("refreshed_at"),
+)
+
+
+def confirm_added(
+    message: str, record: dict[str, Any], fmt: Format, label: str | None = None
+) -> None:
+    """Say what was added (stderr) and, for --format json or csv, print it on stdout.
+
+    `message` is the whole sentence, translated, naming the record's `#id`; (an older
+    form passed a `label` to follow "Added thing #id".)
+    """
+    tell(message if label is None else f"{message} #{record['id']} {label}".rstrip())
     if fmt is JSON:
         deliver(output.to_json(record), None)
     elif fmt is CSV:

@@ -14,7 +14,7 @@ from typer.core import TyperGroup
 
 from salesflow.cli.startup import lazy
 from salesflow.errors import SalesflowError
-from salesflow.i18n import _
+from salesflow.i18n import N_, _
 
 if TYPE_CHECKING:
     import sqlite3
@@ -25,44 +25,50 @@ else:
 
 # How the command line words the way out that a domain error names (SalesflowError.hint).
 HINTS = {
-    "amount": "give --amount",
-    "gate": "tick it with `salesflow deal check DEAL ITEM`, or use --force --reason",
-    "reason": "give --reason",
-    "force-replace": "use --force to replace them",
-    "again": "use --again to import it once more",
-    "skip-invalid": "fix them, or use --skip-invalid --rejects FILE",
-    "on-duplicate": "use --on-duplicate skip or update",
-    "map": "name the column or use --map SRC=FIELD",
-    "create-customers": "use --create-customers to add it",
-    "encoding": "try --encoding",
-    "force-reason": "--force needs --reason to record why the gate was skipped",
-    "force": "use --force to overwrite it",
-    "config-list": "`salesflow config list` shows them all",
-    "check": "run `salesflow check`",
-    "won": "close it with `salesflow deal won DEAL`",
-    "won-gate": "advance it to its closing stage and tick what is missing with "
-    "`salesflow deal check`, or use --force --reason",
-    "reopen": "reopen it first with `salesflow deal reopen DEAL --reason TEXT`",
-    "deal-edit": "give --title, --amount, --close, --probability, --owner or --notes",
-    "stakeholder-edit": "change them with `salesflow stakeholder edit ID`",
-    "stakeholder-fields": "give --name, --role, --title, --attitude or --owner",
-    "objection-fields": "give --text, --response, --stage or --tag",
-    "unit-taken": "choose another unit with `salesflow unit list --status available`",
-    "unit-list": "`salesflow unit list` shows them, `salesflow unit add CODE` adds one",
-    "unit-fields": "give --code, --project, --kind, --area, --price or --notes",
-    "people-gate": "add them with `salesflow stakeholder add CUSTOMER NAME --role ROLE "
-    "--owner NAME`, or give one an owner with `salesflow stakeholder edit ID --owner NAME`",
-    "answer": "record them with `salesflow deal answer DEAL QUESTION TEXT`",
-    "contract": "give --contract NO",
-    "technique-list": "`salesflow technique list` shows them",
-    "technique-fields": "give --name, --zh or --description",
-    "campaign-add": "add it with `salesflow campaign add NAME --channel CHANNEL`",
-    "stakeholder-add": "`salesflow stakeholder list CUSTOMER` shows them",
-    "product-fields": "give --name, --sku, --category, --price or --cycle-days",
-    "sale-fields": "give --product, --quantity, --amount, --date, --rep, --department or --store",
-    "contact-fields": "give --summary, --at, --channel, --by, --outcome, --next or --deal",
-    "force-product": "use --force to delete it and keep its name on those sales",
-    "next": "plan what is to come with --next DATE",
+    "amount": N_("give --amount"),
+    "gate": N_("tick it with `salesflow deal check DEAL ITEM`, or use --force --reason"),
+    "reason": N_("give --reason"),
+    "force-replace": N_("use --force to replace them"),
+    "again": N_("use --again to import it once more"),
+    "skip-invalid": N_("fix them, or use --skip-invalid --rejects FILE"),
+    "on-duplicate": N_("use --on-duplicate skip or update"),
+    "map": N_("name the column or use --map SRC=FIELD"),
+    "create-customers": N_("use --create-customers to add it"),
+    "encoding": N_("try --encoding"),
+    "force-reason": N_("--force needs --reason to record why the gate was skipped"),
+    "force": N_("use --force to overwrite it"),
+    "config-list": N_("`salesflow config list` shows them all"),
+    "check": N_("run `salesflow check`"),
+    "won": N_("close it with `salesflow deal won DEAL`"),
+    "won-gate": N_(
+        "advance it to its closing stage and tick what is missing with "
+        "`salesflow deal check`, or use --force --reason"
+    ),
+    "reopen": N_("reopen it first with `salesflow deal reopen DEAL --reason TEXT`"),
+    "deal-edit": N_("give --title, --amount, --close, --probability, --owner or --notes"),
+    "stakeholder-edit": N_("change them with `salesflow stakeholder edit ID`"),
+    "stakeholder-fields": N_("give --name, --role, --title, --attitude or --owner"),
+    "objection-fields": N_("give --text, --response, --stage or --tag"),
+    "unit-taken": N_("choose another unit with `salesflow unit list --status available`"),
+    "unit-list": N_("`salesflow unit list` shows them, `salesflow unit add CODE` adds one"),
+    "unit-fields": N_("give --code, --project, --kind, --area, --price or --notes"),
+    "people-gate": N_(
+        "add them with `salesflow stakeholder add CUSTOMER NAME --role ROLE "
+        "--owner NAME`, or give one an owner with `salesflow stakeholder edit ID --owner NAME`"
+    ),
+    "answer": N_("record them with `salesflow deal answer DEAL QUESTION TEXT`"),
+    "contract": N_("give --contract NO"),
+    "technique-list": N_("`salesflow technique list` shows them"),
+    "technique-fields": N_("give --name, --zh or --description"),
+    "campaign-add": N_("add it with `salesflow campaign add NAME --channel CHANNEL`"),
+    "stakeholder-add": N_("`salesflow stakeholder list CUSTOMER` shows them"),
+    "product-fields": N_("give --name, --sku, --category, --price or --cycle-days"),
+    "sale-fields": N_(
+        "give --product, --quantity, --amount, --date, --rep, --department or --store"
+    ),
+    "contact-fields": N_("give --summary, --at, --channel, --by, --outcome, --next or --deal"),
+    "force-product": N_("use --force to delete it and keep its name on those sales"),
+    "next": N_("plan what is to come with --next DATE"),
 }
 
 
@@ -76,12 +82,16 @@ def failure(error: BaseException) -> tuple[str, int] | None:
     """The message and exit code for a failure a user can cause; None for a bug."""
     if isinstance(error, SalesflowError):
         hint = hint_text(error.hint)
-        return (f"{error} ({hint})" if hint else str(error)), error.exit_code
+        if hint:
+            return _("{message} ({hint})").format(message=error, hint=hint), error.exit_code
+        return str(error), error.exit_code
     if isinstance(error, BrokenPipeError):
         return None
     if isinstance(error, OSError):
-        where = f" {error.filename}" if error.filename else ""
-        return f"cannot use{where}: {error.strerror or error}", 1
+        reason = error.strerror or str(error)
+        if error.filename:
+            return _("cannot use {path}: {reason}").format(path=error.filename, reason=reason), 1
+        return _("cannot use: {reason}").format(reason=reason), 1
     import sqlite3  # loaded by every command that opens a book; not by --help
 
     if isinstance(error, sqlite3.DatabaseError):
