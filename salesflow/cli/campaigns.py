@@ -15,7 +15,7 @@ from salesflow.cli.render import confirm_added, emit, emit_record
 from salesflow.cli.root import group, open_book, tell, to_date, today
 from salesflow.cli.startup import lazy
 from salesflow.errors import BadValue
-from salesflow.i18n import _
+from salesflow.i18n import N_, _
 
 if TYPE_CHECKING:
     from salesflow import campaigns, db, inputs
@@ -37,13 +37,13 @@ BY_SCORE = TargetBy("score")
 campaign_app = group("campaign", "Campaigns to a target list: SMS, web, events, calls, visits.")
 
 CAMPAIGN_COLUMNS = [
-    ("id", "ID"),
-    ("name", "Campaign"),
-    ("channel", "Channel"),
-    ("date", "Date"),
-    ("reached", "Reached"),
-    ("contacts", "Contacts"),
-    ("notes", "Notes"),
+    ("id", N_("ID")),
+    ("name", N_("Campaign")),
+    ("channel", N_("Channel")),
+    ("date", N_("Date")),
+    ("reached", N_("Reached")),
+    ("contacts", N_("Contacts")),
+    ("notes", N_("Notes")),
 ]
 # How `targets` ranks and lays out its list, and the filters of a target list it shares
 # with `campaign log --targets`.

@@ -26,7 +26,7 @@ from salesflow.cli.render import confirm_added, deliver, emit, emit_record
 from salesflow.cli.root import app, fail, group, open_book, tell, to_date, today
 from salesflow.cli.startup import lazy
 from salesflow.errors import BadValue
-from salesflow.i18n import _
+from salesflow.i18n import N_, _
 
 if TYPE_CHECKING:
     import sqlite3
@@ -44,31 +44,31 @@ ScoreOpt = Annotated[int | None, typer.Option(min=1, max=5, help="1–5.")]
 
 
 CUSTOMER_COLUMNS = [
-    ("id", "ID"),
-    ("name", "Name"),
-    ("company", "Company"),
-    ("phone", "Phone"),
-    ("owner", "Owner"),
-    ("tier", "Tier"),
-    ("tags", "Tags"),
-    ("last_contact_at", "Last contact"),
-    ("last_sale_on", "Last sale"),
+    ("id", N_("ID")),
+    ("name", N_("Name")),
+    ("company", N_("Company")),
+    ("phone", N_("Phone")),
+    ("owner", N_("Owner")),
+    ("tier", N_("Tier")),
+    ("tags", N_("Tags")),
+    ("last_contact_at", N_("Last contact")),
+    ("last_sale_on", N_("Last sale")),
 ]
 TIMELINE_KEYS = ["date", "kind", "id", "detail", "by", "amount"]
 TIMELINE_COLUMNS = [
-    ("date", "Date"),
-    ("kind", "Kind"),
+    ("date", N_("Date")),
+    ("kind", N_("Kind")),
     ("id", "#"),
-    ("detail", "What"),
-    ("by", "By"),
-    ("amount", "Amount"),
+    ("detail", N_("What")),
+    ("by", N_("By")),
+    ("amount", N_("Amount")),
 ]
 
 STOPPED_COLUMNS = [
-    ("product", "Product"),
-    ("stopped_on", "Stopped"),
-    ("last_bought", "Last bought"),
-    ("note", "Note"),
+    ("product", N_("Product")),
+    ("stopped_on", N_("Stopped")),
+    ("last_bought", N_("Last bought")),
+    ("note", N_("Note")),
 ]
 
 RefOpt = Annotated[str | None, typer.Option(help="External code, e.g. member-card number.")]
@@ -301,14 +301,14 @@ def customer_delete(ctx: typer.Context, customer: CustomerArg, yes: YesOpt = Fal
 
 
 CONTACT_COLUMNS = [
-    ("id", "ID"),
-    ("at", "At"),
-    ("customer", "Customer"),
-    ("channel", "Channel"),
-    ("by", "By"),
-    ("summary", "Summary"),
-    ("outcome", "Outcome"),
-    ("next_at", "Next"),
+    ("id", N_("ID")),
+    ("at", N_("At")),
+    ("customer", N_("Customer")),
+    ("channel", N_("Channel")),
+    ("by", N_("By")),
+    ("summary", N_("Summary")),
+    ("outcome", N_("Outcome")),
+    ("next_at", N_("Next")),
 ]
 
 

@@ -67,16 +67,16 @@ config_app = group("config", "Reminder cadences and thresholds, tier thresholds.
 
 TIER_COLUMNS = [
     ("customer_id", "#"),
-    ("customer", "Customer"),
-    ("recency_days", "R days"),
-    ("frequency", "F days"),
-    ("monetary", "M amount"),
-    ("r", "R"),
-    ("f", "F"),
-    ("m", "M"),
-    ("score", "Score"),
-    ("previous_tier", "Was"),
-    ("tier", "Now"),
+    ("customer", N_("Customer")),
+    ("recency_days", N_("R days")),
+    ("frequency", N_("F days")),
+    ("monetary", N_("M amount")),
+    ("r", N_("R")),
+    ("f", N_("F")),
+    ("m", N_("M")),
+    ("score", N_("Score")),
+    ("previous_tier", N_("Was")),
+    ("tier", N_("Now")),
 ]
 TIER_KEYS = [
     "customer_id",
@@ -94,19 +94,19 @@ TIER_KEYS = [
 ]
 TARGET_COLUMNS = [
     ("customer_id", "#"),
-    ("customer", "Customer"),
-    ("urgency", "Urgency"),
-    ("quick_effect", "Quick effect"),
-    ("price_fit", "Price fit"),
-    ("score", "Score"),
-    ("tier", "Tier"),
-    ("owner", "Owner"),
-    ("store", "Store"),
-    ("phone", "Phone"),
-    ("email", "Email"),
+    ("customer", N_("Customer")),
+    ("urgency", N_("Urgency")),
+    ("quick_effect", N_("Quick effect")),
+    ("price_fit", N_("Price fit")),
+    ("score", N_("Score")),
+    ("tier", N_("Tier")),
+    ("owner", N_("Owner")),
+    ("store", N_("Store")),
+    ("phone", N_("Phone")),
+    ("email", N_("Email")),
 ]
-VALUE_COLUMN = ("expected_value", "Expected value")
-SMS_COLUMNS = [("name", "Name"), ("mobile", "Mobile")]
+VALUE_COLUMN = ("expected_value", N_("Expected value"))
+SMS_COLUMNS = [("name", N_("Name")), ("mobile", N_("Mobile"))]
 
 
 @app.command("tiers")
@@ -137,7 +137,7 @@ def tiers(
     else:
         emit(
             grading.tier_counts(everyone),
-            [("tier", "Tier"), ("customers", "Customers")],
+            [("tier", N_("Tier")), ("customers", N_("Customers"))],
             fmt,
             destination,
             keys=["tier", "customers"],
@@ -183,16 +183,16 @@ def targets(
 
 
 REMINDER_COLUMNS = [
-    ("key", "Key"),
+    ("key", N_("Key")),
     ("customer_id", "#"),
-    ("customer", "Customer"),
-    ("tier", "Tier"),
-    ("owner", "Owner"),
-    ("due", "Due"),
-    ("days_overdue", "Overdue"),
-    ("detail", "Detail"),
+    ("customer", N_("Customer")),
+    ("tier", N_("Tier")),
+    ("owner", N_("Owner")),
+    ("due", N_("Due")),
+    ("days_overdue", N_("Overdue")),
+    ("detail", N_("Detail")),
 ]
-STATE_COLUMN = ("state_text", "State")
+STATE_COLUMN = ("state_text", N_("State"))
 
 remind_app = typer.Typer(**{**APP_SETTINGS, "no_args_is_help": False})
 app.add_typer(remind_app, name="remind")
@@ -650,10 +650,10 @@ def remind_snooze(
 
 
 STOP_COLUMNS = [
-    ("product", "Product"),
-    ("stopped_on", "Stopped"),
-    ("last_bought", "Last bought"),
-    ("note", "Note"),
+    ("product", N_("Product")),
+    ("stopped_on", N_("Stopped")),
+    ("last_bought", N_("Last bought")),
+    ("note", N_("Note")),
 ]
 
 
@@ -688,7 +688,12 @@ def remind_stop(
         emit_record(stopped, fmt, None, ["customer_id", *reminders.STOP_KEYS])
 
 
-CONFIG_COLUMNS = [("key", "Key"), ("value", "Value"), ("default", "Default"), ("help", "Meaning")]
+CONFIG_COLUMNS = [
+    ("key", N_("Key")),
+    ("value", N_("Value")),
+    ("default", N_("Default")),
+    ("help", N_("Meaning")),
+]
 
 
 @config_app.command("list")

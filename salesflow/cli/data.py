@@ -35,7 +35,7 @@ from salesflow.cli.render import WORKBOOK_SUFFIX, deliver, emit
 from salesflow.cli.root import app, fail, hint_text, open_book, session, tell, today
 from salesflow.cli.startup import lazy
 from salesflow.errors import BadValue, Conflict
-from salesflow.i18n import _
+from salesflow.i18n import N_, _
 
 if TYPE_CHECKING:
     from salesflow import db, demo, exports, history, imports, output, workbook
@@ -357,11 +357,11 @@ def export_format(fmt: ExportFormat | None, destination: Path | None) -> ExportF
 
 HISTORY_COLUMNS_LOG = [
     ("id", "#"),
-    ("at", "When (UTC)"),
-    ("command", "Command"),
-    ("summary", "What"),
-    ("records", "Records"),
-    ("undone", "Undone"),
+    ("at", N_("When (UTC)")),
+    ("command", N_("Command")),
+    ("summary", N_("What")),
+    ("records", N_("Records")),
+    ("undone", N_("Undone")),
 ]
 
 

@@ -30,7 +30,7 @@ from salesflow.cli.render import confirm_added, deliver, emit, emit_record
 from salesflow.cli.root import fail, group, open_book, tell, to_date, today
 from salesflow.cli.startup import lazy
 from salesflow.errors import BadValue
-from salesflow.i18n import _
+from salesflow.i18n import N_, _
 
 if TYPE_CHECKING:
     from salesflow import customers, db, deals, inputs, output, pipelines, techniques, units
@@ -44,76 +44,81 @@ deal_app = group("deal", "Deals moving through a pipeline's stage gates.")
 stakeholder_app = group("stakeholder", "The customer's people and who of ours maintains them.")
 objection_app = group("objection", "A shared library of objections and answers that work.")
 
-PIPELINE_COLUMNS = [("name", "Pipeline"), ("builtin", "Built-in"), ("stages", "Stages")]
+PIPELINE_COLUMNS = [("name", N_("Pipeline")), ("builtin", N_("Built-in")), ("stages", N_("Stages"))]
 STAGE_COLUMNS = [
-    ("key", "Stage"),
-    ("label", "Label"),
+    ("key", N_("Stage")),
+    ("label", N_("Label")),
     ("label_zh", "中文"),
-    ("probability", "Prob %"),
-    ("max_days", "Max days"),
-    ("part", "Closing / delivery"),
-    ("checkpoints", "Checklist (* required)"),
+    ("probability", N_("Prob %")),
+    ("max_days", N_("Max days")),
+    ("part", N_("Closing / delivery")),
+    ("checkpoints", N_("Checklist (* required)")),
 ]
 DEAL_COLUMNS = [
-    ("id", "ID"),
-    ("customer", "Customer"),
-    ("title", "Title"),
-    ("pipeline", "Pipeline"),
-    ("stage", "Stage"),
-    ("amount", "Amount"),
-    ("probability", "Prob %"),
-    ("expected_close", "Close"),
-    ("owner", "Owner"),
-    ("status", "Status"),
+    ("id", N_("ID")),
+    ("customer", N_("Customer")),
+    ("title", N_("Title")),
+    ("pipeline", N_("Pipeline")),
+    ("stage", N_("Stage")),
+    ("amount", N_("Amount")),
+    ("probability", N_("Prob %")),
+    ("expected_close", N_("Close")),
+    ("owner", N_("Owner")),
+    ("status", N_("Status")),
 ]
 CHECKLIST_COLUMNS = [
-    ("id", "Item"),
-    ("stage", "Stage"),
-    ("required", "Required"),
-    ("done_at", "Done"),
-    ("text", "Checkpoint"),
-    ("note", "Note"),
+    ("id", N_("Item")),
+    ("stage", N_("Stage")),
+    ("required", N_("Required")),
+    ("done_at", N_("Done")),
+    ("text", N_("Checkpoint")),
+    ("note", N_("Note")),
 ]
 HISTORY_COLUMNS = [
-    ("stage", "Stage"),
-    ("entered_at", "Entered"),
-    ("left_at", "Left"),
-    ("by", "By"),
-    ("forced", "Forced"),
-    ("reason", "Reason"),
+    ("stage", N_("Stage")),
+    ("entered_at", N_("Entered")),
+    ("left_at", N_("Left")),
+    ("by", N_("By")),
+    ("forced", N_("Forced")),
+    ("reason", N_("Reason")),
 ]
 DEAL_CONTACT_COLUMNS = [
-    ("id", "ID"),
-    ("at", "At"),
-    ("channel", "Channel"),
-    ("by", "By"),
-    ("summary", "Summary"),
-    ("outcome", "Outcome"),
-    ("next_at", "Next"),
+    ("id", N_("ID")),
+    ("at", N_("At")),
+    ("channel", N_("Channel")),
+    ("by", N_("By")),
+    ("summary", N_("Summary")),
+    ("outcome", N_("Outcome")),
+    ("next_at", N_("Next")),
 ]
 STAKEHOLDER_COLUMNS = [
-    ("id", "ID"),
-    ("customer", "Customer"),
-    ("name", "Name"),
-    ("title", "Title"),
-    ("role", "Role"),
-    ("attitude", "Attitude"),
-    ("owner", "Our owner"),
-    ("last_contact", "Last contact"),
+    ("id", N_("ID")),
+    ("customer", N_("Customer")),
+    ("name", N_("Name")),
+    ("title", N_("Title")),
+    ("role", N_("Role")),
+    ("attitude", N_("Attitude")),
+    ("owner", N_("Our owner")),
+    ("last_contact", N_("Last contact")),
 ]
 QUESTION_COLUMNS = [
     ("number", "#"),
-    ("stage", "Stage"),
-    ("text", "Question"),
-    ("answer", "Answer"),
-    ("answered_on", "Answered"),
+    ("stage", N_("Stage")),
+    ("text", N_("Question")),
+    ("answer", N_("Answer")),
+    ("answered_on", N_("Answered")),
 ]
-DEPOSIT_COLUMNS = [("id", "ID"), ("paid_on", "Paid"), ("amount", "Amount"), ("note", "Note")]
+DEPOSIT_COLUMNS = [
+    ("id", N_("ID")),
+    ("paid_on", N_("Paid")),
+    ("amount", N_("Amount")),
+    ("note", N_("Note")),
+]
 COVERAGE_COLUMNS = [
-    ("name", "Stakeholder"),
-    ("role", "Role"),
-    ("owner", "Our owner"),
-    ("last_contact", "Last contact"),
+    ("name", N_("Stakeholder")),
+    ("role", N_("Role")),
+    ("owner", N_("Our owner")),
+    ("last_contact", N_("Last contact")),
 ]
 UnitOpt = Annotated[
     str | None,
@@ -124,13 +129,13 @@ TechniqueOpt = Annotated[
     typer.Option(help="Closing technique used (name, 中文名 or id; see `technique list`)."),
 ]
 OBJECTION_COLUMNS = [
-    ("id", "ID"),
-    ("stage", "Stage"),
-    ("text", "Objection"),
-    ("response", "Response"),
-    ("uses", "Uses"),
-    ("worked", "Worked"),
-    ("worked_pct", "Worked %"),
+    ("id", N_("ID")),
+    ("stage", N_("Stage")),
+    ("text", N_("Objection")),
+    ("response", N_("Response")),
+    ("uses", N_("Uses")),
+    ("worked", N_("Worked")),
+    ("worked_pct", N_("Worked %")),
 ]
 
 
@@ -311,7 +316,7 @@ def deal_show(
             ("History", shown["history"], HISTORY_COLUMNS),
             ("Contacts", shown["contacts"], DEAL_CONTACT_COLUMNS),
             ("Stakeholder coverage", shown["coverage"], COVERAGE_COLUMNS),
-            ("Stakeholder gaps", shown["gaps"], [("message", "Gap")]),
+            ("Stakeholder gaps", shown["gaps"], [("message", N_("Gap"))]),
         ):
             if rows:
                 sys.stdout.write(f"\n{title}\n" if not sys.stdout.isatty() else "\n")

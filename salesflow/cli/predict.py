@@ -11,7 +11,7 @@ from salesflow.cli.options import TABLE, AsOfOpt, FormatOpt, LimitOpt, OutputOpt
 from salesflow.cli.render import emit, emit_record
 from salesflow.cli.root import app, open_book, tell, to_date, today
 from salesflow.cli.startup import lazy
-from salesflow.i18n import _
+from salesflow.i18n import N_, _
 
 if TYPE_CHECKING:
     from salesflow import customers
@@ -21,13 +21,13 @@ else:
 
 PREDICTION_COLUMNS = [
     ("customer_id", "#"),
-    ("customer", "Customer"),
-    ("frequency", "Repeat days"),
-    ("recency_weeks", "Last (weeks)"),
-    ("age_weeks", "Age (weeks)"),
-    ("p_alive", "P(alive)"),
-    ("expected_purchases", "Expected purchases"),
-    ("expected_value", "Expected value"),
+    ("customer", N_("Customer")),
+    ("frequency", N_("Repeat days")),
+    ("recency_weeks", N_("Last (weeks)")),
+    ("age_weeks", N_("Age (weeks)")),
+    ("p_alive", N_("P(alive)")),
+    ("expected_purchases", N_("Expected purchases")),
+    ("expected_value", N_("Expected value")),
 ]
 
 

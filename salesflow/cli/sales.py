@@ -19,7 +19,7 @@ from salesflow.cli.render import confirm_added, emit, emit_record
 from salesflow.cli.root import fail, group, open_book, tell, to_date, today
 from salesflow.cli.startup import lazy
 from salesflow.errors import BadValue
-from salesflow.i18n import _
+from salesflow.i18n import N_, _
 
 if TYPE_CHECKING:
     from salesflow import customers, db, inputs, sales
@@ -31,12 +31,12 @@ sale_app = group("sale", "Record and list sales (one order line each).")
 
 
 PRODUCT_COLUMNS = [
-    ("id", "ID"),
-    ("name", "Name"),
-    ("sku", "SKU"),
-    ("category", "Category"),
-    ("price", "Price"),
-    ("cycle_days", "Cycle days"),
+    ("id", N_("ID")),
+    ("name", N_("Name")),
+    ("sku", N_("SKU")),
+    ("category", N_("Category")),
+    ("price", N_("Price")),
+    ("cycle_days", N_("Cycle days")),
 ]
 
 
@@ -88,15 +88,15 @@ def product_list(
 
 
 SALE_COLUMNS = [
-    ("id", "ID"),
-    ("date", "Date"),
-    ("customer", "Customer"),
-    ("product", "Product"),
-    ("quantity", "Qty"),
-    ("amount", "Amount"),
-    ("rep", "Rep"),
-    ("store", "Store"),
-    ("returned_amount", "Returned"),
+    ("id", N_("ID")),
+    ("date", N_("Date")),
+    ("customer", N_("Customer")),
+    ("product", N_("Product")),
+    ("quantity", N_("Qty")),
+    ("amount", N_("Amount")),
+    ("rep", N_("Rep")),
+    ("store", N_("Store")),
+    ("returned_amount", N_("Returned")),
 ]
 
 
@@ -333,15 +333,15 @@ def sale_delete(ctx: typer.Context, sale_id: SaleIdArg, yes: YesOpt = False) -> 
 
 
 RETURN_COLUMNS = [
-    ("id", "ID"),
-    ("date", "Date"),
-    ("sale_id", "Sale"),
-    ("customer", "Customer"),
-    ("product", "Product"),
-    ("quantity", "Qty"),
-    ("amount", "Amount"),
-    ("reason", "Reason"),
-    ("exchange_sale_id", "Exchanged for"),
+    ("id", N_("ID")),
+    ("date", N_("Date")),
+    ("sale_id", N_("Sale")),
+    ("customer", N_("Customer")),
+    ("product", N_("Product")),
+    ("quantity", N_("Qty")),
+    ("amount", N_("Amount")),
+    ("reason", N_("Reason")),
+    ("exchange_sale_id", N_("Exchanged for")),
 ]
 ReturnDateOpt = Annotated[
     str | None, typer.Option("--date", help="When it came back (default today).", metavar="DATE")

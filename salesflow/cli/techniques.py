@@ -10,7 +10,7 @@ from salesflow.cli.options import TABLE, FormatOpt, LimitOpt, OutputOpt, YesOpt
 from salesflow.cli.render import confirm_added, emit, emit_record
 from salesflow.cli.root import fail, group, open_book, tell
 from salesflow.cli.startup import lazy
-from salesflow.i18n import _
+from salesflow.i18n import N_, _
 
 if TYPE_CHECKING:
     from salesflow import db, techniques
@@ -20,12 +20,12 @@ else:
 technique_app = group("technique", "Closing techniques (成交技巧) and how often each one wins.")
 
 TECHNIQUE_COLUMNS = [
-    ("id", "ID"),
-    ("name", "Technique"),
+    ("id", N_("ID")),
+    ("name", N_("Technique")),
     ("label_zh", "中文"),
-    ("description", "How"),
-    ("builtin", "Built-in"),
-    ("uses", "Deals"),
+    ("description", N_("How")),
+    ("builtin", N_("Built-in")),
+    ("uses", N_("Deals")),
 ]
 TechniqueArg = Annotated[
     str, typer.Argument(help="Technique: id, name or 中文名.", metavar="TECHNIQUE")

@@ -12,7 +12,7 @@ from salesflow.cli.options import TABLE, FormatOpt, LimitOpt, OutputOpt, YesOpt,
 from salesflow.cli.render import confirm_added, emit, emit_record
 from salesflow.cli.root import fail, group, open_book, tell, today
 from salesflow.cli.startup import lazy
-from salesflow.i18n import _
+from salesflow.i18n import N_, _
 
 if TYPE_CHECKING:
     from salesflow import db, inputs, units
@@ -26,17 +26,17 @@ else:
 unit_app = group("unit", "Units sold one at a time (apartments, unique pieces) and who holds each.")
 
 UNIT_COLUMNS = [
-    ("id", "ID"),
-    ("code", "Unit"),
-    ("project", "Project"),
-    ("kind", "Kind"),
-    ("area", "Area"),
-    ("price", "Price"),
-    ("status", "Status"),
-    ("deal_id", "Deal"),
-    ("customer", "Customer"),
-    ("deposits", "Deposits"),
-    ("contract_no", "Contract"),
+    ("id", N_("ID")),
+    ("code", N_("Unit")),
+    ("project", N_("Project")),
+    ("kind", N_("Kind")),
+    ("area", N_("Area")),
+    ("price", N_("Price")),
+    ("status", N_("Status")),
+    ("deal_id", N_("Deal")),
+    ("customer", N_("Customer")),
+    ("deposits", N_("Deposits")),
+    ("contract_no", N_("Contract")),
 ]
 UnitArg = Annotated[str, typer.Argument(help="Unit code (or #id).", metavar="CODE")]
 ProjectOpt = Annotated[str | None, typer.Option(help="Project (楼盘) or collection.")]
