@@ -112,7 +112,7 @@ def find_stakeholder(conn: sqlite3.Connection, customer_id: int, name: str) -> i
 def get_contact(conn: sqlite3.Connection, contact_id: int) -> Row:
     row = conn.execute(CONTACT_SELECT + " WHERE k.id = ?", [contact_id]).fetchone()
     if row is None:
-        raise NotFound(f"no contact #{contact_id}")
+        raise NotFound(_("no contact #{id}").format(id=contact_id))
     return contact_row(row)
 
 

@@ -75,7 +75,7 @@ def customer_row(row: sqlite3.Row) -> Row:
 def get_customer(conn: sqlite3.Connection, customer_id: int) -> Row:
     row = conn.execute(CUSTOMER_SELECT + " WHERE c.id = ?", [customer_id]).fetchone()
     if row is None:
-        raise NotFound(f"no customer #{customer_id}")
+        raise NotFound(_("no customer #{id}").format(id=customer_id))
     return customer_row(row)
 
 
@@ -83,9 +83,9 @@ def find_customer(conn: sqlite3.Connection, reference: str) -> int:
     """Resolve what a user typed (id, #id, ref, phone, email, name, part of a name)."""
     text = reference.strip()
     if not text:
-        raise BadValue("an empty customer reference matches nothing")
+        raise BadValue(_("an empty customer reference matches nothing"))
     if re.fullmatch(r"#\d+", text):
-        return require_id(conn, "customers", int(text[1:]), "customer")
+        return require_id(conn, "customers", int(text[1:]), _("no customer #{id}"))
     if text.isdigit():
         found = conn.execute("SELECT id FROM customers WHERE id = ?", [int(text)]).fetchone()
         if found:
@@ -108,11 +108,13 @@ def find_customer(conn: sqlite3.Connection, reference: str) -> int:
     if len(candidates) == 1:
         return candidates[0][0]
     if not candidates:
-        raise NotFound(f"no customer matches {reference!r}")
+        raise NotFound(_("no customer matches {reference!r}").format(reference=reference))
     raise Ambiguous(
-        f"{reference!r} matches {len(candidates)} customers: "
-        + candidate_list(conn, "customers", [row[0] for row in candidates])
-        + "; use the #id"
+        _("{reference!r} matches {count} customers: {candidates}; use the #id").format(
+            reference=reference,
+            count=len(candidates),
+            candidates=candidate_list(conn, "customers", [row[0] for row in candidates]),
+        )
     )
 
 
@@ -259,7 +261,7 @@ def merge_customers(change: Change, keep_id: int, duplicate_id: int) -> dict[str
     """Fold a duplicate into the keeper: history moves over, facts the keeper lacks are
     copied, the duplicate is deleted. One change, so undo restores both."""
     if keep_id == duplicate_id:
-        raise Conflict("a customer cannot be merged into itself")
+        raise Conflict(_("a customer cannot be merged into itself"))
     conn = change.conn
     keeper, duplicate = get_customer(conn, keep_id), get_customer(conn, duplicate_id)
     moved = {}

@@ -11,7 +11,7 @@ from salesflow import contacts, customers, gates, pipelines, sales, units
 from salesflow.choices import ATTITUDES, STAKEHOLDER_ROLES
 from salesflow.db import Change, Row
 from salesflow.errors import Ambiguous, BadValue, Conflict, GateNotMet, NotFound
-from salesflow.i18n import _
+from salesflow.i18n import N_, _
 from salesflow.inputs import cents_to_decimal
 from salesflow.lookup import contains
 
@@ -80,7 +80,7 @@ def deal_row(row: sqlite3.Row) -> Row:
 def get_deal(conn: sqlite3.Connection, deal_id: int) -> Row:
     row = conn.execute(DEAL_SELECT + " WHERE d.id = ?", [deal_id]).fetchone()
     if row is None:
-        raise NotFound(f"no deal #{deal_id}")
+        raise NotFound(_("no deal #{id}").format(id=deal_id))
     return deal_row(row)
 
 
@@ -93,16 +93,20 @@ def find_deal(conn: sqlite3.Connection, reference: str) -> int:
         if found:
             return found[0]
         if text.startswith("#"):
-            raise NotFound(f"no deal {text}")
+            raise NotFound(_("no deal #{id}").format(id=text.lstrip("#")))
     rows = conn.execute(
         "SELECT id, title FROM deals WHERE title LIKE ? ESCAPE '\\' ORDER BY id", [contains(text)]
     ).fetchall()
     if len(rows) == 1:
         return rows[0][0]
     if not rows:
-        raise NotFound(f"no deal matches {reference!r}")
+        raise NotFound(_("no deal matches {reference!r}").format(reference=reference))
     listed = ", ".join(f"#{row[0]} {row[1]}" for row in rows[:10])
-    raise Ambiguous(f"{reference!r} matches {len(rows)} deals: {listed}; use the #id")
+    raise Ambiguous(
+        _("{reference!r} matches {count} deals: {candidates}; use the #id").format(
+            reference=reference, count=len(rows), candidates=listed
+        )
+    )
 
 
 def _stage_by_key(conn: sqlite3.Connection, pipeline_id: int, key: str) -> sqlite3.Row:
@@ -111,7 +115,9 @@ def _stage_by_key(conn: sqlite3.Connection, pipeline_id: int, key: str) -> sqlit
         if stage["key"] == key.strip().lower():
             return stage
     known = ", ".join(stage["key"] for stage in stages)
-    raise BadValue(f"no stage {key!r} in this pipeline; stages: {known}")
+    raise BadValue(
+        _("no stage {key!r} in this pipeline; stages: {known}").format(key=key, known=known)
+    )
 
 
 def add_deal(
@@ -131,7 +137,7 @@ def add_deal(
 ) -> int:
     conn = change.conn
     if not title.strip():
-        raise BadValue("a deal needs a title")
+        raise BadValue(_("a deal needs a title"))
     pipelines.ensure_builtins(conn)
     found_pipeline = pipelines.pipeline_id(conn, pipeline)
     stage_rows = pipelines.stages(conn, found_pipeline)
@@ -273,12 +279,12 @@ def check_item(
     ).fetchone()
     if undo:
         if existing is None:
-            raise Conflict(f"item {chosen['id']} is not checked")
+            raise Conflict(_("item {id} is not checked").format(id=chosen["id"]))
         change.delete("deal_checks", existing[0])
         change.summary = f"unchecked item {chosen['id']} of deal #{deal_id}"
     else:
         if existing is not None:
-            raise Conflict(f"item {chosen['id']} is already checked")
+            raise Conflict(_("item {id} is already checked").format(id=chosen["id"]))
         _refuse_unmet(change.conn, deal_id, chosen)
         change.insert(
             "deal_checks",
@@ -439,9 +445,15 @@ def _choose_item(items: list[Row], reference: str, current_stage: str) -> Row:
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        raise NotFound(f"no checklist item of this deal matches {reference!r}")
+        raise NotFound(
+            _("no checklist item of this deal matches {reference!r}").format(reference=reference)
+        )
     listed = ", ".join(f"{item['id']} {item['text']}" for item in matches[:10])
-    raise Ambiguous(f"{reference!r} matches {len(matches)} items: {listed}; use the item id")
+    raise Ambiguous(
+        _("{reference!r} matches {count} items: {candidates}; use the item id").format(
+            reference=reference, count=len(matches), candidates=listed
+        )
+    )
 
 
 def _position(conn: sqlite3.Connection, deal_id: int) -> tuple[list[sqlite3.Row], int, int]:
@@ -478,9 +490,16 @@ def _enter(
     )
 
 
-def _needs_reason(reason: str | None, what: str) -> str:
+# Why a closed deal cannot be closed again, by its status.
+ALREADY_CLOSED = {
+    "won": N_("deal #{id} is already won"),
+    "lost": N_("deal #{id} is already lost"),
+}
+
+
+def _needs_reason(reason: str | None, refusal: str) -> str:
     if not (reason or "").strip():
-        raise BadValue(_("say why the deal {what}").format(what=what), hint="reason")
+        raise BadValue(refusal, hint="reason")
     return (reason or "").strip()
 
 
@@ -582,13 +601,15 @@ def back(change: Change, deal_id: int, *, reason: str | None, by: str | None, to
     """Return a deal to the stage before its current one; its ticked checkpoints stay."""
     conn = change.conn
     deal = get_deal(conn, deal_id)
-    why = _needs_reason(reason, _("goes back"))
+    why = _needs_reason(reason, _("say why the deal goes back"))
     stages, position, closing = _position(conn, deal_id)
     if deal["status"] == "lost" or (deal["status"] == "won" and position <= closing):
         raise Conflict(
-            _("deal #{id} is {status}; reopen it to move it back").format(
-                id=deal_id, status=deal["status"]
-            ),
+            (
+                _("deal #{id} is lost; reopen it to move it back")
+                if deal["status"] == "lost"
+                else _("deal #{id} is won; reopen it to move it back")
+            ).format(id=deal_id),
             hint="reopen",
         )
     if position == 0:
@@ -606,7 +627,7 @@ def reopen(change: Change, deal_id: int, *, reason: str | None, by: str | None, 
     deal = get_deal(conn, deal_id)
     if deal["status"] == "open":
         raise Conflict(_("deal #{id} is already open").format(id=deal_id))
-    why = _needs_reason(reason, _("is reopened"))
+    why = _needs_reason(reason, _("say why the deal is reopened"))
     stages, position, closing = _position(conn, deal_id)
     target = stages[min(position, closing)]
     _enter(change, deal_id, target, on=today, by=(by or "").strip() or deal["owner"], reason=why)
@@ -660,9 +681,7 @@ def win(
     conn = change.conn
     deal = get_deal(conn, deal_id)
     if deal["status"] != "open":
-        raise Conflict(
-            _("deal #{id} is already {status}").format(id=deal_id, status=deal["status"])
-        )
+        raise Conflict(_(ALREADY_CLOSED[deal["status"]]).format(id=deal_id))
     if force and not (reason or "").strip():
         raise BadValue(_("a forced win needs a reason"), hint="force-reason")
     cents = amount_cents if amount_cents is not None else _cents(deal)
@@ -673,20 +692,24 @@ def win(
     missing = gates.won_gate(checklist(conn, deal_id), through)
     early = position < closing
     if (missing or early) and not force:
-        problems = []
-        if early:
-            problems.append(
-                _("it is at {stage!r}, before its closing stage {closing!r}").format(
-                    stage=deal["stage"], closing=stages[closing]["key"]
-                )
+        if early and missing:
+            refusal = _(
+                "deal #{id} cannot be won yet: it is at {stage!r}, before its closing stage "
+                "{closing!r}; required checkpoint not met: {listed}"
             )
-        if missing:
-            problems.append(
-                _("required checkpoint not met: {listed}").format(listed=_listed(missing))
+        elif early:
+            refusal = _(
+                "deal #{id} cannot be won yet: it is at {stage!r}, before its closing stage "
+                "{closing!r}"
             )
+        else:
+            refusal = _("deal #{id} cannot be won yet: required checkpoint not met: {listed}")
         raise GateNotMet(
-            _("deal #{id} cannot be won yet: {problems}").format(
-                id=deal_id, problems="; ".join(problems)
+            refusal.format(
+                id=deal_id,
+                stage=deal["stage"],
+                closing=stages[closing]["key"],
+                listed=_listed(missing),
             ),
             hint="won-gate",
         )
@@ -752,9 +775,7 @@ def lose(
     """Close a deal as lost; its unit, if it held one, is free again (its code returned)."""
     deal = get_deal(change.conn, deal_id)
     if deal["status"] != "open":
-        raise Conflict(
-            _("deal #{id} is already {status}").format(id=deal_id, status=deal["status"])
-        )
+        raise Conflict(_(ALREADY_CLOSED[deal["status"]]).format(id=deal_id))
     if not reason.strip():
         raise BadValue(_("say why the deal was lost"), hint="reason")
     _close_history(change, deal_id, on)
@@ -1139,7 +1160,7 @@ def get_objection(conn: sqlite3.Connection, objection_id: int) -> Row:
     row = conn.execute(OBJECTION_SELECT + " WHERE o.id = ? GROUP BY o.id", [objection_id])
     found = row.fetchone()
     if found is None:
-        raise NotFound(f"no objection #{objection_id}")
+        raise NotFound(_("no objection #{id}").format(id=objection_id))
     return _objection_row(found)
 
 

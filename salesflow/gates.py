@@ -1,7 +1,10 @@
 """The rules of a deal: its probability, the stage gate, the gate to winning it, the
 stakeholder map's gaps."""
 
+from collections.abc import Callable
+
 from salesflow.db import Row
+from salesflow.i18n import N_, _
 
 
 def deal_probability(status: str, override: int | None, stage_probability: int) -> int:
@@ -35,44 +38,48 @@ def in_delivery(position: int, closing_position: int) -> bool:
     return position > closing_position
 
 
+# Each gap's message, by kind. A gap's `message` is English, like the rest of the data a
+# command can print as JSON; `gap_message` words it in the user's language.
+GAP_MESSAGES = {
+    "no-coach": N_("no coach (引线人) identified"),
+    "no-decision-maker": N_("no decision maker identified"),
+    "decision-maker-unowned": N_("decision maker {name} has no owner on our side"),
+    "role-unmaintained": N_("nobody of ours maintains the {role} role"),
+}
+
+
 def coverage_gaps(stakeholders: list[Row]) -> list[Row]:
     """Where the stakeholder map leaves the account exposed (分层销售和维护): no coach,
     no decision maker, a decision maker nobody of ours owns, a role nobody maintains."""
     gaps: list[Row] = []
     roles = {person["role"] for person in stakeholders}
     if "coach" not in roles:
-        gaps.append(_gap("no-coach", "coach", None, "no coach (引线人) identified"))
+        gaps.append(_gap("no-coach", "coach", None))
     if "decision-maker" not in roles:
-        gaps.append(
-            _gap("no-decision-maker", "decision-maker", None, "no decision maker identified")
-        )
+        gaps.append(_gap("no-decision-maker", "decision-maker", None))
     for person in stakeholders:
         if person["role"] == "decision-maker" and not person["owner"]:
-            gaps.append(
-                _gap(
-                    "decision-maker-unowned",
-                    "decision-maker",
-                    person,
-                    f"decision maker {person['name']} has no owner on our side",
-                )
-            )
+            gaps.append(_gap("decision-maker-unowned", "decision-maker", person))
     for role in sorted(roles - {"decision-maker"}):
         people = [person for person in stakeholders if person["role"] == role]
         if not any(person["owner"] for person in people):
-            gaps.append(
-                _gap("role-unmaintained", role, None, f"nobody of ours maintains the {role} role")
-            )
+            gaps.append(_gap("role-unmaintained", role, None))
     return gaps
 
 
-def _gap(kind: str, role: str, person: Row | None, message: str) -> Row:
-    return {
+def gap_message(gap: Row, translate: Callable[[str], str] = _) -> str:
+    """What a gap from `coverage_gaps` means, in the user's language (English with N_)."""
+    return translate(GAP_MESSAGES[gap["kind"]]).format(name=gap["stakeholder"], role=gap["role"])
+
+
+def _gap(kind: str, role: str, person: Row | None) -> Row:
+    gap = {
         "kind": kind,
         "role": role,
         "stakeholder_id": person["id"] if person else None,
         "stakeholder": person["name"] if person else None,
-        "message": message,
     }
+    return {**gap, "message": gap_message(gap, N_)}
 
 
 def share_pct(part: int, whole: int) -> float | None:

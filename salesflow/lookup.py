@@ -20,13 +20,14 @@ def candidate_list(
     names = dict(conn.execute(f"SELECT id, {column} FROM {table} WHERE id IN ({marks})", shown))
     listed = ", ".join(f"#{row_id} {names[row_id]}" for row_id in shown)
     if len(ids) > len(shown):
-        listed += _(" and {count} more").format(count=len(ids) - len(shown))
+        return _("{listed} and {count} more").format(listed=listed, count=len(ids) - len(shown))
     return listed
 
 
-def require_id(conn: sqlite3.Connection, table: str, row_id: int, what: str) -> int:
+def require_id(conn: sqlite3.Connection, table: str, row_id: int, missing: str) -> int:
+    """`row_id` if `table` has it; else NotFound with `missing`, a message with an {id}."""
     if conn.execute(f"SELECT 1 FROM {table} WHERE id = ?", [row_id]).fetchone() is None:
-        raise NotFound(_("no {what} #{id}").format(what=what, id=row_id))
+        raise NotFound(missing.format(id=row_id))
     return row_id
 
 

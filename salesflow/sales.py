@@ -69,7 +69,7 @@ def add_product(
 def get_product(conn: sqlite3.Connection, product_id: int) -> Row:
     row = conn.execute("SELECT * FROM products WHERE id = ?", [product_id]).fetchone()
     if row is None:
-        raise NotFound(f"no product #{product_id}")
+        raise NotFound(_("no product #{id}").format(id=product_id))
     return product_row(row)
 
 
@@ -77,7 +77,7 @@ def find_product(conn: sqlite3.Connection, reference: str) -> int:
     """Resolve a product by id, #id, SKU, exact name or a unique part of its name."""
     text = reference.strip()
     if re.fullmatch(r"#\d+", text):
-        return require_id(conn, "products", int(text[1:]), "product")
+        return require_id(conn, "products", int(text[1:]), _("no product #{id}"))
     if text.isdigit():
         found = conn.execute("SELECT id FROM products WHERE id = ?", [int(text)]).fetchone()
         if found:
@@ -96,11 +96,13 @@ def find_product(conn: sqlite3.Connection, reference: str) -> int:
     if len(candidates) == 1:
         return candidates[0][0]
     if not candidates:
-        raise NotFound(f"no product matches {reference!r}")
+        raise NotFound(_("no product matches {reference!r}").format(reference=reference))
     raise Ambiguous(
-        f"{reference!r} matches {len(candidates)} products: "
-        + candidate_list(conn, "products", [row[0] for row in candidates])
-        + "; use the #id"
+        _("{reference!r} matches {count} products: {candidates}; use the #id").format(
+            reference=reference,
+            count=len(candidates),
+            candidates=candidate_list(conn, "products", [row[0] for row in candidates]),
+        )
     )
 
 
@@ -189,7 +191,7 @@ def add_sale(
 def get_sale(conn: sqlite3.Connection, sale_id: int) -> Row:
     row = conn.execute(SALE_SELECT + " WHERE s.id = ?", [sale_id]).fetchone()
     if row is None:
-        raise NotFound(f"no sale #{sale_id}")
+        raise NotFound(_("no sale #{id}").format(id=sale_id))
     return sale_row(row)
 
 
@@ -351,7 +353,7 @@ def edit_sale(
     stored = _stored_sale(conn, sale_id)
     values: Row = {}
     if product_id is not None:
-        require_id(conn, "products", product_id, "product")
+        require_id(conn, "products", product_id, _("no product #{id}"))
         values.update(product_id=product_id, product_name=None)
     if quantity is not None:
         if quantity <= 0:
