@@ -51,7 +51,9 @@ def busy_timeout_seconds() -> float:
     if not 0 <= seconds <= 86400:
         from salesflow.errors import BadValue
 
-        raise BadValue(f"SALESFLOW_BUSY_TIMEOUT must be a number of seconds, not {raw!r}")
+        raise BadValue(
+            _("SALESFLOW_BUSY_TIMEOUT must be a number of seconds, not {value!r}").format(value=raw)
+        )
     return seconds
 
 
@@ -78,14 +80,18 @@ def open_db(path: Path, *, write: bool) -> sqlite3.Connection:
         _create_private_file(path)
         return _connect(str(path), create=True)
     if not path.is_file():
-        raise DatabaseRefused(f"{path} is not a file")
+        raise DatabaseRefused(_("{path} is not a file").format(path=path))
     try:
         with path.open("rb") as handle:
             header = handle.read(len(SQLITE_HEADER))
     except OSError as error:
-        raise DatabaseRefused(f"cannot read {path}: {error.strerror}") from None
+        raise DatabaseRefused(
+            _("cannot read {path}: {reason}").format(path=path, reason=error.strerror)
+        ) from None
     if header and header != SQLITE_HEADER:
-        raise DatabaseRefused(f"{path} is not a salesflow database; nothing was written to it")
+        raise DatabaseRefused(
+            _("{path} is not a salesflow database; nothing was written to it").format(path=path)
+        )
     return _connect(str(path), create=not header)
 
 
@@ -150,7 +156,9 @@ def _create_private_file(path: Path) -> None:
     except FileExistsError:
         return
     except OSError as error:
-        raise DatabaseRefused(f"cannot create {path}: {error.strerror}") from None
+        raise DatabaseRefused(
+            _("cannot create {path}: {reason}").format(path=path, reason=error.strerror)
+        ) from None
     os.close(descriptor)
 
 
@@ -170,21 +178,27 @@ def _connect(target: str, *, create: bool) -> sqlite3.Connection:
     except sqlite3.DatabaseError:
         conn.close()
         raise DatabaseRefused(
-            f"{target} is not a readable salesflow database; nothing was written to it"
+            _("{path} is not a readable salesflow database; nothing was written to it").format(
+                path=target
+            )
         ) from None
     if application_id != APPLICATION_ID:
         if application_id != 0 or _has_tables(conn):
             conn.close()
             raise DatabaseRefused(
-                f"{target} is not a salesflow database; nothing was written to it"
+                _("{path} is not a salesflow database; nothing was written to it").format(
+                    path=target
+                )
             )
         version = 0
     latest = latest_version()
     if version > latest:
         conn.close()
         raise DatabaseRefused(
-            f"{target} was written by a newer salesflow (schema {version}, this one knows "
-            f"{latest}); upgrade salesflow. The file was left untouched."
+            _(
+                "{path} was written by a newer salesflow (schema {version}, this one knows "
+                "{latest}); upgrade salesflow. The file was left untouched."
+            ).format(path=target, version=version, latest=latest)
         )
     if version < latest:
         _migrate(conn, file=True)
@@ -217,8 +231,10 @@ def begin_immediate(conn: sqlite3.Connection) -> None:
     except sqlite3.OperationalError as error:
         if "locked" in str(error) or "busy" in str(error):
             raise Busy(
-                f"the database is busy: another salesflow kept it locked for more than "
-                f"{busy_timeout_seconds():g}s (SALESFLOW_BUSY_TIMEOUT); try again"
+                _(
+                    "the database is busy: another salesflow kept it locked for more than "
+                    "{seconds}s (SALESFLOW_BUSY_TIMEOUT); try again"
+                ).format(seconds=f"{busy_timeout_seconds():g}")
             ) from None
         raise
 
@@ -233,6 +249,7 @@ class Change:
     def __init__(self, conn: sqlite3.Connection, change_id: int) -> None:
         self.conn = conn
         self.id = change_id
+        # Stored in the book as written: English, whatever language the user reads.
         self.summary: str | None = None
 
     def insert(self, table: str, values: Row) -> int:
@@ -249,7 +266,9 @@ class Change:
     def update(self, table: str, row_id: int, values: Row) -> None:
         before = self._image(table, row_id)
         if before is None:
-            raise NotFound(f"{table} #{row_id} no longer exists")
+            raise NotFound(
+                _("record #{id} of {table} no longer exists").format(id=row_id, table=table)
+            )
         changed = {key: value for key, value in values.items() if before.get(key) != value}
         if not changed:
             return
@@ -417,7 +436,9 @@ def backup(conn: sqlite3.Connection, source: Path, target: Path | None) -> Path:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         target = source.with_name(f"{source.stem}-backup-{stamp}{source.suffix or '.db'}")
     if target.exists():
-        raise DatabaseRefused(f"{target} already exists; choose another backup path")
+        raise DatabaseRefused(
+            _("{path} already exists; choose another backup path").format(path=target)
+        )
     _create_private_file(target)
     try:
         conn.execute("VACUUM INTO ?", [str(target)])

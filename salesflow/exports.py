@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from salesflow.choices import EXPORT_KINDS
 from salesflow.db import Row
 from salesflow.errors import BadValue
+from salesflow.i18n import _
 from salesflow.imports import CUSTOMER_FIELDS
 from salesflow.inputs import cents_to_decimal
 from salesflow.workbook import Column, ColumnKind
@@ -144,7 +145,11 @@ def customer_cards(conn: sqlite3.Connection) -> Iterator[str]:
 def export_records(conn: sqlite3.Connection, kind: str) -> tuple[tuple[str, ...], Iterator[Row]]:
     """The columns and a stream of rows of one kind, in import-compatible shape."""
     if kind not in EXPORT_KINDS:
-        raise BadValue(f"cannot export {kind!r}; use one of {', '.join(EXPORT_KINDS)}")
+        raise BadValue(
+            _("cannot export {kind!r}; use one of {kinds}").format(
+                kind=kind, kinds=", ".join(EXPORT_KINDS)
+            )
+        )
     if kind == "deals":  # the deal rules (probability of won/lost deals) live in deals.py
         from salesflow import deals
 

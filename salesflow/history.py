@@ -1,5 +1,10 @@
 """The audit log read back: `history` lists changes, `undo` reverts the latest one and
-`redo` applies again what undo reverted, until a new change is made."""
+`redo` applies again what undo reverted, until a new change is made.
+
+A change's `summary` ("added customer #12") is stored in the book in English and shown as
+stored, in every language: one book is shared by people who read different languages, and
+the log records what was done, the way `command` records the command's own name.
+"""
 
 import json
 import sqlite3
@@ -28,7 +33,7 @@ def undo_last(conn: sqlite3.Connection) -> Row:
             "SELECT id, command, summary FROM changes WHERE undone = 0 ORDER BY id DESC LIMIT 1"
         ).fetchone()
         if last is None:
-            raise NotFound("there is nothing to undo")
+            raise NotFound(_("there is nothing to undo"))
         events = conn.execute(
             "SELECT tbl, row_id, last_row_id, before, after FROM events"
             " WHERE change_id = ? ORDER BY id DESC",

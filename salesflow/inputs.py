@@ -63,7 +63,9 @@ def today() -> date:
     try:
         return date.fromisoformat(fixed)
     except ValueError:
-        raise BadValue(f"SALESFLOW_TODAY must be YYYY-MM-DD, not {fixed!r}") from None
+        raise BadValue(
+            _("SALESFLOW_TODAY must be YYYY-MM-DD, not {value!r}").format(value=fixed)
+        ) from None
 
 
 def parse_date(text: str, today: date | None) -> date:
@@ -135,7 +137,7 @@ def _shift(today: date, match: "re.Match[str]", text: str) -> date:
     try:
         return today + delta
     except (OverflowError, ValueError):
-        raise BadValue(f"date {text!r} is out of range") from None
+        raise BadValue(_("date {text!r} is out of range").format(text=text)) from None
 
 
 def parse_moment(text: str, today: date | None) -> str:
@@ -172,17 +174,21 @@ def parse_money(text: str) -> int:
         return int(whole) * 100 + int((fraction or "0").ljust(2, "0"))
     value = re.sub(MONEY_NOISE, "", text.strip()).strip()
     if value.startswith("-"):
-        raise BadValue(f"amount {text!r} is negative; amounts must be zero or more")
+        raise BadValue(
+            _("amount {text!r} is negative; amounts must be zero or more").format(text=text)
+        )
     if not re.fullmatch(MONEY_SHAPE, value):
-        raise BadValue(f"cannot read amount {text!r}: use a number like 1234.50")
+        raise BadValue(
+            _("cannot read amount {text!r}: use a number like 1234.50").format(text=text)
+        )
     from decimal import Decimal
 
     amount = Decimal(value.replace(",", ""))
     cents = amount * 100
     if cents != cents.to_integral_value():
-        raise BadValue(f"amount {text!r} has more than two decimals")
+        raise BadValue(_("amount {text!r} has more than two decimals").format(text=text))
     if cents >= MAX_CENTS:
-        raise BadValue(f"amount {text!r} is too large")
+        raise BadValue(_("amount {text!r} is too large").format(text=text))
     return int(cents)
 
 
@@ -201,11 +207,13 @@ def parse_quantity(text: str) -> float:
     try:
         amount = Decimal(text.strip().replace(",", ""))
     except InvalidOperation:
-        raise BadValue(f"cannot read quantity {text!r}: use a positive number") from None
+        raise BadValue(
+            _("cannot read quantity {text!r}: use a positive number").format(text=text)
+        ) from None
     if not amount.is_finite() or amount <= 0 or amount > 10**9:
-        raise BadValue(f"quantity {text!r} must be a positive number")
+        raise BadValue(_("quantity {text!r} must be a positive number").format(text=text))
     if amount != amount.quantize(Decimal("0.001")):
-        raise BadValue(f"quantity {text!r} has more than three decimals")
+        raise BadValue(_("quantity {text!r} has more than three decimals").format(text=text))
     return int(amount) if amount == amount.to_integral_value() else float(amount)
 
 
@@ -226,7 +234,7 @@ def parse_fact(text: str) -> tuple[str, str]:
     key, sep, value = text.partition("=")
     key = key.strip()
     if not sep or not key:
-        raise BadValue(f"profile fact {text!r} must look like KEY=VALUE")
+        raise BadValue(_("profile fact {text!r} must look like KEY=VALUE").format(text=text))
     value = value.strip()
     if key.lower() == "birthday":
         key = "birthday"
@@ -249,4 +257,4 @@ def parse_birthday(text: str) -> str:
         else:
             month_day = f"{int(month):02d}-{int(day):02d}"
             return f"{year}-{month_day}" if year else month_day
-    raise BadValue(f"birthday {text!r} must be MM-DD or YYYY-MM-DD")
+    raise BadValue(_("birthday {text!r} must be MM-DD or YYYY-MM-DD").format(text=text))

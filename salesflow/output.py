@@ -158,7 +158,11 @@ def write_private_stream(path: Path, chunks: Iterable[str | bytes], *, force: bo
         raise Conflict(_("{path} already exists").format(path=path), hint="force")
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
-        raise NotFound(f"cannot write {path}: folder {folder} does not exist")
+        raise NotFound(
+            _("cannot write {path}: folder {folder} does not exist").format(
+                path=path, folder=folder
+            )
+        )
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.chmod(temporary, 0o600)

@@ -242,7 +242,7 @@ def set_value(change: Change, key: str, text: str) -> Value:
     try:
         value = setting.read(text)
     except BadValue as error:
-        raise BadValue(f"{setting.key}: {error}") from None
+        raise BadValue(_("{key}: {problem}").format(key=setting.key, problem=error)) from None
     values = {**load(change.conn), setting.key: value}
     if not values["tiers.A"] > values["tiers.B"] > values["tiers.C"]:  # type: ignore[operator]
         raise BadValue(_("tier thresholds must fall from A to C (tiers.A > tiers.B > tiers.C)"))
