@@ -19,7 +19,7 @@ from typing import Any, Literal, NamedTuple
 from salesflow.choices import REMINDER_KINDS, TIERS
 from salesflow.db import Change, Row
 from salesflow.errors import Ambiguous, BadValue, Conflict, NotFound
-from salesflow.i18n import _
+from salesflow.i18n import N_, _, current_language
 from salesflow.summaries import kept, lasts_days, net_quantity, runs_out
 
 REMINDER_KEYS = ("kind", "customer_id", "customer", "owner", "tier", "due", "days_overdue",
@@ -64,18 +64,24 @@ RETURNED = """
 """
 
 # One SELECT per kind, each returning (kind, customer_id, customer, owner, tier, due,
-# detail, deal_id, product, product_id) for the due items only.
+# detail, deal_id, product, product_id, detail_args) for the due items only. `detail` is
+# English (JSON and CSV carry it as it is in every language); `detail_args`, computed only
+# when :detail_args is asked for, holds its parts as text, for `detail_text` to word it in
+# the user's language from DETAIL_MESSAGES.
 KIND_SQL = {
     "follow-up": """
         SELECT 1, customer_id, name, owner, tier, next_follow_up,
                'follow-up planned at the contact of ' || substr(last_contact, 1, 10), NULL, NULL,
-               NULL
+               NULL,
+               CASE WHEN :detail_args THEN json_object('date', substr(last_contact, 1, 10)) END
         FROM book WHERE next_follow_up <= :follow_limit""",
     "no-contact": """
         SELECT 2, customer_id, name, owner, tier,
                date(substr(last_contact, 1, 10), '+' || cadence || ' days'),
                'last contact ' || substr(last_contact, 1, 10) || '; cadence ' || cadence
-               || ' days', NULL, NULL, NULL
+               || ' days', NULL, NULL, NULL,
+               CASE WHEN :detail_args THEN json_object('date', substr(last_contact, 1, 10),
+                                                       'days', '' || cadence) END
         FROM (SELECT *, CASE tier WHEN 'A' THEN :cadence_A WHEN 'B' THEN :cadence_B
                                   WHEN 'C' THEN :cadence_C WHEN 'D' THEN :cadence_D
                                   ELSE :cadence_none END AS cadence,
@@ -87,14 +93,20 @@ KIND_SQL = {
         WHERE last_contact < silent_before""",
     "never-contacted": """
         SELECT 3, customer_id, name, owner, tier, created_at,
-               'in the book since ' || created_at || ', never contacted', NULL, NULL, NULL
+               'in the book since ' || created_at || ', never contacted', NULL, NULL, NULL,
+               CASE WHEN :detail_args THEN json_object('date', created_at) END
         FROM book WHERE last_contact IS NULL""",
     "used-up": """
         SELECT 4, c.id, c.name, c.owner, c.tier, u.due,
                p.name || ' ×' || CASE WHEN u.quantity = CAST(u.quantity AS INTEGER)
                                       THEN CAST(u.quantity AS INTEGER) ELSE u.quantity END
                || ' bought ' || u.bought || ', lasts '
-               || {lasts} || ' days', NULL, p.name, p.id
+               || {lasts} || ' days', NULL, p.name, p.id,
+               CASE WHEN :detail_args THEN json_object(
+                   'product', p.name,
+                   'quantity', '' || CASE WHEN u.quantity = CAST(u.quantity AS INTEGER)
+                                          THEN CAST(u.quantity AS INTEGER) ELSE u.quantity END,
+                   'date', u.bought, 'days', '' || {lasts}) END
         FROM (
             SELECT customer_id, product_id, last_date AS bought, last_quantity AS quantity,
                    runs_out AS due
@@ -129,29 +141,40 @@ KIND_SQL = {
     ),
     "no-repurchase": """
         SELECT 5, customer_id, name, owner, tier, date(last_sale, '+' || :repurchase_days
-               || ' days'), 'last sale ' || last_sale, NULL, NULL, NULL
+               || ' days'), 'last sale ' || last_sale, NULL, NULL, NULL,
+               CASE WHEN :detail_args THEN json_object('date', last_sale) END
         FROM book WHERE last_sale <= :repurchase_before""",
     "never-purchased": """
         SELECT 6, customer_id, name, owner, tier,
                date(created_at, '+' || :never_purchased_days || ' days'),
-               'in the book since ' || created_at || ', no purchase', NULL, NULL, NULL
+               'in the book since ' || created_at || ', no purchase', NULL, NULL, NULL,
+               CASE WHEN :detail_args THEN json_object('date', created_at) END
         FROM book WHERE last_sale IS NULL AND created_at <= :joined_before""",
     "stale-deal": """
         SELECT 7, customer_id, name, owner, tier, due,
                title || ': in ' || stage || ' since ' || entered_at || ' (max '
-               || max_days || ' days)', id, NULL, NULL
+               || max_days || ' days)', id, NULL, NULL,
+               CASE WHEN :detail_args THEN json_object(
+                   'title', title, 'stage', stage, 'stage_zh', stage_zh, 'date', entered_at,
+                   'days', '' || max_days) END
         FROM (SELECT *, date(entered_at, '+' || max_days || ' days') AS due FROM open_deals
               WHERE max_days IS NOT NULL)
         WHERE due <= :today""",
     "close-overdue": """
         SELECT 8, customer_id, name, owner, tier, expected_close,
-               title || ': expected to close ' || expected_close, id, NULL, NULL
+               title || ': expected to close ' || expected_close, id, NULL, NULL,
+               CASE WHEN :detail_args THEN json_object('title', title, 'date', expected_close) END
         FROM open_deals WHERE expected_close < :close_before""",
     "birthday": """
         SELECT 9, customer_id, name, owner, tier, due,
                'birthday ' || due || CASE WHEN length(birthday) = 10 THEN ' (turns '
                    || (CAST(substr(due, 1, 4) AS INTEGER) - CAST(substr(birthday, 1, 4) AS INTEGER))
-                   || ')' ELSE '' END, NULL, NULL, NULL
+                   || ')' ELSE '' END, NULL, NULL, NULL,
+               CASE WHEN :detail_args THEN json_object(
+                   'date', due,
+                   'age', CASE WHEN length(birthday) = 10 THEN ''
+                       || (CAST(substr(due, 1, 4) AS INTEGER)
+                           - CAST(substr(birthday, 1, 4) AS INTEGER)) END) END
         FROM (SELECT *, CASE WHEN this_year >= :today THEN this_year ELSE next_year END AS due
               FROM (SELECT *,
                       :this_year || '-' || CASE WHEN month_day = '02-29' AND NOT :this_leap
@@ -172,7 +195,10 @@ KIND_SQL = {
         SELECT 10, b.customer_id, b.name, b.owner, b.tier, s.since,
                'chance of still buying ' || printf('%.2f', s.p_alive) || ', below '
                || :slipping_alert || ' since ' || s.since || '; last sale ' || b.last_sale,
-               NULL, NULL, NULL
+               NULL, NULL, NULL,
+               CASE WHEN :detail_args THEN json_object(
+                   'chance', printf('%.2f', s.p_alive), 'alert', :slipping_alert,
+                   'date', s.since, 'last_sale', b.last_sale) END
         FROM (SELECT json_extract(value, '$[0]') AS customer_id,
                      json_extract(value, '$[1]') AS since,
                      json_extract(value, '$[2]') AS p_alive
@@ -182,7 +208,7 @@ KIND_SQL = {
 SLIPPING = "slipping"
 OPEN_DEALS_AS_OF = """
     SELECT d.id, d.title, d.owner, d.expected_close, c.id AS customer_id, c.name, c.tier,
-           h.entered_at, s.key AS stage, s.max_days
+           h.entered_at, s.key AS stage, s.label_zh AS stage_zh, s.max_days
     FROM deals d
     JOIN customers c ON c.id = d.customer_id
     JOIN deal_history h ON h.id = (SELECT id FROM deal_history WHERE deal_id = d.id
@@ -251,16 +277,24 @@ def reminders(
     owner: str | None = None,
     days_ahead: int = 0,
     everything: bool = False,
+    detail_args: bool = False,
 ) -> Iterator[Row]:
     """Who needs attention as of `as_of`; records dated after it do not exist here.
 
     Streams items sorted by kind (in REMINDER_KINDS order), then tier A→D→none, then
     most overdue first, each with its `key`. Items done or snoozed (as of `as_of`) are
     left out, unless `everything`: then every item comes with `state` (due, snoozed,
-    done), `snoozed_until` and `done_at`.
+    done), `snoozed_until` and `done_at`. With `detail_args`, each item also carries the
+    parts of its detail (`detail_args`), for `detail_text` to word it for a person.
     """
     for item, _situation, answer in _evaluated(
-        conn, as_of, config=config, kinds=kinds, owner=owner, days_ahead=days_ahead
+        conn,
+        as_of,
+        config=config,
+        kinds=kinds,
+        owner=owner,
+        days_ahead=days_ahead,
+        detail_args=detail_args,
     ):
         if everything:
             state = _state(answer, as_of)
@@ -288,12 +322,14 @@ def _evaluated(
     kinds: frozenset[str] | None = None,
     owner: str | None = None,
     days_ahead: int = 0,
+    detail_args: bool = False,
 ) -> Iterator[tuple[Row, Situation, Answer | None]]:
     """Every due situation with its item (key included) and its latest answer."""
     answers: dict[Situation, Answer] | None = None
     names, keys = REMINDER_KINDS, REMINDER_KEYS
     slipping = _slipping(conn, as_of, config, kinds)
-    for row in _situations(conn, as_of, config, kinds, owner, days_ahead, slipping):
+    rows = _situations(conn, as_of, config, kinds, owner, days_ahead, slipping, detail_args)
+    for row in rows:
         if answers is None:  # only once something is due: an empty list reads nothing more
             answers = _answers(conn, as_of)
         kind = names[row[0] - 1]
@@ -301,6 +337,8 @@ def _evaluated(
         if kind == SLIPPING:
             situation = (kind, row[1], None, None, slipping[row[1]].last_sale)
         item = dict(zip(keys, (kind, *row[1:10], reminder_key(situation)), strict=True))
+        if detail_args:
+            item["detail_args"] = _parts(row[11])
         yield item, situation, answers.get(situation) if answers else None
 
 
@@ -381,9 +419,10 @@ def _situations(
     owner: str | None,
     days_ahead: int,
     slipping: Mapping[int, Slip] | None = None,
+    detail_args: bool = False,
 ) -> Iterator[sqlite3.Row]:
     """The due rows: (k, customer_id, customer, owner, tier, due, days_overdue, detail,
-    deal_id, product, product_id), in the list's order."""
+    deal_id, product, product_id, detail_args), in the list's order."""
     wanted = [kind for kind in REMINDER_KINDS if kinds is None or kind in kinds]
     day = timedelta(days=1)
     params: dict[str, Any] = {
@@ -410,6 +449,7 @@ def _situations(
         "next_leap": _leap(as_of.year + 1),
         "slipping": _slipping_json(slipping or {}),
         "slipping_alert": str(config.get("predict.alert", "")),
+        "detail_args": detail_args,
     }
     for tier in (*TIERS, "none"):
         cadence = config[f"cadence.{tier}"]
@@ -422,18 +462,61 @@ def _situations(
         f"WITH returned AS MATERIALIZED ({RETURNED}),"
         f" book AS MATERIALIZED ({CUSTOMERS_AS_OF}), open_deals AS ({OPEN_DEALS_AS_OF}),"
         " items (k, customer_id, customer, owner, tier, due, detail, deal_id, product,"
-        " product_id) AS ("
+        " product_id, detail_args) AS ("
         + " UNION ALL ".join(KIND_SQL[kind] for kind in wanted)
         + """)
         SELECT k, customer_id, customer, owner, tier, due,
                CAST(julianday(:today) - julianday(due) AS INTEGER), detail, deal_id, product,
-               product_id
+               product_id, detail_args
         FROM items
         ORDER BY k, CASE tier WHEN 'A' THEN 0 WHEN 'B' THEN 1 WHEN 'C' THEN 2
                               WHEN 'D' THEN 3 ELSE 4 END,
                  julianday(due), customer_id, deal_id, product"""
     )
     yield from conn.execute(sql, params)
+
+
+def _parts(text: str | None) -> dict[str, str | None]:
+    import json
+
+    parts: dict[str, str | None] = json.loads(text) if text else {}
+    return parts
+
+
+# How each kind's detail reads, with the parts `detail_args` holds; in English exactly the
+# `detail` the SQL writes.
+DETAIL_MESSAGES = {
+    "follow-up": N_("follow-up planned at the contact of {date}"),
+    "no-contact": N_("last contact {date}; cadence {days} days"),
+    "never-contacted": N_("in the book since {date}, never contacted"),
+    "used-up": N_("{product} ×{quantity} bought {date}, lasts {days} days"),
+    "no-repurchase": N_("last sale {date}"),
+    "never-purchased": N_("in the book since {date}, no purchase"),
+    "stale-deal": N_("{title}: in {stage} since {date} (max {days} days)"),
+    "close-overdue": N_("{title}: expected to close {date}"),
+    "birthday": N_("birthday {date}"),
+    "slipping": N_(
+        "chance of still buying {chance}, below {alert} since {date}; last sale {last_sale}"
+    ),
+}
+BIRTHDAY_WITH_AGE = N_("birthday {date} (turns {age})")
+
+
+def detail_text(item: Mapping[str, Any]) -> str:
+    """An item's detail in the user's language, from its `detail_args` (see `reminders`);
+    the English `detail` when the item has no parts. A built-in stage reads with its
+    Chinese label in Chinese."""
+    parts = item.get("detail_args")
+    kind = item["kind"]
+    if not parts or kind not in DETAIL_MESSAGES:
+        return str(item["detail"] or "")
+    values = dict(parts)
+    message = DETAIL_MESSAGES[kind]
+    if kind == "birthday" and values.get("age") is not None:
+        message = BIRTHDAY_WITH_AGE
+    if values.get("stage_zh") and current_language() == "zh":
+        values["stage"] = values["stage_zh"]
+    return _(message).format(**values)
 
 
 def _slipping_json(slipping: Mapping[int, Slip]) -> str:
@@ -471,9 +554,11 @@ def brief(
     kinds: frozenset[str] | None = None,
     owner: str | None = None,
     days_ahead: int = 0,
+    detail_args: bool = False,
 ) -> dict[str, Any]:
     """The morning list in counts: per kind how many are due and how many of them are new
-    today, and the `per_kind` most overdue items of each kind.
+    today, and the `per_kind` most overdue items of each kind (with `detail_args`, each
+    carries the parts of its detail, as `reminders` gives them).
 
     New today: the item was not on yesterday's list — the first day it is listed (see
     `listed_from`) is `as_of`, or a snooze of it ended on `as_of`.
@@ -481,7 +566,13 @@ def brief(
     sections: dict[str, dict[str, Any]] = {}
     today = as_of.isoformat()
     for item, _situation, answer in _evaluated(
-        conn, as_of, config=config, kinds=kinds, owner=owner, days_ahead=days_ahead
+        conn,
+        as_of,
+        config=config,
+        kinds=kinds,
+        owner=owner,
+        days_ahead=days_ahead,
+        detail_args=detail_args,
     ):
         if _state(answer, as_of) != "due":
             continue
