@@ -40,6 +40,7 @@ from salesflow.cli.render import (
     deliver,
     emit,
     emit_record,
+    plain_table,
     refuse_text_into_workbook,
     rich_table,
 )
@@ -136,20 +137,30 @@ def tiers(
         emit(everyone, TIER_COLUMNS, fmt, destination, keys=TIER_KEYS)
     else:
         emit(
-            grading.tier_counts(everyone),
+            [{**row, "tier": tier_word(row["tier"])} for row in grading.tier_counts(everyone)],
             [("tier", N_("Tier")), ("customers", N_("Customers"))],
             fmt,
             destination,
             keys=["tier", "customers"],
-            title="Members per tier",
+            title=_("Members per tier"),
         )
         if changes and destination is None:
-            sys.stdout.write("\nChanges\n" if not sys.stdout.isatty() else "\n")
-            emit(changes, TIER_COLUMNS, fmt, None, keys=TIER_KEYS, title="Changes")
+            title = _("Changes")
+            sys.stdout.write(f"\n{title}\n" if not sys.stdout.isatty() else "\n")
+            emit(changes, TIER_COLUMNS, fmt, None, keys=TIER_KEYS, title=title)
     if apply:
-        tell(f"Applied {applied} tier changes")
+        tell(_("Applied {count} tier changes").format(count=applied))
     elif changes:
-        tell(f"{len(changes)} tier changes; run `salesflow tiers --apply` to write them")
+        tell(
+            _("{count} tier changes; run `salesflow tiers --apply` to write them").format(
+                count=len(changes)
+            )
+        )
+
+
+def tier_word(tier: str) -> str:
+    """A tier as a table names it: A–D as they are, `none` in the user's language."""
+    return _(N_("none")) if tier == "none" else tier
 
 
 @app.command("targets")
@@ -291,7 +302,13 @@ def remind(
             return  # nothing printed: cron mails nothing
         if fmt == ICS:
             items = reminders.reminders(
-                conn, evaluated, config=config, kinds=wanted, owner=owner, days_ahead=days_ahead
+                conn,
+                evaluated,
+                config=config,
+                kinds=wanted,
+                owner=owner,
+                days_ahead=days_ahead,
+                detail_args=True,  # events are read by people: details in their language
             )
             write_calendar(items, config, destination)
             return
@@ -319,6 +336,7 @@ def remind(
             owner=owner,
             days_ahead=days_ahead,
             everything=everything,
+            detail_args=listing is TABLE,  # JSON and CSV carry the English detail alone
         )
         keys = [*reminders.REMINDER_KEYS, *(reminders.STATE_KEYS if everything else ())]
         if listing is not TABLE:
@@ -327,7 +345,7 @@ def remind(
         sections = [
             (section_heading(kind_name, rows, everything), rows)
             for kind_name, group in itertools.groupby(items, key=lambda item: item["kind"])
-            for rows in [[{**row, "state_text": state_text(row)} for row in group]]
+            for rows in [[shown_item(row) for row in group]]
         ]
     if not sections:
         return  # cron mails nothing when nothing is due
@@ -336,10 +354,13 @@ def remind(
         for heading, rows in sections:
             rich_table(rows, columns, heading)
         return
-    text = "\n".join(
-        f"{heading}\n{output.plain_table(rows, columns)}" for heading, rows in sections
-    )
+    text = "\n".join(f"{heading}\n{plain_table(rows, columns)}" for heading, rows in sections)
     deliver(text, destination)
+
+
+def shown_item(item: dict[str, Any]) -> dict[str, Any]:
+    """A reminder as the table shows it: its detail and state in the user's language."""
+    return {**item, "detail": reminders.detail_text(item), "state_text": state_text(item)}
 
 
 BRIEF_PER_KIND = 10
@@ -395,6 +416,25 @@ EVENT_SUMMARIES = {
 }
 
 
+# A kind as the list's headings name it: in English its machine value.
+KIND_NAMES = {
+    "follow-up": N_("follow-up"),
+    "no-contact": N_("no-contact"),
+    "never-contacted": N_("never-contacted"),
+    "used-up": N_("used-up"),
+    "no-repurchase": N_("no-repurchase"),
+    "never-purchased": N_("never-purchased"),
+    "stale-deal": N_("stale-deal"),
+    "close-overdue": N_("close-overdue"),
+    "birthday": N_("birthday"),
+    "slipping": N_("slipping"),
+}
+
+
+def kind_name(kind: str) -> str:
+    return _(KIND_NAMES[kind]) if kind in KIND_NAMES else kind
+
+
 def kind_label(kind: str) -> str:
     return _(KIND_LABELS[kind]) if kind in KIND_LABELS else kind
 
@@ -411,7 +451,7 @@ def event_summary(item: Mapping[str, Any]) -> str:
 def event_description(item: Mapping[str, Any]) -> str:
     """A calendar event's notes: the situation, when it fell due, and how to tick it off."""
     lines = [
-        str(item["detail"] or ""),
+        reminders.detail_text(item),
         _("Due {day} ({when}).").format(day=item["due"], when=when_text(item["days_overdue"])),
         _("Handled? salesflow remind done {key}").format(key=item["key"]),
     ]
@@ -519,7 +559,7 @@ def section_heading(kind: str, rows: list[dict[str, Any]], everything: bool) -> 
     """`used-up: 12 due`, and with --all how many are snoozed and done."""
     counts = {state: sum(row.get("state", "due") == state for row in rows) for state in
               ("due", "snoozed", "done")}  # fmt: skip
-    heading = _("{kind}: {count} due").format(kind=kind, count=counts["due"])
+    heading = _("{kind}: {count} due").format(kind=kind_name(kind), count=counts["due"])
     if everything:
         heading += _(", {snoozed} snoozed, {done} done").format(
             snoozed=counts["snoozed"], done=counts["done"]
@@ -542,7 +582,7 @@ def brief_text(summary: dict[str, Any]) -> str:
     for section in summary["kinds"]:
         lines.append(
             _("{kind}: {due} due, {new} new today").format(
-                kind=section["kind"], due=section["due"], new=section["new_today"]
+                kind=kind_name(section["kind"]), due=section["due"], new=section["new_today"]
             )
         )
         lines.extend(f"  {brief_line(item)}" for item in section["items"])
@@ -704,6 +744,10 @@ def config_list(ctx: typer.Context, fmt: FormatOpt = TABLE, destination: OutputO
     """
     with open_book(ctx) as conn:
         rows = settings.list_settings(conn)
+    if fmt is TABLE:  # the meaning is for a person; JSON and CSV keep it as it is
+        rows = [
+            {**row, "help": _(row["help"]) if row.get("help") else row.get("help")} for row in rows
+        ]
     emit(rows, CONFIG_COLUMNS, fmt, destination, keys=["key", "value", "default", "help"])
 
 
@@ -732,4 +776,4 @@ def config_set(
     """
     with open_book(ctx, write=True) as conn, db.change(conn, "config set") as change:
         stored = settings.set_value(change, key, value)
-    tell(f"Set {key} = {stored}")
+    tell(_("Set {key} = {value}").format(key=key, value=stored))
