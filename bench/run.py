@@ -1,21 +1,30 @@
-"""salesflow benchmark: a team-scale book, measured against hand-written floors in one run.
+"""salesflow benchmark: salesflow against honest hand-written floors, in one run.
 
-    python bench/run.py                      # 100k customers, 1M contacts, 1M sales
-    python bench/run.py --customers 10000 --contacts 100000 --sales 100000 --runs 3
+    python bench/run.py                      # team book: 100k customers, 1M contacts, 1M sales
+    python bench/run.py --customers 10000 --contacts 100000 --sales 100000   # quick
+    python bench/run.py --skip-team          # start-up and the solo book only
 
-Builds a reproducible book (CSV files generated here, loaded through `salesflow import`),
-then measures, each as the median of several runs and as a ratio against a baseline
-measured in the same run on the same machine:
+Builds a reproducible team book (CSV files generated here, loaded through `salesflow
+import`), then measures each command against a floor timed interleaved with it, round after
+round on the same machine (medians; ≥5 rounds for short commands, ≥3 for long ones):
 
-- start-up: `salesflow --help` and `salesflow remind` on an empty file vs `import typer`;
-- `salesflow remind --format json` (all kinds) vs the same reminders by a raw SQL query;
-- `report sales --year Y --interval month --by rep` vs a raw GROUP BY;
-- importing the sales CSV vs a hand-written executemany loader into an equally indexed
-  table;
-- peak memory (max RSS) of `remind` at that scale.
+- `import sales` vs floor_import.py (csv.reader, dictionary look-ups, one executemany into
+  salesflow's sales table, the same indexes built after the load, WAL + default
+  synchronous) — target ≤ 2.5×;
+- after adding returns, done/snoozed items and stopped products: `remind --format json` vs
+  floor_remind.py (every default kind with the same fields and keys, plain SQL over the
+  base tables' indexes, JSON) — ≤ 1.5×; its peak memory ≤ 100 MB;
+- `report sales --year Y --interval month --by rep` vs floor_report.py on a copy of the book
+  holding the best (covering) index for it — ≤ 1.0×;
+- start-up: `--help` and `remind` on an empty book vs `python -c "import typer"` (≤ 1.0×),
+  and under SALESFLOW_LANG=zh vs en (≤ 1.05×);
+- the solo book (`demo --customers 2000`): every daily read piped to a file, and every
+  daily write on a copy of the book put back before each run, vs `import typer` — ≤ 1.5×.
 
-Timing targets live here, never in pytest. Results print as a table and are written to
-WORK/results.json.
+Each floor's answer is compared item by item with salesflow's in the same run (imported
+rows, the remind items, the report rows); the run stops on the first differences. Timing
+targets live here, never in pytest. Results print as a table and are written to
+WORK/results.md and WORK/results.json.
 """
 
 import argparse
@@ -124,49 +133,48 @@ def generate(work: Path, customers: int, contacts: int, sales: int, products: in
     stamp.touch()
 
 
-def salesflow(db: Path, *args: str, stdout=subprocess.DEVNULL) -> None:
-    subprocess.run(
-        [*SALESFLOW, "--db", str(db), *args],
-        check=True,
-        stdout=stdout,
-        env={**os.environ, "SALESFLOW_TODAY": TODAY.isoformat()},
+ENV = {**os.environ, "SALESFLOW_TODAY": TODAY.isoformat(), "SALESFLOW_LANG": "en"}
+ZH = {**ENV, "SALESFLOW_LANG": "zh"}
+
+
+def salesflow(db: Path, *args: str, stdout=subprocess.DEVNULL, env=ENV) -> str:
+    """Run salesflow on a book (check=True); its output when `stdout` is PIPE."""
+    done = subprocess.run(
+        [*SALESFLOW, "--db", str(db), *args], check=True, stdout=stdout, env=env, text=True
     )
+    return done.stdout
 
 
 # ---------------------------------------------------------------- measuring
 
 
-def timed(command: list[str], runs: int, prepare=None) -> float:
-    """Median wall time (s) of a command."""
-    times = []
-    for _ in range(runs):
-        if prepare:
-            prepare()
-        start = time.perf_counter()
-        subprocess.run(
-            command,
-            check=True,
-            stdout=subprocess.DEVNULL,
-            env={**os.environ, "SALESFLOW_TODAY": TODAY.isoformat()},
-        )
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+class Step:
+    """One command to time: its argv, its environment, and what to do, untimed, before
+    each run (restore a copy of the book)."""
 
+    def __init__(self, command: list[str], env=ENV, prepare=None, out: Path | None = None):
+        self.command, self.env, self.prepare, self.out = command, env, prepare, out
 
-def interleaved(commands: dict[str, list[str]], rounds: int) -> dict[str, float]:
-    """Median wall time of each command, run in turn round after round, so that a slower
-    moment of the machine weighs on all of them alike."""
-    times: dict[str, list[float]] = {label: [] for label in commands}
-    for _ in range(rounds):
-        for label, command in commands.items():
+    def run(self) -> float:
+        if self.prepare:
+            self.prepare()
+        sink = open(self.out, "wb") if self.out else subprocess.DEVNULL  # noqa: SIM115
+        try:
             start = time.perf_counter()
-            subprocess.run(
-                command,
-                check=True,
-                stdout=subprocess.DEVNULL,
-                env={**os.environ, "SALESFLOW_TODAY": TODAY.isoformat()},
-            )
-            times[label].append(time.perf_counter() - start)
+            subprocess.run(self.command, check=True, stdout=sink, env=self.env)
+            return time.perf_counter() - start
+        finally:
+            if self.out:
+                sink.close()
+
+
+def interleaved(steps: dict[str, Step], rounds: int) -> dict[str, float]:
+    """Median wall time of each step, run in turn round after round, so that a slower
+    moment of the shared machine weighs on all of them alike."""
+    times: dict[str, list[float]] = {label: [] for label in steps}
+    for _ in range(rounds):
+        for label, step in steps.items():
+            times[label].append(step.run())
     return {label: statistics.median(values) for label, values in times.items()}
 
 
@@ -179,17 +187,130 @@ def peak_memory_kib(command: list[str]) -> int:
         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", probe, *command],
-        check=True,
-        text=True,
-        capture_output=True,
-        env={**os.environ, "SALESFLOW_TODAY": TODAY.isoformat()},
-    )
+        [sys.executable, "-c", probe, *command], check=True, text=True, capture_output=True,
+        env=ENV,
+    )  # fmt: skip
     return int(result.stdout.strip())
 
 
 def python(script: str, *args: str) -> list[str]:
     return [sys.executable, str(HERE / script), *args]
+
+
+def output(command: list[str]) -> bytes:
+    return subprocess.run(command, check=True, capture_output=True, env=ENV).stdout
+
+
+# ---------------------------------------------------------------- agreement
+
+
+def agree(what: str, ours: list, floor: list, agreement: dict[str, str]) -> None:
+    """Compare two answers item by item (in order); stop the run on the first differences,
+    since a floor that answers something else measures nothing."""
+    differences = []
+    for number in range(max(len(ours), len(floor))):
+        mine = ours[number] if number < len(ours) else None
+        theirs = floor[number] if number < len(floor) else None
+        if mine != theirs:
+            differences.append((number, mine, theirs))
+            if len(differences) == 5:
+                break
+    if differences:
+        print(f"\n{what}: salesflow and its floor DISAGREE ({len(ours)} vs {len(floor)} items)")
+        for number, mine, theirs in differences:
+            print(f"  item {number}:\n    salesflow {mine}\n    floor     {theirs}")
+        raise SystemExit(1)
+    agreement[what] = f"{len(ours)} items identical"
+    print(f"  {what}: {len(ours)} items identical", flush=True)
+
+
+def sales_rows(path: Path) -> list:
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    rows = conn.execute(
+        "SELECT id, customer_id, product_id, quantity, amount_cents, date, rep, department,"
+        " store, deal_id, product_name FROM sales ORDER BY id"
+    ).fetchall()
+    conn.close()
+    return rows
+
+
+# ---------------------------------------------------------------- the book's daily life
+
+
+def enrich(book: Path, work: Path, returns: int, answered: int) -> None:
+    """What a lived-in book has besides purchases: returns (in full and in part), items
+    marked done and snoozed, used-up reminders stopped. Untimed; the floors must see them."""
+    conn = sqlite3.connect(book)
+    last = conn.execute("SELECT max(id) FROM sales").fetchone()[0] or 0
+    sales = conn.execute(
+        "SELECT id, quantity, date FROM sales WHERE id % ? = 0 AND date <= ? ORDER BY id",
+        [max(last // max(returns, 1), 1), (TODAY - timedelta(days=2)).isoformat()],
+    ).fetchall()[:returns]
+    conn.close()
+    if sales:
+        path = work / f"returns-{book.stem}.csv"
+        with open(path, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["sale_id", "date", "quantity", "reason"])
+            for number, (sale_id, quantity, day) in enumerate(sales):
+                back = quantity if number % 2 == 0 or quantity < 2 else 1  # in full, in part
+                when = min(date.fromisoformat(day) + timedelta(days=3), TODAY)
+                writer.writerow([sale_id, when.isoformat(), f"{back:g}", "bench"])
+        salesflow(book, "import", "returns", str(path))
+    items = json.loads(salesflow(book, "remind", "--format", "json", stdout=subprocess.PIPE))
+    step = max(len(items) // max(answered, 1), 1)
+    done = [item["key"] for item in items[::step]][:answered]
+    snoozed = [item["key"] for item in items[step // 2 :: step]][:answered]
+    if done:
+        salesflow(book, "remind", "done", *done)
+    if snoozed:
+        salesflow(book, "remind", "snooze", *snoozed, "--until", "+7d")
+    used_up = [item for item in items if item["kind"] == "used-up"][:: max(step, 1)][:5]
+    for item in used_up:
+        salesflow(book, "remind", "stop", str(item["customer_id"]), "--product", item["product"])
+
+
+def check_remind(book: Path, label: str, agreement: dict[str, str]) -> None:
+    ours = json.loads(output([*SALESFLOW, "--db", str(book), "remind", "--format", "json"]))
+    floor = json.loads(output(python("floor_remind.py", str(book), TODAY.isoformat())))
+    agree(f"remind, {label}", ours, floor, agreement)
+
+
+def report_args(book: Path, year: str) -> list[str]:
+    return [*SALESFLOW, "--db", str(book), "report", "sales", "--year", year,
+            "--interval", "month", "--by", "rep", "--format", "json"]  # fmt: skip
+
+
+def check_report(book: Path, copy: Path, year: str, label: str, agreement) -> None:
+    ours = json.loads(output(report_args(book, year)))
+    floor = json.loads(output(python("floor_report.py", str(copy), year)))
+    agree(f"report month × rep, {label}", ours, floor, agreement)
+
+
+def floor_copy(book: Path, copy: Path, year: str) -> None:
+    """The report floor's own copy of the book, with its best index."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{copy}{suffix}").unlink(missing_ok=True)
+    source = sqlite3.connect(book)
+    target = sqlite3.connect(copy)
+    source.backup(target)
+    source.close()
+    target.close()
+    subprocess.run(python("floor_report.py", str(copy), year, "--prepare"), check=True)
+
+
+def restorer(book: Path, copy: Path):
+    """Before each run of a write: the book as it was (the copy put back)."""
+
+    def restore() -> None:
+        for suffix in ("-wal", "-shm"):
+            Path(f"{copy}{suffix}").unlink(missing_ok=True)
+        shutil.copyfile(book, copy)
+
+    return restore
+
+
+# ---------------------------------------------------------------- the run
 
 
 def main() -> None:
@@ -198,145 +319,225 @@ def main() -> None:
     parser.add_argument("--contacts", type=int, default=1_000_000)
     parser.add_argument("--sales", type=int, default=1_000_000)
     parser.add_argument("--products", type=int, default=200)
-    parser.add_argument("--runs", type=int, default=5, help="runs per measurement")
-    parser.add_argument("--import-runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5, help="rounds for short commands (≥5)")
+    parser.add_argument("--long-runs", type=int, default=3, help="rounds for long ones (≥3)")
+    parser.add_argument("--solo-customers", type=int, default=2000)
     parser.add_argument("--work", type=Path, default=Path("bench-work"))
+    parser.add_argument("--skip-team", action="store_true", help="only start-up and solo")
     options = parser.parse_args()
     work = options.work.resolve()
     work.mkdir(parents=True, exist_ok=True)
+    results: dict[str, dict[str, float]] = {}
+    agreement: dict[str, str] = {}
+    year = str(TODAY.year)
+    if not options.skip_team:
+        team(options, work, results, agreement, year)
+    startup(options, work, results)
+    solo(options, work, results, agreement, year)
+    report_results(results, agreement, options, work)
+
+
+def team(options, work: Path, results, agreement, year: str) -> None:
     print(f"generating the book in {work} …", flush=True)
     generate(work, options.customers, options.contacts, options.sales, options.products)
-
     base = work / "base.db"
     if not base.exists():
         started = time.perf_counter()
         for kind in ("products", "customers", "contacts"):
             salesflow(base, "import", kind, str(work / f"{kind}.csv"))
         print(f"base book loaded in {time.perf_counter() - started:.1f}s", flush=True)
-    book = work / "book.db"
-    results: dict[str, dict[str, float]] = {}
+    book, floor_db = work / "book.db", work / "floor.db"
+    sales_csv = str(work / "sales.csv")
 
-    def fresh_copy() -> None:
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{book}{suffix}").unlink(missing_ok=True)
-        shutil.copyfile(base, book)
+    print("import (salesflow and floor, interleaved) …", flush=True)
+    medians = interleaved(
+        {
+            "salesflow": Step(
+                [*SALESFLOW, "--db", str(book), "import", "sales", sales_csv],
+                prepare=restorer(base, book),
+            ),
+            "floor": Step(python("floor_import.py", str(base), str(floor_db), sales_csv)),
+        },
+        options.long_runs,
+    )
+    results["import sales CSV"] = row(medians, 2.5, "s")
+    agree("imported sales rows", sales_rows(book), sales_rows(floor_db), agreement)
 
-    print("import …", flush=True)
-    ours = timed(
-        [*SALESFLOW, "--db", str(book), "import", "sales", str(work / "sales.csv")],
-        options.import_runs,
-        fresh_copy,
-    )
-    floor_db = work / "floor.db"
-    floor = timed(
-        python("floor_import.py", str(base), str(floor_db), str(work / "sales.csv")),
-        options.import_runs,
-    )
-    results["import sales CSV"] = {"salesflow": ours, "floor": floor, "target": 1.5}
+    print("returns, done, snoozed and stopped items …", flush=True)
+    enrich(book, work, returns=2000, answered=500)
 
     print("remind …", flush=True)
+    check_remind(book, "team book", agreement)
     remind = [*SALESFLOW, "--db", str(book), "remind", "--format", "json"]
-    ours = timed(remind, options.runs)
-    peak = peak_memory_kib(remind)
-    floor = timed(python("floor_remind.py", str(book), TODAY.isoformat()), options.runs)
-    results["remind --format json"] = {"salesflow": ours, "floor": floor, "target": 1.0}
-    results["remind peak memory (MB)"] = {"salesflow": peak / 1024, "floor": 150, "target": 1.0}
-    check_same_reminders(book)
+    medians = interleaved(
+        {
+            "salesflow": Step(remind),
+            "floor": Step(python("floor_remind.py", str(book), TODAY.isoformat())),
+        },
+        options.long_runs,
+    )
+    results["remind --format json"] = row(medians, 1.5, "s")
+    peak = peak_memory_kib(remind) / 1024
+    results["remind peak memory"] = {"salesflow": peak, "floor": 100.0, "target": 1.0,
+                                     "unit": "MB"}  # fmt: skip
 
     print("report …", flush=True)
-    year = str(TODAY.year)
-    report = [
-        *SALESFLOW,
-        "--db",
-        str(book),
-        "report",
-        "sales",
-        "--year",
-        year,
-        "--interval",
-        "month",
-        "--by",
-        "rep",
-        "--format",
-        "json",
-    ]
-    ours = timed(report, options.runs)
-    floor = timed(python("floor_report.py", str(book), year), options.runs)
-    results["report sales month×rep"] = {"salesflow": ours, "floor": floor, "target": 1.0}
+    copy = work / "floor-report.db"
+    floor_copy(book, copy, year)
+    check_report(book, copy, year, "team book", agreement)
+    medians = interleaved(
+        {
+            "salesflow": Step(report_args(book, year)),
+            "floor": Step(python("floor_report.py", str(copy), year)),
+        },
+        options.runs,
+    )
+    results["report month × rep"] = row(medians, 1.0, "s")
 
-    print("start-up …", flush=True)
+
+def row(medians: dict[str, float], target: float, unit: str, floor: str = "floor") -> dict:
+    return {"salesflow": medians["salesflow"], "floor": medians[floor], "target": target,
+            "unit": unit}  # fmt: skip
+
+
+def startup(options, work: Path, results) -> None:
+    print("start-up (en and zh, interleaved with import typer) …", flush=True)
     empty = work / "empty.db"
     if not empty.exists():
         salesflow(empty, "config", "set", "cadence.A", "7")
-    commands = {
-        "import typer": [sys.executable, "-c", "import typer"],
-        "salesflow --help": [*SALESFLOW, "--help"],
-        "remind on an empty file": [*SALESFLOW, "--db", str(empty), "remind"],
+    typer = Step([sys.executable, "-c", "import typer"])
+    steps = {
+        "import typer": typer,
+        "--help": Step([*SALESFLOW, "--help"]),
+        "--help zh": Step([*SALESFLOW, "--help"], env=ZH),
+        "remind, empty book": Step([*SALESFLOW, "--db", str(empty), "remind"]),
+        "remind, empty book zh": Step([*SALESFLOW, "--db", str(empty), "remind"], env=ZH),
     }
-    medians = interleaved(commands, options.runs * 8)
-    for label in ("salesflow --help", "remind on an empty file"):
-        results[label] = {
-            "salesflow": medians[label],
-            "floor": medians["import typer"],
-            "target": 1.1,
-        }
-
-    report_results(results, options, work)
-
-
-def check_same_reminders(book: Path) -> None:
-    """The floor must compute the same reminders, or its time means nothing."""
-    ours = subprocess.run(
-        [*SALESFLOW, "--db", str(book), "remind", "--format", "json"],
-        check=True,
-        capture_output=True,
-        env={**os.environ, "SALESFLOW_TODAY": TODAY.isoformat()},
-    ).stdout
-    floor = subprocess.run(
-        python("floor_remind.py", str(book), TODAY.isoformat()), check=True, capture_output=True
-    ).stdout
-    mine = sorted(
-        (i["kind"], i["customer_id"], i["due"], i["deal_id"] or 0, i["product"] or "")
-        for i in json.loads(ours)
-    )
-    theirs = sorted(
-        (i["kind"], i["customer_id"], i["due"], i["deal_id"] or 0, i["product"] or "")
-        for i in json.loads(floor)
-    )
-    if mine != theirs:
-        raise SystemExit(f"floor and salesflow disagree: {len(mine)} vs {len(theirs)} items")
+    medians = interleaved(steps, max(options.runs * 6, 30))
+    for label in ("--help", "remind, empty book"):
+        results[f"{label} vs import typer"] = {
+            "salesflow": medians[label], "floor": medians["import typer"], "target": 1.0,
+            "unit": "ms"}  # fmt: skip
+        results[f"{label}: zh vs en"] = {
+            "salesflow": medians[f"{label} zh"], "floor": medians[label], "target": 1.05,
+            "unit": "ms"}  # fmt: skip
 
 
-def report_results(results: dict[str, dict[str, float]], options, work: Path) -> None:
-    print()
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}, SQLite {sqlite3.sqlite_version}; "
-        f"book: {options.customers} customers, {options.contacts} contacts, "
-        f"{options.sales} sales, {options.products} products"
-    )
-    print(f"{'measure':28} {'salesflow':>10} {'floor':>10} {'ratio':>7} {'target':>7}")
-    for label, row in results.items():
-        ratio = row["salesflow"] / row["floor"]
-        row["ratio"] = ratio
-        unit = "" if "MB" in label else "s"
-        mark = "ok" if ratio <= row["target"] else "MISS"
-        print(
-            f"{label:28} {row['salesflow']:>9.3f}{unit} {row['floor']:>9.3f}{unit} "
-            f"{ratio:>7.2f} {row['target']:>6.1f}× {mark}"
+def solo(options, work: Path, results, agreement, year: str) -> None:
+    """The book one salesperson keeps: each daily command piped to a file, interleaved with
+    `python -c "import typer"`; writes on a copy of the book put back before each run."""
+    print(f"solo book (demo --customers {options.solo_customers}) …", flush=True)
+    book = work / f"solo-{options.solo_customers}.db"
+    if not book.exists():
+        salesflow(book, "demo", "--customers", str(options.solo_customers))
+        enrich(book, work, returns=100, answered=40)
+    check_remind(book, "solo book", agreement)
+    copy = work / "solo-floor-report.db"
+    floor_copy(book, copy, year)
+    check_report(book, copy, year, "solo book", agreement)
+    conn = sqlite3.connect(book)
+    customer = conn.execute(
+        "SELECT c.id FROM customers c JOIN sales s ON s.customer_id = c.id"
+        " GROUP BY c.id ORDER BY count(*) DESC LIMIT 1"
+    ).fetchone()[0]
+    deal = conn.execute(
+        "SELECT d.id FROM deals d JOIN stages s ON s.id = d.stage_id WHERE d.status = 'open'"
+        " AND EXISTS (SELECT 1 FROM stages n WHERE n.pipeline_id = s.pipeline_id"
+        " AND n.position > s.position) ORDER BY d.id LIMIT 1"
+    ).fetchone()[0]
+    product = conn.execute("SELECT sku FROM products ORDER BY id LIMIT 1").fetchone()[0]
+    conn.close()
+    key = json.loads(salesflow(book, "remind", "--format", "json", stdout=subprocess.PIPE))[0]
+    scratch = work / "solo-write.db"
+    out = work / "solo-out.txt"
+    db = ["--db", str(book)]
+    reads = {
+        "remind": ["remind"],
+        "remind --brief": ["remind", "--brief"],
+        "customer list": ["customer", "list"],
+        "customer show": ["customer", "show", str(customer)],
+        "contact list": ["contact", "list"],
+        "deal list": ["deal", "list"],
+        "deal show": ["deal", "show", str(deal)],
+        "report sales": ["report", "sales"],
+        "report pipeline": ["report", "pipeline"],
+        "targets": ["targets"],
+    }
+    writes = {
+        "log": ["log", str(customer), "回访，客户满意", "--next", "+1w"],
+        "sale add": ["sale", "add", str(customer), product, "--quantity", "2"],
+        "deal advance": ["deal", "advance", str(deal), "--force", "--reason", "bench"],
+        "remind done": ["remind", "done", key["key"]],
+    }
+    steps = {"import typer": Step([sys.executable, "-c", "import typer"], out=out)}
+    for label, args in reads.items():
+        steps[label] = Step([*SALESFLOW, *db, *args], out=out)
+    for label, args in writes.items():
+        steps[label] = Step(
+            [*SALESFLOW, "--db", str(scratch), *args], prepare=restorer(book, scratch), out=out
         )
+    medians = interleaved(steps, options.runs)
+    for label in [*reads, *writes]:
+        results[f"solo: {label}"] = {
+            "salesflow": medians[label], "floor": medians["import typer"], "target": 1.5,
+            "unit": "ms"}  # fmt: skip
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    try:
+        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+        model = next(
+            line.split(":", 1)[1].strip() for line in lscpu.splitlines()
+            if line.startswith("Model name")
+        )  # fmt: skip
+    except (OSError, StopIteration):
+        pass
+    from importlib.metadata import version
+
+    return (
+        f"{model} ({platform.machine()}), {os.cpu_count()} cores, Linux "
+        f"{platform.release()}, Python {platform.python_version()}, SQLite "
+        f"{sqlite3.sqlite_version}, typer {version('typer')}"
+    )
+
+
+def report_results(results, agreement, options, work: Path) -> None:
+    lines = [
+        f"machine: {machine()}",
+        f"date: {time.strftime('%Y-%m-%d %H:%M')}; team book: {options.customers} customers, "
+        f"{options.contacts} contacts, {options.sales} sales, {options.products} products; "
+        f"solo book: demo --customers {options.solo_customers}",
+        "",
+        "| measure | salesflow | floor | ratio | target | |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for label, entry in results.items():
+        ratio = entry["salesflow"] / entry["floor"]
+        entry["ratio"] = ratio
+        unit = entry["unit"]
+        scale = 1000 if unit == "ms" else 1
+        mark = "ok" if ratio <= entry["target"] else "MISS"
+        if unit == "MB":
+            mark = "ok" if entry["salesflow"] <= entry["floor"] else "MISS"
+        lines.append(
+            f"| {label} | {entry['salesflow'] * scale:.3g} {unit} | "
+            f"{entry['floor'] * scale:.3g} {unit} | {ratio:.2f} | ≤ {entry['target']:g}"
+            f"{' (100 MB)' if unit == 'MB' else ''} | {mark} |"
+        )
+    lines += ["", "agreement (item by item, same run):"]
+    lines += [f"- {what}: {outcome}" for what, outcome in agreement.items()]
+    text = "\n".join(lines)
+    print("\n" + text)
+    (work / "results.md").write_text(text + "\n", encoding="utf-8")
     (work / "results.json").write_text(
         json.dumps(
-            {
-                "date": time.strftime("%Y-%m-%d"),
-                "machine": platform.platform(),
-                "book": vars(options) | {"work": str(options.work)},
-                "results": results,
-            },
-            indent=2,
+            {"machine": machine(), "book": vars(options) | {"work": str(options.work)},
+             "results": results, "agreement": agreement},
+            indent=2, ensure_ascii=False,
         ),
         encoding="utf-8",
-    )
+    )  # fmt: skip
 
 
 if __name__ == "__main__":
