@@ -154,7 +154,9 @@ def customer_add(
                 change, fields, today(), referred_by_id=referred_by_id
             )
         record = customers.get_customer(conn, customer_id)
-    confirm_added(_("Added customer"), record, fmt, record["name"])
+    confirm_added(
+        _("Added customer #{id} {name}").format(id=record["id"], name=record["name"]), record, fmt
+    )
 
 
 @customer_app.command("list")
@@ -219,7 +221,7 @@ def customer_show(
         emit_record(record, fmt, destination, customers.CUSTOMER_KEYS)
         if timeline and destination is None:
             sys.stdout.write("\n")
-            emit(timeline, TIMELINE_COLUMNS, fmt, None, keys=TIMELINE_KEYS, title="Timeline")
+            emit(timeline, TIMELINE_COLUMNS, fmt, None, keys=TIMELINE_KEYS, title=_("Timeline"))
         if stopped and destination is None:
             title = _("Used-up reminders stopped")
             sys.stdout.write("\n" if sys.stdout.isatty() else f"\n{title}\n")
@@ -275,7 +277,7 @@ def customer_edit(
                 clear_referred_by=referred_by == "",
             )
         record = customers.get_customer(conn, customer_id)
-    tell(f"Updated customer #{customer_id} {record['name']}")
+    tell(_("Updated customer #{id} {name}").format(id=customer_id, name=record["name"]))
     if fmt is not TABLE:
         emit_record(record, fmt, None, customers.CUSTOMER_KEYS)
 
@@ -290,14 +292,30 @@ def customer_delete(ctx: typer.Context, customer: CustomerArg, yes: YesOpt = Fal
         customer_id = customers.find_customer(conn, customer)
         record = customers.get_customer(conn, customer_id)
         counts = customers.customer_history_counts(conn, customer_id)
-        history = ", ".join(f"{count} {table}" for table, count in counts.items())
+        history = ", ".join(counted(table, count) for table, count in counts.items())
         if not yes and not typer.confirm(
-            f"Delete customer #{customer_id} {record['name']} and {history}?", err=True
+            _("Delete customer #{id} {name} and {history}?").format(
+                id=customer_id, name=record["name"], history=history
+            ),
+            err=True,
         ):
-            fail("nothing deleted", 1)
+            fail(_("nothing deleted"), 1)
         with db.change(conn, "customer delete") as change:
             customers.delete_customer(change, customer_id)
-    tell(f"Deleted customer #{customer_id} {record['name']}")
+    tell(_("Deleted customer #{id} {name}").format(id=customer_id, name=record["name"]))
+
+
+# A customer's history counted by kind, as a delete or merge names it.
+COUNTED = {
+    "contacts": N_("{count} contacts"),
+    "sales": N_("{count} sales"),
+    "deals": N_("{count} deals"),
+    "stakeholders": N_("{count} stakeholders"),
+}
+
+
+def counted(table: str, count: int) -> str:
+    return _(COUNTED[table]).format(count=count) if table in COUNTED else f"{count} {table}"
 
 
 CONTACT_COLUMNS = [
@@ -357,7 +375,13 @@ def log_contact(
                 now=now,
             )
         record = contacts.get_contact(conn, contact_id)
-    confirm_added(_("Added contact"), record, fmt, f"with {record['customer']}")
+    confirm_added(
+        _("Added contact #{id} with {customer}").format(
+            id=record["id"], customer=record["customer"]
+        ),
+        record,
+        fmt,
+    )
 
 
 @contact_app.command("list")
@@ -497,10 +521,20 @@ def customer_merge(
             customers.get_customer(conn, duplicate_id),
         )
         if not yes and not typer.confirm(
-            f"Merge #{duplicate_id} {other['name']} into #{keep_id} {keeper['name']}?", err=True
+            _("Merge #{duplicate} {duplicate_name} into #{keep} {keep_name}?").format(
+                duplicate=duplicate_id,
+                duplicate_name=other["name"],
+                keep=keep_id,
+                keep_name=keeper["name"],
+            ),
+            err=True,
         ):
-            fail("nothing merged", 1)
+            fail(_("nothing merged"), 1)
         with db.change(conn, "customer merge") as change:
             moved = customers.merge_customers(change, keep_id, duplicate_id)
-    detail = ", ".join(f"{count} {table}" for table, count in moved.items() if count)
-    tell(f"Merged #{duplicate_id} into #{keep_id}" + (f" (moved {detail})" if detail else ""))
+    detail = ", ".join(counted(table, count) for table, count in moved.items() if count)
+    if detail:
+        message = _("Merged #{duplicate} into #{keep} (moved {moved})")
+    else:
+        message = _("Merged #{duplicate} into #{keep}")
+    tell(message.format(duplicate=duplicate_id, keep=keep_id, moved=detail))
