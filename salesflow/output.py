@@ -111,10 +111,20 @@ def display_text(value: Any) -> str:
 
 def text_width(text: str) -> int:
     """Columns a text takes in a terminal: CJK characters are two wide."""
-    return sum(
-        0 if unicodedata.combining(char) else 2 if unicodedata.east_asian_width(char) in "WF" else 1
-        for char in text
-    )
+    if text.isascii():  # every ASCII character is one column wide
+        return len(text)
+    width = WIDTHS.get(text)
+    if width is None:
+        width = WIDTHS[text] = sum(
+            0 if unicodedata.combining(char) else 2 if unicodedata.east_asian_width(char) in "WF"
+            else 1
+            for char in text
+        )  # fmt: skip
+    return width
+
+
+# Widths of the non-ASCII texts already measured: a long table repeats names, stores, reps.
+WIDTHS: dict[str, int] = {}
 
 
 def is_numeric(value: Any) -> bool:
