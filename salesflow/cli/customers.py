@@ -22,7 +22,7 @@ from salesflow.cli.options import (
     TextOpt,
     YesOpt,
 )
-from salesflow.cli.render import confirm_added, deliver, emit, emit_record
+from salesflow.cli.render import confirm_added, counted, deliver, emit, emit_record
 from salesflow.cli.root import app, fail, group, open_book, tell, to_date, today
 from salesflow.cli.startup import lazy
 from salesflow.errors import BadValue
@@ -303,19 +303,6 @@ def customer_delete(ctx: typer.Context, customer: CustomerArg, yes: YesOpt = Fal
         with db.change(conn, "customer delete") as change:
             customers.delete_customer(change, customer_id)
     tell(_("Deleted customer #{id} {name}").format(id=customer_id, name=record["name"]))
-
-
-# A customer's history counted by kind, as a delete or merge names it.
-COUNTED = {
-    "contacts": N_("{count} contacts"),
-    "sales": N_("{count} sales"),
-    "deals": N_("{count} deals"),
-    "stakeholders": N_("{count} stakeholders"),
-}
-
-
-def counted(table: str, count: int) -> str:
-    return _(COUNTED[table]).format(count=count) if table in COUNTED else f"{count} {table}"
 
 
 CONTACT_COLUMNS = [

@@ -31,7 +31,7 @@ from salesflow.cli.options import (
     OutputOpt,
     workbook_needs_a_file,
 )
-from salesflow.cli.render import WORKBOOK_SUFFIX, deliver, emit
+from salesflow.cli.render import WORKBOOK_SUFFIX, counted, deliver, emit, record_kind
 from salesflow.cli.root import app, fail, hint_text, open_book, session, tell, today
 from salesflow.cli.startup import lazy
 from salesflow.errors import BadValue, Conflict
@@ -61,8 +61,8 @@ def demo_command(
     """
     with open_book(ctx, write=True) as conn, db.change(conn, "demo") as change:
         counts = demo.build(change, customers=customers, seed=seed, today=today(), force=force)
-    made = ", ".join(f"{count} {kind}" for kind, count in counts.items())
-    tell(f"Demo book ready: {made}")
+    made = ", ".join(counted(kind, count) for kind, count in counts.items())
+    tell(_("Demo book ready: {records}").format(records=made))
 
 
 @contextmanager
@@ -146,11 +146,10 @@ def import_command(
     Example: salesflow import customers 会员.xlsx --header-row 3 --on-duplicate update
     """
     if rejects is not None and not skip_invalid:
-        raise BadValue("--rejects goes with --skip-invalid")
+        raise BadValue(_("--rejects goes with --skip-invalid"))
     if rejects is not None and not rejects.resolve().parent.is_dir():
-        raise BadValue(
-            f"--rejects {rejects}: the folder does not exist"
-        )  # checked before importing
+        # checked before importing
+        raise BadValue(_("--rejects {path}: the folder does not exist").format(path=rejects))
     if rejects is not None and rejects.suffix.lower() in set(workbook.WORKBOOK_SUFFIXES) - {
         WORKBOOK_SUFFIX
     }:
@@ -171,7 +170,7 @@ def import_command(
     try:
         with (
             open_book(ctx, write=not dry_run) as conn,
-            progress_bar(f"Importing {path.name}") as bar,
+            progress_bar(_("Importing {file}").format(file=path.name)) as bar,
             db.change(conn, f"import {kind.value}", references_checked=True) as change,
         ):
             result = imports.import_file(
@@ -220,7 +219,7 @@ class DryRunDone(Exception):
 def report_import(result: Any, rejects: Path | None, fmt: Format) -> None:
 
     if result.ignored_columns:
-        tell(f"Ignored columns: {', '.join(result.ignored_columns)}")
+        tell(_("Ignored columns: {columns}").format(columns=", ".join(result.ignored_columns)))
     tell_invalid(result)
     tell_hints(result.hints)
     if rejects is not None and result.invalid:
@@ -231,7 +230,6 @@ def report_import(result: Any, rejects: Path | None, fmt: Format) -> None:
         else:
             rejects_text = imports.rejects_csv(result).encode("utf-8")
             output.write_private_file(rejects, rejects_text, force=True)
-    verb = "Would import" if result.dry_run else "Imported"
     source = (
         "vCard"
         if result.cards
@@ -239,20 +237,29 @@ def report_import(result: Any, rejects: Path | None, fmt: Format) -> None:
         if result.sheet is None
         else _("sheet {sheet}").format(sheet=result.sheet)
     )
-    parts = [f"{verb} {result.imported} {result.kind} from {result.file} ({source})"]
+    imported = (
+        _("Would import {count} {kind} from {file} ({source})")
+        if result.dry_run
+        else _("Imported {count} {kind} from {file} ({source})")
+    )
+    parts = [
+        imported.format(
+            count=result.imported, kind=record_kind(result.kind), file=result.file, source=source
+        )
+    ]
     for label, count in (
-        ("updated", result.updated),
-        ("unchanged", result.unchanged),
-        ("skipped as duplicates", result.skipped),
-        ("invalid rows skipped", len(result.invalid)),
-        ("customers created", result.created_customers),
-        ("of them named by their number (ref and name)", result.numbered_customers),
-        ("products created", result.created_products),
+        (N_("{count} updated"), result.updated),
+        (N_("{count} unchanged"), result.unchanged),
+        (N_("{count} skipped as duplicates"), result.skipped),
+        (N_("{count} invalid rows skipped"), len(result.invalid)),
+        (N_("{count} customers created"), result.created_customers),
+        (N_("{count} of them named by their number (ref and name)"), result.numbered_customers),
+        (N_("{count} products created"), result.created_products),
     ):
         if count:
-            parts.append(f"{count} {label}")
+            parts.append(_(label).format(count=count))
     if rejects is not None and result.invalid:
-        parts.append(f"rejects in {rejects}")
+        parts.append(_("rejects in {path}").format(path=rejects))
     tell("; ".join(parts))
     if fmt is JSON:
         deliver(output.to_json(result.summary()), None)
@@ -304,7 +311,7 @@ def export_command(
             )
             tell(
                 _("Exported {count} {kind} to {path}").format(
-                    count=written, kind=kind.value, path=destination
+                    count=written, kind=record_kind(kind.value), path=destination
                 )
             )
             return
@@ -321,7 +328,7 @@ def export_command(
             sys.stdout.flush()
             return
         output.write_private_stream(destination, (prefix, *chunks), force=force)
-    tell(f"Exported {kind.value} to {destination}")
+    tell(_("Exported {kind} to {path}").format(kind=record_kind(kind.value), path=destination))
 
 
 def export_cards(conn: Any, destination: Path | None, *, force: bool) -> None:
@@ -391,9 +398,9 @@ def undo_command(ctx: typer.Context, fmt: FormatOpt = TABLE) -> None:
     with open_book(ctx, write=True) as conn:
         undone = history.undo_last(conn)
     tell(
-        f"Undid change #{undone['id']} ({undone['command']}): {undone['summary'] or ''}".rstrip(
-            ": "
-        )
+        _("Undid change #{id} ({command}): {summary}")
+        .format(id=undone["id"], command=undone["command"], summary=undone["summary"] or "")
+        .rstrip(": ")
     )
     if fmt is JSON:
         deliver(output.to_json(undone), None)
@@ -432,10 +439,10 @@ def backup_command(
     """
     book_path = session(ctx).path
     if not book_path.exists():
-        fail(f"there is no database at {book_path} to back up", 1)
+        fail(_("there is no database at {path} to back up").format(path=book_path), 1)
     with open_book(ctx) as conn:
         written = db.backup(conn, book_path, path)
-    tell(f"Backed up to {written}")
+    tell(_("Backed up to {path}").format(path=written))
 
 
 @app.command("check")
@@ -450,16 +457,32 @@ def check_command(ctx: typer.Context, fmt: FormatOpt = TABLE) -> None:
         deliver(output.to_json(report), None)
     else:
         lines = [
-            f"file: {report['file']}",
-            f"schema: {report['schema_version']} (this salesflow: {report['latest_version']})",
+            _("file: {path}").format(path=report["file"]),
+            _("schema: {version} (this salesflow: {latest})").format(
+                version=report["schema_version"], latest=report["latest_version"]
+            ),
         ]
         lines += [
-            f"{table}: {report[table]}"
-            for table in ("customers", "contacts", "products", "sales", "deals")
+            _(CHECK_COUNTS[table]).format(count=report[table])
+            for table in CHECK_COUNTS
             if table in report
         ]
-        lines += [f"problem: {problem}" for problem in report["problems"]]
-        lines.append("ok" if report["ok"] else "DAMAGED or unusable")
+        lines += [_("problem: {problem}").format(problem=problem) for problem in report["problems"]]
+        lines.append(_("ok") if report["ok"] else _("DAMAGED or unusable"))
         deliver("\n".join(lines) + "\n", None)
     if not report["ok"]:
-        fail(f"{book_path} failed the check: {report['problems'][0]}", 1)
+        fail(
+            _("{path} failed the check: {problem}").format(
+                path=book_path, problem=report["problems"][0]
+            ),
+            1,
+        )
+
+
+CHECK_COUNTS = {
+    "customers": N_("customers: {count}"),
+    "contacts": N_("contacts: {count}"),
+    "products": N_("products: {count}"),
+    "sales": N_("sales: {count}"),
+    "deals": N_("deals: {count}"),
+}

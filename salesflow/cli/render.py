@@ -320,6 +320,41 @@ FIELD_NAMES = (
 )
 
 
+# The kinds of record, as a sentence names them ("Exported {kind} to {path}") and as a
+# count of them reads ("3 contacts").
+RECORD_KINDS = {
+    "customers": N_("customers"),
+    "products": N_("products"),
+    "sales": N_("sales"),
+    "contacts": N_("contacts"),
+    "deals": N_("deals"),
+    "returns": N_("returns"),
+    "stakeholders": N_("stakeholders"),
+    "objections": N_("objections"),
+}
+RECORD_COUNTS = {
+    "customers": N_("{count} customers"),
+    "products": N_("{count} products"),
+    "sales": N_("{count} sales"),
+    "contacts": N_("{count} contacts"),
+    "deals": N_("{count} deals"),
+    "returns": N_("{count} returns"),
+    "stakeholders": N_("{count} stakeholders"),
+    "objections": N_("{count} objections"),
+}
+
+
+def record_kind(kind: str) -> str:
+    return _(RECORD_KINDS[kind]) if kind in RECORD_KINDS else kind
+
+
+def counted(kind: str, count: int) -> str:
+    """`3 contacts`, in the user's language."""
+    return (
+        _(RECORD_COUNTS[kind]).format(count=count) if kind in RECORD_COUNTS else f"{count} {kind}"
+    )
+
+
 def confirm_added(
     message: str, record: dict[str, Any], fmt: Format, label: str | None = None
 ) -> None:
