@@ -25,7 +25,7 @@ from salesflow import workbook
 from salesflow.choices import IMPORT_KINDS, ON_DUPLICATE
 from salesflow.db import Change, Row
 from salesflow.errors import BadInput, BadValue, Conflict, NotFound
-from salesflow.i18n import _
+from salesflow.i18n import N_, _
 from salesflow.inputs import normalise_phone, parse_date, parse_moment, parse_money, parse_quantity
 from salesflow.validate import (
     CUSTOMER_TEXT_FIELDS,
@@ -354,14 +354,20 @@ def sniff_encoding(path: Path, requested: str) -> tuple[str, str, bool]:
     except UnicodeDecodeError:
         is_utf8 = False
     except OSError as error:
-        raise BadInput(f"cannot read {path}: {error.strerror}") from None
+        raise BadInput(
+            _("cannot read {path}: {reason}").format(path=path, reason=error.strerror)
+        ) from None
     if requested == "auto":
         return ("utf-8-sig" if is_utf8 else "gb18030"), digest.hexdigest(), has_nul
     if requested in ("utf-8", "utf8"):
         return "utf-8-sig", digest.hexdigest(), has_nul
     if requested in ("gb18030", "gbk", "gb2312"):
         return "gb18030", digest.hexdigest(), has_nul
-    raise BadValue(f"the encoding must be auto, utf-8 or gb18030, not {requested!r}")
+    raise BadValue(
+        _("the encoding must be auto, utf-8 or gb18030, not {requested!r}").format(
+            requested=requested
+        )
+    )
 
 
 def pick_delimiter(header_line: str) -> str:
@@ -383,7 +389,9 @@ def map_headers(
         source, sep, target = item.partition("=")
         if not sep or not source.strip() or target.strip() not in FIELDS[kind]:
             raise BadValue(
-                f"the mapping {item!r} must be SRC=FIELD, FIELD one of {', '.join(FIELDS[kind])}"
+                _("the mapping {item!r} must be SRC=FIELD, FIELD one of {fields}").format(
+                    item=item, fields=", ".join(FIELDS[kind])
+                )
             )
         explicit[normalise_header(source)] = target.strip()
     aliases = {normalise_header(alias): name for alias, name in ALIASES[kind].items()}
@@ -397,14 +405,18 @@ def map_headers(
             continue
         if field_name in columns.values():
             raise BadInput(
-                f"two columns map to {field_name!r} (the second is {header!r})", hint="map"
+                _("two columns map to {field!r} (the second is {header!r})").format(
+                    field=field_name, header=header
+                ),
+                hint="map",
             )
         columns[index] = field_name
     for alternatives in REQUIRED[kind]:
         if not any(name in columns.values() for name in alternatives):
             raise BadInput(
-                f"the file has no {' or '.join(alternatives)} column (headers: "
-                f"{', '.join(headers)})",
+                _("the file has no {columns} column (headers: {headers})").format(
+                    columns=" or ".join(alternatives), headers=", ".join(headers)
+                ),
                 hint="map",
             )
     return columns, ignored
@@ -437,7 +449,9 @@ def read_rows(
             try:
                 headers = next(reader)
             except StopIteration:
-                raise BadInput(f"{path} is empty: a header row is required") from None
+                raise BadInput(
+                    _("{path} is empty: a header row is required").format(path=path)
+                ) from None
             result.headers = headers
             columns, result.ignored_columns = map_headers(kind, headers, mapping)
             names, indexes = list(columns.values()), list(columns)
@@ -456,7 +470,7 @@ def read_rows(
                     continue
                 if has_nul and any("\x00" in cell for cell in cells):
                     result.rows += 1
-                    result.invalid.append((start, "contains a NUL character", cells))
+                    result.invalid.append((start, _("contains a NUL character"), cells))
                     continue
                 yield SourceRow(
                     start, cells, dict(zip(names, map(str.strip, pick(cells)), strict=True))
@@ -465,10 +479,17 @@ def read_rows(
                     progress(handle.buffer.tell(), size)  # type: ignore[attr-defined]
     except UnicodeDecodeError:
         raise BadInput(
-            f"{path} is not valid {encoding.replace('-sig', '')} text", hint="encoding"
+            _("{path} is not valid {encoding} text").format(
+                path=path, encoding=encoding.replace("-sig", "")
+            ),
+            hint="encoding",
         ) from None
     except csv.Error as error:
-        raise BadInput(f"{path} line {reader.line_num}: unreadable CSV ({error})") from None
+        raise BadInput(
+            _("{path} line {line}: unreadable CSV ({reason})").format(
+                path=path, line=reader.line_num, reason=error
+            )
+        ) from None
 
 
 def file_digest(path: Path) -> str:
@@ -519,7 +540,9 @@ def _sheet_rows(
                     values[name] = workbook.excel_serial_to_date(values[name])
         except BadValue as error:
             result.rows += 1
-            result.invalid.append((number, f"{name}: {error}", cells))
+            result.invalid.append(
+                (number, _("{field}: {problem}").format(field=name, problem=error), cells)
+            )
             continue
         yield SourceRow(number, cells, values)
 
@@ -598,7 +621,7 @@ def _date(text: str, what: str = "date") -> str:
     try:
         return parse_date(text, None).isoformat()
     except BadValue as error:
-        raise RowError(f"{what}: {error}") from None
+        raise RowError(_("{field}: {problem}").format(field=what, problem=error)) from None
 
 
 def _tags(text: str) -> list[str]:
@@ -613,15 +636,15 @@ def _profile(text: str) -> tuple[tuple[str, str], ...]:
         try:
             loaded = json.loads(text)
         except json.JSONDecodeError:
-            raise RowError("profile is not valid JSON") from None
+            raise RowError(_("profile is not valid JSON")) from None
         if not isinstance(loaded, dict):
-            raise RowError("profile must be an object of facts")
+            raise RowError(_("profile must be an object of facts"))
         return tuple((str(key), str(value)) for key, value in loaded.items())
     facts = []
     for part in text.split(";"):
         key, sep, value = part.partition("=")
         if not sep or not key.strip():
-            raise RowError(f"profile fact {part.strip()!r} must be KEY=VALUE")
+            raise RowError(_("profile fact {text!r} must be KEY=VALUE").format(text=part.strip()))
         facts.append((key.strip(), value.strip()))
     return tuple(facts)
 
@@ -633,7 +656,9 @@ def customer_values(values: dict[str, str], today: date) -> dict[str, Any]:
     """A file row's customer columns, by the same rule as `customer add`."""
     locked = values.get("tier_locked", "").strip().lower()
     if locked and locked not in LOCK_WORDS:
-        raise RowError(f"tier_locked must be true or false, not {values['tier_locked']!r}")
+        raise RowError(
+            _("tier_locked must be true or false, not {text!r}").format(text=values["tier_locked"])
+        )
     fields = CustomerFields(
         name=values.get("name", ""),
         text={key: values[key] for key in CUSTOMER_TEXT_FIELDS if values.get(key)},
@@ -651,7 +676,7 @@ def customer_values(values: dict[str, str], today: date) -> dict[str, Any]:
     row = _row_rule(customer_columns, fields)
     if values.get("id"):
         if not values["id"].isdigit():
-            raise RowError(f"id must be a number, not {values['id']!r}")
+            raise RowError(_("id must be a number, not {text!r}").format(text=values["id"]))
         row["id"] = int(values["id"])
     return row
 
@@ -727,8 +752,13 @@ def _import_records(
             keys = identity(incoming)
             matches = ledger.find(keys)
             if len(matches) > 1:
-                ids = [str(m.get("_id") or f"line {m['_line']}") for m in matches]
-                raise RowError(f"matches several records ({', '.join(ids)})")
+                ids = [
+                    str(m["_id"]) if m.get("_id") else _("line {line}").format(line=m["_line"])
+                    for m in matches
+                ]
+                raise RowError(
+                    _("matches several records ({records})").format(records=", ".join(ids))
+                )
         except RowError as error:
             result.reject(source, error)
             continue
@@ -752,10 +782,12 @@ def _import_records(
                 updates.setdefault(match["_id"], {}).update(changed)
             result.updated += 1
         else:
-            where = f"#{match['_id']}" if "_id" in match else f"line {match['_line']}"
-            result.reject(
-                source, RowError(f"duplicate of {where} with different data", hint="on-duplicate")
+            duplicate = (
+                _("duplicate of #{id} with different data").format(id=match["_id"])
+                if "_id" in match
+                else _("duplicate of line {line} with different data").format(line=match["_line"])
             )
+            result.reject(source, RowError(duplicate, hint="on-duplicate"))
     if options.dry_run or (result.invalid and not options.skip_invalid):
         result.imported = len(pending)
         return
@@ -873,7 +905,11 @@ class CustomerIndex:
             return None
         ids = self.by_name.get(name, [])
         if len(ids) > 1:
-            raise RowError(f"customer name matches {len(ids)} customers; add a customer_ref")
+            raise RowError(
+                _("customer name matches {count} customers; add a customer_ref").format(
+                    count=len(ids)
+                )
+            )
         if ids:
             return ids[0]
         if name.startswith("#") and name[1:].isdigit() and int(name[1:]) in self.by_id:
@@ -894,14 +930,20 @@ def _customer_for(
     if customer_id is None:
         wanted = values.get("customer_ref") or values.get("customer") or values.get("customer_id")
         if not options.create_customers:
-            raise RowError(f"unknown customer {wanted!r}", hint="create-customers")
+            raise RowError(
+                _("unknown customer {wanted!r}").format(wanted=wanted), hint="create-customers"
+            )
         name = values.get("customer")
         if not name and values.get("customer_ref"):
             # A POS export names members by number only: the number is the name too.
             name = values["customer_ref"]
             result.numbered_customers += 1
         if not name:
-            raise RowError(f"unknown customer {wanted!r} and no customer name to create it")
+            raise RowError(
+                _("unknown customer {wanted!r} and no customer name to create it").format(
+                    wanted=wanted
+                )
+            )
         new = {
             "name": name,
             "ref": values.get("customer_ref") or None,
@@ -984,7 +1026,7 @@ def _sale(values: dict[str, str], customer: Any, products: dict[str, Any]) -> tu
     if values.get("product"):
         product = products.get(values["product"].lower())
         if product is None:
-            raise RowError(f"unknown product {values['product']!r}")
+            raise RowError(_("unknown product {name!r}").format(name=values["product"]))
     text = values.get("quantity")
     # Whole numbers are the common case: read without Decimal.
     quantity = (
@@ -1038,9 +1080,17 @@ def import_file(
     written) when a row is invalid, unless `options.skip_invalid`; writes nothing with
     `options.dry_run`. A file is a workbook by its name or its content."""
     if kind not in KINDS:
-        raise BadValue(f"cannot import {kind!r}; use one of {', '.join(KINDS)}")
+        raise BadValue(
+            _("cannot import {kind!r}; use one of {kinds}").format(
+                kind=kind, kinds=", ".join(KINDS)
+            )
+        )
     if options.on_duplicate not in ON_DUPLICATE:
-        raise BadValue(f"duplicates are an error, skipped or updated, not {options.on_duplicate!r}")
+        raise BadValue(
+            _("duplicates are an error, skipped or updated, not {choice!r}").format(
+                choice=options.on_duplicate
+            )
+        )
     cards = is_vcard(path)
     is_sheet = not cards and workbook.is_workbook(path)
     if cards:
@@ -1068,8 +1118,9 @@ def import_file(
         ).fetchone()
         if earlier:
             raise Conflict(
-                f"this {kind} file was already imported (import #{earlier['id']} of "
-                f"{earlier['file']} at {earlier['at']}, {earlier['rows']} rows)",
+                _(ALREADY_IMPORTED[kind]).format(
+                    id=earlier["id"], file=earlier["file"], at=earlier["at"], rows=earlier["rows"]
+                ),
                 hint="again",
             )
     rows = (
@@ -1131,6 +1182,20 @@ def import_file(
     return result
 
 
+# A history file (sales, contacts, returns) imported twice would count everything twice.
+ALREADY_IMPORTED = {
+    "sales": N_(
+        "this sales file was already imported (import #{id} of {file} at {at}, {rows} rows)"
+    ),
+    "contacts": N_(
+        "this contacts file was already imported (import #{id} of {file} at {at}, {rows} rows)"
+    ),
+    "returns": N_(
+        "this returns file was already imported (import #{id} of {file} at {at}, {rows} rows)"
+    ),
+}
+
+
 def _card_options(kind: str, path: Path, options: ImportOptions) -> None:
     """A vCard file holds people and names its own fields and character set."""
     if kind != "customers":
@@ -1172,7 +1237,9 @@ def _import_returns(
                     or conn.execute("SELECT 1 FROM sales WHERE id = ?", [exchange_id]).fetchone()
                 )
                 if not known:
-                    raise RowError(f"no sale #{exchange_id} to name as the exchange")
+                    raise RowError(
+                        _("no sale #{id} to name as the exchange").format(id=exchange_id)
+                    )
                 text = values.get("quantity")
                 amount = values.get("amount")
                 quantity = _row_rule(parse_quantity, text) if text else None
@@ -1202,7 +1269,9 @@ def _import_returns(
 
 def _whole_number(text: str, what: str) -> int:
     if not text.strip().isdigit():
-        raise RowError(f"{what} must be a sale's id, not {text!r}")
+        raise RowError(
+            _("{column} must be a sale's id, not {text!r}").format(column=what, text=text)
+        )
     return int(text.strip())
 
 
@@ -1211,11 +1280,12 @@ class ImportRefused(BadInput):
 
     def __init__(self, result: ImportResult) -> None:
         count = len(result.invalid)
-        super().__init__(
-            f"{count} invalid row{'s' if count != 1 else ''} in {result.file}; nothing was "
-            "imported",
-            hint="skip-invalid",
+        refusal = (
+            _("1 invalid row in {file}; nothing was imported")
+            if count == 1
+            else _("{count} invalid rows in {file}; nothing was imported")
         )
+        super().__init__(refusal.format(count=count, file=result.file), hint="skip-invalid")
         self.result = result
 
 

@@ -384,7 +384,7 @@ def pipeline_id(conn: sqlite3.Connection, name: str) -> int:
     if row is None:
         names = [r[0] for r in conn.execute("SELECT name FROM pipelines ORDER BY id")]
         known = ", ".join(dict.fromkeys([p.name for p in BUILTINS] + names))
-        raise NotFound(f"no pipeline {name!r}; known: {known}")
+        raise NotFound(_("no pipeline {name!r}; known: {known}").format(name=name, known=known))
     return row[0]
 
 
@@ -535,29 +535,33 @@ def read_toml(path: Path) -> Pipeline:
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError) as error:
-        raise BadInput(f"cannot read {path}: {error}") from None
+        raise BadInput(_("cannot read {path}: {reason}").format(path=path, reason=error)) from None
     except tomllib.TOMLDecodeError as error:
-        raise BadInput(f"{path} is not valid TOML: {error}") from None
+        raise BadInput(
+            _("{path} is not valid TOML: {reason}").format(path=path, reason=error)
+        ) from None
     problems: list[str] = []
-    _unknown(document, PIPELINE_FIELDS, "the file", problems)
+    _unknown(document, PIPELINE_FIELDS, _("the file"), problems)
     name = document.get("name")
     if not isinstance(name, str) or not name.strip():
-        problems.append("`name` must be a non-empty string")
+        problems.append(_("`name` must be a non-empty string"))
     raw_stages = document.get("stages")
     if not isinstance(raw_stages, list) or not raw_stages:
-        problems.append("`[[stages]]` must list at least one stage")
+        problems.append(_("`[[stages]]` must list at least one stage"))
         raw_stages = []
     parsed, seen = [], set()
     for number, raw in enumerate(raw_stages, start=1):
-        where = f"stage {number}"
+        where = _("stage {number}").format(number=number)
         if not isinstance(raw, dict):
-            problems.append(f"{where} must be a table")
+            problems.append(_("{where} must be a table").format(where=where))
             continue
         stage = _read_stage(raw, where, problems)
         if stage is None:
             continue
         if stage.key in seen:
-            problems.append(f"{where}: key {stage.key!r} is used twice")
+            problems.append(
+                _("{where}: key {key!r} is used twice").format(where=where, key=stage.key)
+            )
         seen.add(stage.key)
         parsed.append(stage)
     closing = [stage.key for stage in parsed if stage.closing]
@@ -568,14 +572,18 @@ def read_toml(path: Path) -> Pipeline:
             )
         )
     if problems:
-        raise BadInput(f"{path}: " + "; ".join(problems))
+        raise BadInput(_("{path}: {problems}").format(path=path, problems="; ".join(problems)))
     assert isinstance(name, str)
     return Pipeline(name.strip(), tuple(parsed))
 
 
 def _unknown(table: dict[str, Any], allowed: set[str], where: str, problems: list[str]) -> None:
     for key in sorted(set(table) - allowed):
-        problems.append(f"{where}: unknown field `{key}` (expected {', '.join(sorted(allowed))})")
+        problems.append(
+            _("{where}: unknown field `{key}` (expected {fields})").format(
+                where=where, key=key, fields=", ".join(sorted(allowed))
+            )
+        )
 
 
 def _read_stage(raw: dict[str, Any], where: str, problems: list[str]) -> Stage | None:
@@ -583,42 +591,61 @@ def _read_stage(raw: dict[str, Any], where: str, problems: list[str]) -> Stage |
     _unknown(raw, STAGE_FIELDS, where, problems)
     key = raw.get("key")
     if not isinstance(key, str) or not STAGE_KEY.fullmatch(key):
-        problems.append(f"{where}: `key` is required: lowercase letters, digits, - or _")
+        problems.append(
+            _("{where}: `key` is required: lowercase letters, digits, - or _").format(where=where)
+        )
         key = "?"
     else:
-        where = f"stage {key!r}"
+        where = _("stage {key!r}").format(key=key)
     label = raw.get("label", key)
     if not isinstance(label, str) or not label.strip():
-        problems.append(f"{where}: `label` must be text")
+        problems.append(_("{where}: `label` must be text").format(where=where))
     probability = raw.get("probability", 0)
     if (
         isinstance(probability, bool)
         or not isinstance(probability, int)
         or not (0 <= probability <= 100)
     ):
-        problems.append(f"{where}: `probability` must be a whole number from 0 to 100")
+        problems.append(
+            _("{where}: `probability` must be a whole number from 0 to 100").format(where=where)
+        )
     max_days = raw.get("max_days")
     if max_days is not None and (
         isinstance(max_days, bool) or not isinstance(max_days, int) or max_days <= 0
     ):
-        problems.append(f"{where}: `max_days` must be a positive whole number of days")
+        problems.append(
+            _("{where}: `max_days` must be a positive whole number of days").format(where=where)
+        )
     items = []
     checklist = raw.get("checklist", [])
     if not isinstance(checklist, list):
-        problems.append(f"{where}: `checklist` must be a list of {{ text = … }} items")
+        problems.append(
+            _("{where}: `checklist` must be a list of {{ text = … }} items").format(where=where)
+        )
         checklist = []
     for index, item in enumerate(checklist, start=1):
         if not isinstance(item, dict):
-            problems.append(f'{where}: checklist item {index} must be {{ text = "…" }}')
+            problems.append(
+                _('{where}: checklist item {index} must be {{ text = "…" }}').format(
+                    where=where, index=index
+                )
+            )
             continue
-        _unknown(item, ITEM_FIELDS, f"{where} checklist item {index}", problems)
+        item_where = _("{where} checklist item {index}").format(where=where, index=index)
+        _unknown(item, ITEM_FIELDS, item_where, problems)
         text, required = item.get("text"), item.get("required", False)
-        roles = _item_roles(item.get("requires_roles", []), f"{where} checklist item {index}")
+        roles = _item_roles(item.get("requires_roles", []), item_where)
         answers = item.get("requires_answers", False)
         if not isinstance(text, str) or not text.strip():
-            problems.append(f"{where}: checklist item {index} needs `text`")
+            problems.append(
+                _("{where}: checklist item {index} needs `text`").format(where=where, index=index)
+            )
         elif not isinstance(required, bool):
-            problems.append(f"{where}: checklist item {index}: `required` must be true or false")
+            problems.append(
+                _("{where}: checklist item {index}: `required` must be true or false").format(
+                    where=where, index=index
+                )
+            )
         elif isinstance(roles, str):
             problems.append(roles)
         elif not isinstance(answers, bool):
@@ -675,6 +702,6 @@ def _item_roles(raw: object, where: str) -> list[str] | str:
 
 def import_pipeline(change: Change, pipeline: Pipeline) -> None:
     if change.conn.execute("SELECT 1 FROM pipelines WHERE name = ?", [pipeline.name]).fetchone():
-        raise Conflict(f"a pipeline named {pipeline.name!r} already exists")
+        raise Conflict(_("a pipeline named {name!r} already exists").format(name=pipeline.name))
     _insert(change.insert, pipeline)
     change.summary = f"imported pipeline {pipeline.name}"

@@ -222,7 +222,11 @@ def parse_dimensions(text: str | None) -> list[str]:
     names = [part.strip().lower() for part in (text or "company").split(",") if part.strip()]
     for name in names:
         if name not in SALES_DIMENSIONS:
-            raise BadValue(f"cannot report by {name!r}; use any of {', '.join(SALES_DIMENSIONS)}")
+            raise BadValue(
+                _("cannot report by {name!r}; use any of {dimensions}").format(
+                    name=name, dimensions=", ".join(SALES_DIMENSIONS)
+                )
+            )
     if len(set(names)) != len(names):
         raise BadValue(_("each dimension may appear once"))
     return [name for name in names if name != "company"]
@@ -292,7 +296,9 @@ def sales_report(
     for one customer or all: amounts and quantities less the returns dated in each
     period (`returned_amount`); `orders` counts sales."""
     if interval not in INTERVALS:
-        raise BadValue(f"the interval must be one of {', '.join(INTERVALS)}")
+        raise BadValue(
+            _("the interval must be one of {intervals}").format(intervals=", ".join(INTERVALS))
+        )
     dims = by or []
     label = f"{start.isoformat()}..{end.isoformat()}"
     current = _aggregate(conn, start, end, interval, dims, label, customer_id)
@@ -394,7 +400,9 @@ def pipeline_report(conn: sqlite3.Connection, *, by: str = "stage") -> list[Row]
     deals and deals in a delivery stage (after the closing stage) are contracts already,
     not forecast."""
     if by not in PIPELINE_GROUPS:
-        raise BadValue(f"the grouping must be one of {', '.join(PIPELINE_GROUPS)}")
+        raise BadValue(
+            _("the grouping must be one of {groups}").format(groups=", ".join(PIPELINE_GROUPS))
+        )
     keys = [key for key, _ in PIPELINE_GROUPS[by]]
     columns = ", ".join(sql for _, sql in PIPELINE_GROUPS[by])
     order = "p.id, s.position" if by == "stage" else columns
@@ -431,7 +439,7 @@ def funnel_report(conn: sqlite3.Connection, today: date, pipeline: str | None = 
     if pipeline is not None:
         where, params = "WHERE p.name = ?", [pipeline]
         if not conn.execute("SELECT 1 FROM pipelines WHERE name = ?", [pipeline]).fetchone():
-            raise NotFound(f"no pipeline {pipeline!r}")
+            raise NotFound(_("no pipeline {name!r}").format(name=pipeline))
     stages = conn.execute(
         f"""SELECT p.id AS pipeline_id, p.name AS pipeline, s.id, s.key, s.position,
                    s.position > closing.position AS delivery
@@ -504,7 +512,9 @@ def activity_report(
 ) -> list[Row]:
     """Contacts per period and salesperson or channel."""
     if interval not in INTERVALS:
-        raise BadValue(f"the interval must be one of {', '.join(INTERVALS)}")
+        raise BadValue(
+            _("the interval must be one of {intervals}").format(intervals=", ".join(INTERVALS))
+        )
     if by not in ("rep", "channel"):
         raise BadValue(_("activity is grouped by rep or channel"))
     column = "rep" if by == "rep" else "channel"
@@ -534,7 +544,9 @@ def customers_report(
     """Member statistics per group: customers, new in the period, buying in it, amount
     (net of the returns dated in it). Customers without a tier are the group `none`."""
     if by not in MEMBER_GROUPS:
-        raise BadValue(f"the grouping must be one of {', '.join(MEMBER_GROUPS)}")
+        raise BadValue(
+            _("the grouping must be one of {groups}").format(groups=", ".join(MEMBER_GROUPS))
+        )
     column = MEMBER_GROUPS[by]
     rows = conn.execute(
         f"""SELECT {column} AS grp, count(*) AS customers,
