@@ -30,7 +30,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from salesflow.db import follower_marker
 from salesflow.errors import BadValue, Conflict, DatabaseRefused, NotFound, SalesflowError
-from salesflow.i18n import _
+from salesflow.i18n import N_, _
 
 # Must equal salesflow.db.APPLICATION_ID (a test pins the two together); repeated here so that
 # checking a restored file does not import the migration machinery.
@@ -178,9 +178,11 @@ def validate_url(text: str) -> str:
     if parts.fragment:
         raise BadValue(_("the replica address cannot contain '#'"))
     if parts.password is not None:
-        names = " / ".join(CREDENTIAL_VARIABLES.get(scheme, ())) or "the environment"
+        names = " / ".join(CREDENTIAL_VARIABLES.get(scheme, ()))
         raise BadValue(
             _("put the password in {variables}, not in the replica address").format(variables=names)
+            if names
+            else _("put the password in the environment, not in the replica address")
         )
     if scheme == "file":
         return _validate_file(parts.netloc, parts.path, parts.query)
@@ -351,7 +353,9 @@ def _environment() -> dict[str, str]:
 
 
 def _run(argv: Sequence[str], *, timeout: float, action: str) -> str:
-    """Run Litestream to completion; stdout on success, one clear error otherwise."""
+    """Run Litestream to completion; stdout on success, one clear error otherwise.
+
+    `action` names what it does, a key of FAILED and UNFINISHED."""
     try:
         process = subprocess.Popen(
             list(argv),
@@ -372,11 +376,7 @@ def _run(argv: Sequence[str], *, timeout: float, action: str) -> str:
         stdout, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         _stop(process, grace=5.0)
-        raise ReplicaFailed(
-            _("Litestream did not finish {action} within {seconds:g}s; try again").format(
-                action=action, seconds=timeout
-            )
-        ) from None
+        raise ReplicaFailed(_(UNFINISHED[action]).format(seconds=timeout)) from None
     if process.returncode != 0:
         raise _failure(action, stderr)
     return stdout
@@ -410,7 +410,29 @@ def _reason(stderr: str) -> str:
             )
             if found:
                 return found.group(1)
-    return lines[-1] if lines else "no message"
+    return lines[-1] if lines else _("no message")
+
+
+# What Litestream was doing when it failed or ran out of time, one sentence per action.
+FAILED = {
+    "replicate": N_("Litestream failed replicating the book: {reason}"),
+    "read-replica": N_("Litestream failed reading the replica: {reason}"),
+    "read-state": N_("Litestream failed reading the local replication state: {reason}"),
+    "restore": N_("Litestream failed restoring the book: {reason}"),
+}
+UNFINISHED = {
+    "replicate": N_(
+        "Litestream did not finish replicating the book within {seconds:g}s; try again"
+    ),
+    "read-replica": N_(
+        "Litestream did not finish reading the replica within {seconds:g}s; try again"
+    ),
+    "read-state": N_(
+        "Litestream did not finish reading the local replication state within {seconds:g}s; "
+        "try again"
+    ),
+    "restore": N_("Litestream did not finish restoring the book within {seconds:g}s; try again"),
+}
 
 
 def _failure(action: str, stderr: str) -> SalesflowError:
@@ -419,9 +441,7 @@ def _failure(action: str, stderr: str) -> SalesflowError:
         return NotFound(_("the replica holds no copy of the book yet"))
     if "timestamp does not exist" in reason:
         return NotFound(_("the replica holds nothing as old as the requested time"))
-    return ReplicaFailed(
-        _("Litestream failed {action}: {reason}").format(action=action, reason=reason)
-    )
+    return ReplicaFailed(_(FAILED[action]).format(reason=reason))
 
 
 # --- the book -------------------------------------------------------------------------------
@@ -552,7 +572,7 @@ def replicate_once(
         _run(
             [str(binary()), "replicate", "-once", "-config", str(config)],
             timeout=timeout,
-            action=_("replicating the book"),
+            action="replicate",
         )
         _remember_book(book)
         return _status_with(config, book, url, timeout=timeout)
@@ -653,7 +673,7 @@ def _replica_position(
     output = _run(
         [str(binary()), "ltx", "-json", "-level", "all", "-config", str(config), str(book)],
         timeout=timeout,
-        action=_("reading the replica"),
+        action="read-replica",
     )
     files = json.loads(output or "[]") or []
     latest_txid: int | None = None
@@ -674,7 +694,7 @@ def _local_position(config: Path, book: Path, *, timeout: float) -> int | None:
     output = _run(
         [str(binary()), "status", "-json", "-config", str(config), str(book)],
         timeout=timeout,
-        action=_("reading the local replication state"),
+        action="read-state",
     )
     for item in json.loads(output or "[]") or []:
         return _parse_txid(item.get("local_txid"))
@@ -772,7 +792,7 @@ def _restore_to_temp(
         if at is not None:
             argv += ["-timestamp", _timestamp(at)]
         try:
-            output = _run([*argv, str(restored)], timeout=timeout, action=_("restoring the book"))
+            output = _run([*argv, str(restored)], timeout=timeout, action="restore")
         except NotFound:
             if at is None:
                 raise

@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 
 from salesflow.db import Change, Row
 from salesflow.errors import BadValue, Conflict, NotFound
-from salesflow.i18n import _
+from salesflow.i18n import N_, _
 from salesflow.inputs import cents_to_decimal
 
 UNIT_KEYS = (
@@ -200,15 +200,24 @@ def edit_unit(change: Change, unit_id: int, fields: UnitFields) -> list[str]:
     return changed
 
 
+# Why a held unit cannot be deleted or taken, by how it is held.
+HELD_UNDELETABLE = {
+    "reserved": N_("unit {code} is reserved by deal #{deal}; it cannot be deleted"),
+    "sold": N_("unit {code} is sold by deal #{deal}; it cannot be deleted"),
+}
+ALREADY_HELD = {
+    "reserved": N_("unit {code} is already reserved by deal #{deal}"),
+    "sold": N_("unit {code} is already sold by deal #{deal}"),
+}
+
+
 def delete_unit(change: Change, unit_id: int) -> list[int]:
     """Delete a unit nobody holds; deals that named it let go of it (undo ties them again).
     Returns those deals' ids."""
     unit = get_unit(change.conn, unit_id)
     if unit["deal_id"] is not None:
         raise Conflict(
-            _("unit {code} is {status} by deal #{deal}; it cannot be deleted").format(
-                code=unit["code"], status=unit["status"], deal=unit["deal_id"]
-            )
+            _(HELD_UNDELETABLE[unit["status"]]).format(code=unit["code"], deal=unit["deal_id"])
         )
     untied = [
         row[0] for row in change.conn.execute("SELECT id FROM deals WHERE unit_id = ?", [unit_id])
@@ -237,9 +246,7 @@ def refuse_taken(conn: sqlite3.Connection, unit_id: int, deal_id: int | None) ->
     if held is not None and held["id"] != deal_id:
         code = conn.execute("SELECT code FROM units WHERE id = ?", [unit_id]).fetchone()[0]
         raise Conflict(
-            _("unit {code} is already {status} by deal #{deal}").format(
-                code=code, status=held["unit_hold"], deal=held["id"]
-            ),
+            _(ALREADY_HELD[held["unit_hold"]]).format(code=code, deal=held["id"]),
             hint="unit-taken",
         )
 
@@ -308,9 +315,11 @@ def record_deposit(
     deal = _deal(change.conn, deal_id)
     if deal["status"] != "open":
         raise Conflict(
-            _("deal #{id} is {status}; deposits are taken on open deals").format(
-                id=deal_id, status=deal["status"]
-            )
+            (
+                _("deal #{id} is won; deposits are taken on open deals")
+                if deal["status"] == "won"
+                else _("deal #{id} is lost; deposits are taken on open deals")
+            ).format(id=deal_id)
         )
     if amount_cents <= 0:
         raise BadValue(_("a deposit must be more than zero"))

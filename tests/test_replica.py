@@ -152,7 +152,7 @@ def test_masked_address_drops_user_and_options() -> None:
 
 def test_litestream_errors_never_carry_credentials() -> None:
     failure = replica._failure(
-        "replicating", "noise\nError: dial s3://KEY:hunter2@bucket/x?endpoint=e&token=zzz failed"
+        "replicate", "noise\nError: dial s3://KEY:hunter2@bucket/x?endpoint=e&token=zzz failed"
     )
     assert isinstance(failure, replica.ReplicaFailed)
     assert "hunter2" not in str(failure) and "zzz" not in str(failure) and "KEY" not in str(failure)
