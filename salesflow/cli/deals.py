@@ -30,9 +30,12 @@ from salesflow.cli.render import confirm_added, deliver, emit, emit_record
 from salesflow.cli.root import fail, group, open_book, tell, to_date, today
 from salesflow.cli.startup import lazy
 from salesflow.errors import BadValue
-from salesflow.i18n import N_, _
+from salesflow.i18n import N_, _, current_language
 
 if TYPE_CHECKING:
+    import sqlite3
+    from collections.abc import Iterable
+
     from salesflow import customers, db, deals, inputs, output, pipelines, techniques, units
 else:
     customers, db, deals, inputs, output, pipelines, techniques, units = lazy(
@@ -139,6 +142,23 @@ OBJECTION_COLUMNS = [
 ]
 
 
+def stage_words(conn: sqlite3.Connection, pipeline_names: Iterable[str]) -> dict[str, str]:
+    """In Chinese, the Chinese label of each stage that has one, by `pipeline/key` (the
+    built-in pipelines have them); in English nothing: tables show the stage keys."""
+    if current_language() != "zh":
+        return {}
+    words = {}
+    for name in set(pipeline_names):
+        for stage in pipelines.show_pipeline(conn, name)["stages"]:
+            if stage.get("label_zh"):
+                words[f"{name}/{stage['key']}"] = stage["label_zh"]
+    return words
+
+
+def stage_word(words: dict[str, str], pipeline: str, stage: str | None) -> str | None:
+    return words.get(f"{pipeline}/{stage}", stage)
+
+
 @pipeline_app.command("list")
 def pipeline_list(
     ctx: typer.Context, fmt: FormatOpt = TABLE, destination: OutputOpt = None
@@ -168,9 +188,12 @@ def pipeline_show(
     if fmt is JSON:
         deliver(output.to_json(shown), destination)
         return
+    chinese = current_language() == "zh" and fmt is TABLE  # CSV keeps both labels
     rows = [
         {
             **stage,
+            # in Chinese the label column shows the Chinese label where there is one
+            "label": (stage["label_zh"] or stage["label"]) if chinese else stage["label"],
             "part": _("closing")
             if stage["closing"]
             else _("delivery")
@@ -192,7 +215,8 @@ def pipeline_show(
         "delivery",
         "checkpoints",
     ]
-    emit(rows, STAGE_COLUMNS, fmt, destination, keys=keys, title=shown["name"])
+    columns = [c for c in STAGE_COLUMNS if not (chinese and c[0] == "label_zh")]
+    emit(rows, columns, fmt, destination, keys=keys, title=shown["name"])
 
 
 @pipeline_app.command("import")
@@ -217,7 +241,11 @@ def pipeline_import(
         pipelines.ensure_builtins(conn)
         with db.change(conn, "pipeline import") as change:
             pipelines.import_pipeline(change, pipeline)
-    tell(f"Imported pipeline {pipeline.name} with {len(pipeline.stages)} stages")
+    tell(
+        _("Imported pipeline {name} with {count} stages").format(
+            name=pipeline.name, count=len(pipeline.stages)
+        )
+    )
 
 
 @deal_app.command("add")
@@ -262,8 +290,16 @@ def deal_add(
                 unit_id=unit_id,
             )
         record = deals.get_deal(conn, deal_id)
+        words = stage_words(conn, [record["pipeline"]])
     confirm_added(
-        _("Added deal"), record, fmt, f"{record['title']} ({record['pipeline']}: {record['stage']})"
+        _("Added deal #{id} {title} ({pipeline}: {stage})").format(
+            id=record["id"],
+            title=record["title"],
+            pipeline=record["pipeline"],
+            stage=stage_word(words, record["pipeline"], record["stage"]),
+        ),
+        record,
+        fmt,
     )
 
 
@@ -291,6 +327,9 @@ def deal_list(
             status=status.value if status else None,
             limit=limit,
         )
+        words = stage_words(conn, [row["pipeline"] for row in rows]) if fmt is TABLE else {}
+    if words:
+        rows = [{**row, "stage": stage_word(words, row["pipeline"], row["stage"])} for row in rows]
     emit(rows, DEAL_COLUMNS, fmt, destination, keys=deals.DEAL_KEYS)
 
 
@@ -304,23 +343,45 @@ def deal_show(
     """
     with open_book(ctx) as conn:
         shown = deals.show_deal(conn, deals.find_deal(conn, deal))
+        words = stage_words(conn, [shown["pipeline"]]) if fmt is TABLE else {}
     if fmt is JSON:
         deliver(output.to_json(shown), destination)
         return
+    if words:  # a table in Chinese: stages by their Chinese labels
+        shown = chinese_stages(shown, words)
     emit_record(shown, fmt, destination, deals.DEAL_SHOW_KEYS)
     if fmt is TABLE and destination is None:
         for title, rows, columns in (
-            ("Checklist", shown["checklist"], CHECKLIST_COLUMNS),
-            ("Standard questions", shown["questions"], QUESTION_COLUMNS),
-            ("Deposits", shown["deposits"], DEPOSIT_COLUMNS),
-            ("History", shown["history"], HISTORY_COLUMNS),
-            ("Contacts", shown["contacts"], DEAL_CONTACT_COLUMNS),
-            ("Stakeholder coverage", shown["coverage"], COVERAGE_COLUMNS),
-            ("Stakeholder gaps", shown["gaps"], [("message", N_("Gap"))]),
+            (N_("Checklist"), shown["checklist"], CHECKLIST_COLUMNS),
+            (N_("Standard questions"), shown["questions"], QUESTION_COLUMNS),
+            (N_("Deposits"), shown["deposits"], DEPOSIT_COLUMNS),
+            (N_("History"), shown["history"], HISTORY_COLUMNS),
+            (N_("Contacts"), shown["contacts"], DEAL_CONTACT_COLUMNS),
+            (N_("Stakeholder coverage"), shown["coverage"], COVERAGE_COLUMNS),
+            (N_("Stakeholder gaps"), shown["gaps"], [("message", N_("Gap"))]),
         ):
             if rows:
-                sys.stdout.write(f"\n{title}\n" if not sys.stdout.isatty() else "\n")
-                emit(rows, columns, fmt, None, keys=[k for k, _ in columns], title=title)
+                heading = _(title)
+                sys.stdout.write(f"\n{heading}\n" if not sys.stdout.isatty() else "\n")
+                keys = [key for key, _heading in columns]
+                emit(rows, columns, fmt, None, keys=keys, title=heading)
+
+
+def chinese_stages(shown: dict[str, Any], words: dict[str, str]) -> dict[str, Any]:
+    """A shown deal with its stage, and those of its checklist, questions and history,
+    named by their Chinese labels."""
+    pipeline = shown["pipeline"]
+
+    def relabel(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{**row, "stage": stage_word(words, pipeline, row.get("stage"))} for row in rows]
+
+    return {
+        **shown,
+        "stage_label": words.get(f"{pipeline}/{shown['stage']}", shown["stage_label"]),
+        "checklist": relabel(shown["checklist"]),
+        "questions": relabel(shown["questions"]),
+        "history": relabel(shown["history"]),
+    }
 
 
 @deal_app.command("check")
@@ -341,9 +402,12 @@ def deal_check(
         deal_id = deals.find_deal(conn, deal)
         with db.change(conn, "deal check") as change:
             chosen = deals.check_item(change, deal_id, item, undo=undo, note=note, today=today())
-    tell(
-        f"{'Unchecked' if undo else 'Checked'} [{chosen['id']}] {chosen['text']} on deal #{deal_id}"
+    message = (
+        _("Unchecked [{item}] {text} on deal #{deal}")
+        if undo
+        else _("Checked [{item}] {text} on deal #{deal}")
     )
+    tell(message.format(item=chosen["id"], text=chosen["text"], deal=deal_id))
 
 
 @deal_app.command("advance")
@@ -363,7 +427,7 @@ def deal_advance(
     Example: salesflow deal advance 3   (or: --to bidding --force --reason "tender moved up")
     """
     if force and not (reason or "").strip():
-        raise BadValue("--force needs --reason to record why the gate was skipped")
+        raise BadValue(_("--force needs --reason to record why the gate was skipped"))
     with open_book(ctx, write=True) as conn:
         deal_id = deals.find_deal(conn, deal)
         with db.change(conn, "deal advance") as change:
@@ -371,12 +435,22 @@ def deal_advance(
                 change, deal_id, to=to, force=force, reason=reason, by=by, today=today()
             )
         record = deals.get_deal(conn, deal_id)
-    forced = (
-        " (forced past: " + "; ".join(i["text"] for i in moved["missing"]) + ")"
+        stage = stage_word(
+            stage_words(conn, [record["pipeline"]]), record["pipeline"], record["stage"]
+        )
+    message = (
+        _("Deal #{id} is now at {stage}, {probability}% (forced past: {missing})")
         if moved["missing"]
-        else ""
+        else _("Deal #{id} is now at {stage}, {probability}%")
     )
-    tell(f"Deal #{deal_id} is now at {record['stage']}, {record['probability']}%{forced}")
+    tell(
+        message.format(
+            id=deal_id,
+            stage=stage,
+            probability=record["probability"],
+            missing="; ".join(i["text"] for i in moved["missing"]),
+        )
+    )
     if fmt is not TABLE:
         emit_record(record, fmt, None, deals.DEAL_KEYS)
 
@@ -733,7 +807,13 @@ def stakeholder_add(
                 owner=owner,
             )
         record = deals.get_stakeholder(conn, stakeholder_id)
-    confirm_added(_("Added stakeholder"), record, fmt, f"{record['name']} ({record['role']})")
+    confirm_added(
+        _("Added stakeholder #{id} {name} ({role})").format(
+            id=record["id"], name=record["name"], role=record["role"]
+        ),
+        record,
+        fmt,
+    )
 
 
 @stakeholder_app.command("list")
@@ -847,7 +927,7 @@ def objection_add(
                 change, text, response=response, stage=stage, tags=tuple(tag or ())
             )
         record = deals.get_objection(conn, objection_id)
-    confirm_added(_("Added objection"), record, fmt, "")
+    confirm_added(_("Added objection #{id}").format(id=record["id"]), record, fmt)
 
 
 @objection_app.command("list")
@@ -884,9 +964,13 @@ def objection_use(
         with db.change(conn, "objection use") as change:
             deals.use_objection(change, objection_id, deal_id, outcome=outcome.value, today=today())
         record = deals.get_objection(conn, objection_id)
+    message = (
+        _("Recorded: objection #{id} worked on deal #{deal} ({worked}/{uses} worked)")
+        if outcome.value == "worked"
+        else _("Recorded: objection #{id} failed on deal #{deal} ({worked}/{uses} worked)")
+    )
     tell(
-        f"Recorded: objection #{objection_id} {outcome.value} on deal #{deal_id} "
-        f"({record['worked']}/{record['uses']} worked)"
+        message.format(id=objection_id, deal=deal_id, worked=record["worked"], uses=record["uses"])
     )
 
 
