@@ -85,7 +85,13 @@ def campaign_add(
                 change, name, channel=channel.value, run_on=to_date(on) or today(), notes=notes
             )
         record = campaigns.get_campaign(conn, campaign_id)
-    confirm_added(_("Added campaign"), record, fmt, f"{record['name']} ({record['channel']})")
+    confirm_added(
+        _("Added campaign #{id} {name} ({channel})").format(
+            id=record["id"], name=record["name"], channel=record["channel"]
+        ),
+        record,
+        fmt,
+    )
 
 
 @campaign_app.command("list")

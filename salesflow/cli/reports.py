@@ -26,7 +26,7 @@ from salesflow.cli.options import (
 from salesflow.cli.render import emit
 from salesflow.cli.root import group, open_book, to_date, today
 from salesflow.cli.startup import lazy
-from salesflow.i18n import _
+from salesflow.i18n import N_, _
 
 if TYPE_CHECKING:
     from salesflow import customers, output, reports
@@ -48,6 +48,64 @@ RICH_FRAME, PLAIN_FRAME = 3, 2
 MINUS = "\u2212"
 
 
+# A report's columns are its JSON keys; a table heads each with the key in words.
+HEADINGS = {
+    "period": N_("Period"),
+    "company": N_("Company"),
+    "department": N_("Department"),
+    "product": N_("Product"),
+    "category": N_("Category"),
+    "customer": N_("Customer"),
+    "orders": N_("Orders"),
+    "quantity": N_("Quantity"),
+    "amount": N_("Amount"),
+    "returned_amount": N_("Returned amount"),
+    "previous_amount": N_("Previous amount"),
+    "change_pct": N_("Change pct"),
+    "count": N_("Count"),
+    "weighted_amount": N_("Weighted amount"),
+    "deposits": N_("Deposits"),
+    "contacts": N_("Contacts"),
+    "customers": N_("Customers"),
+    "new": N_("New"),
+    "buying": N_("Buying"),
+    "pipeline": N_("Pipeline"),
+    "stage": N_("Stage"),
+    "owner": N_("Owner"),
+    "close_month": N_("Close month"),
+    "reached": N_("Reached"),
+    "advanced": N_("Advanced"),
+    "conversion_pct": N_("Conversion pct"),
+    "avg_days": N_("Avg days"),
+    "won": N_("Won"),
+    "lost": N_("Lost"),
+    "win_rate_pct": N_("Win rate pct"),
+    "delivery": N_("Delivery"),
+    "rep": N_("Rep"),
+    "channel": N_("Channel"),
+    "tier": N_("Tier"),
+    "source": N_("Source"),
+    "store": N_("Store"),
+    "project": N_("Project"),
+    "status": N_("Status"),
+    "units": N_("Units"),
+    "price": N_("Price"),
+    "contract_amount": N_("Contract amount"),
+    "technique": N_("Technique"),
+    "label_zh": N_("Label zh"),
+    "uses": N_("Uses"),
+    "campaign": N_("Campaign"),
+    "date": N_("Date"),
+    "buyers": N_("Buyers"),
+    "sales": N_("Sales"),
+}
+
+
+def columns_of(keys: list[str]) -> list[tuple[str, str]]:
+    """Table columns for report keys: each headed by its key in words (marked above)."""
+    return [(key, HEADINGS.get(key, key.replace("_", " ").capitalize())) for key in keys]
+
+
 def period_range(start: str | None, end: str | None, year: int | None, month: str | None):
 
     return reports.report_range(
@@ -64,7 +122,7 @@ def bar_width(rows: list[dict[str, Any]], columns: list[tuple[str, str]], width:
     used = 1 + frame  # the table's last border, and the bar column's own frame
     for key, heading in columns:
         cells = [output.text_width(output.display_text(row.get(key))) for row in rows]
-        used += max([output.text_width(heading), *cells]) + frame
+        used += max([output.text_width(_(heading)), *cells]) + frame
     return max(SHORTEST_BAR, min(CHART_WIDTH, width - used))
 
 
@@ -80,7 +138,7 @@ def change_text(row: dict[str, Any]) -> str | None:
     compared with had nothing (JSON and CSV keep the number)."""
     pct = row.get("change_pct")
     if pct is None:
-        return "new" if row.get("amount") and not row.get("previous_amount") else None
+        return _("new") if row.get("amount") and not row.get("previous_amount") else None
     return f"+{pct:.1f}%" if pct >= 0 else f"{MINUS}{-pct:.1f}%"
 
 
@@ -141,7 +199,7 @@ def report_sales(
         emit(rows, [], fmt, destination, keys=keys)
         return
     shown = [k for k in keys if not k.endswith("_id")]
-    columns = [(key, key.replace("_", " ").capitalize()) for key in shown]
+    columns = columns_of(shown)
     total = reports.sales_total(rows, bool(compare))
     table_rows = rows
     if compare and fmt is TABLE:
@@ -151,7 +209,7 @@ def report_sales(
         longest = bar_width([*table_rows, total], columns, terminal_width())
         table_rows = with_bars(table_rows, longest)
         columns.append(("bar", ""))
-    title = f"Sales {first} … {last}"
+    title = _("Sales {first} … {last}").format(first=first, last=last)
     emit(table_rows, columns, fmt, destination, keys=keys, title=title, total=total)
 
 
@@ -176,7 +234,7 @@ def report_pipeline(
         "weighted_amount",
         "deposits",
     ]
-    emit(rows, [(k, k.replace("_", " ").capitalize()) for k in keys], fmt, destination, keys=keys)
+    emit(rows, columns_of(keys), fmt, destination, keys=keys)
 
 
 FUNNEL_KEYS = [
@@ -208,7 +266,7 @@ def report_funnel(
     """
     with open_book(ctx) as conn:
         rows = reports.funnel_report(conn, today(), pipeline)
-    columns = [(k, k.replace("_", " ").capitalize()) for k in FUNNEL_KEYS]
+    columns = columns_of(FUNNEL_KEYS)
     emit(rows, columns, fmt, destination, keys=FUNNEL_KEYS)
 
 
@@ -234,7 +292,7 @@ def report_activity(
             conn, start=first, end=last, interval=interval.value, by=by.value
         )
     keys = ["period", by.value, "contacts"]
-    emit(rows, [(k, k.capitalize()) for k in keys], fmt, destination, keys=keys)
+    emit(rows, columns_of(keys), fmt, destination, keys=keys)
 
 
 @report_app.command("customers")
@@ -258,7 +316,7 @@ def report_customers(
     with open_book(ctx) as conn:
         rows = reports.customers_report(conn, start=first, end=last, by=by.value)
     keys = [by.value, "customers", "new", "buying", "amount"]
-    emit(rows, [(k, k.capitalize()) for k in keys], fmt, destination, keys=keys)
+    emit(rows, columns_of(keys), fmt, destination, keys=keys)
 
 
 @report_app.command("units")
@@ -272,7 +330,7 @@ def report_units(ctx: typer.Context, fmt: FormatOpt = TABLE, destination: Output
     with open_book(ctx) as conn:
         rows = units.units_report(conn)
     keys = list(units.UNIT_REPORT_KEYS)
-    emit(rows, [(k, k.replace("_", " ").capitalize()) for k in keys], fmt, destination, keys=keys)
+    emit(rows, columns_of(keys), fmt, destination, keys=keys)
 
 
 @report_app.command("techniques")
@@ -298,7 +356,7 @@ def report_techniques(
         rows = techniques.techniques_report(conn, pipeline=pipeline, start=first, end=last)
     keys = list(techniques.TECHNIQUE_REPORT_KEYS)
     shown = [k for k in keys if k != "technique_id"]
-    columns = [(k, k.replace("_", " ").capitalize()) for k in shown]
+    columns = columns_of(shown)
     emit(rows, columns, fmt, destination, keys=keys)
 
 
@@ -321,6 +379,6 @@ def report_campaigns(
         rows = campaigns.campaigns_report(conn, window_days=window)
     keys = list(campaigns.CAMPAIGN_REPORT_KEYS)
     shown = [k for k in keys if k not in ("campaign_id", "window_days")]
-    columns = [(k, k.replace("_", " ").capitalize()) for k in shown]
+    columns = columns_of(shown)
     title = _("Sales within {days} days").format(days=window)
     emit(rows, columns, fmt, destination, keys=keys, title=title)

@@ -68,7 +68,9 @@ def product_add(
                 cycle_days=cycle_days,
             )
         record = sales.get_product(conn, product_id)
-    confirm_added(_("Added product"), record, fmt, record["name"])
+    confirm_added(
+        _("Added product #{id} {name}").format(id=record["id"], name=record["name"]), record, fmt
+    )
 
 
 @product_app.command("list")
@@ -145,7 +147,13 @@ def sale_add(
                 deal_id=deal,
             )
         record = sales.get_sale(conn, sale_id)
-    confirm_added(_("Added sale"), record, fmt, f"{record['amount']:.2f} for {record['customer']}")
+    confirm_added(
+        _("Added sale #{id} {amount} for {customer}").format(
+            id=record["id"], amount=f"{record['amount']:.2f}", customer=record["customer"]
+        ),
+        record,
+        fmt,
+    )
 
 
 @sale_app.command("list")
@@ -385,15 +393,15 @@ def sale_return(
             )
         record = sales.get_return(conn, return_id)
     confirm_added(
-        _("Recorded return"),
-        record,
-        fmt,
-        _("of sale #{sale}: {quantity} × {product}, {amount}").format(
+        _("Recorded return #{id} of sale #{sale}: {quantity} × {product}, {amount}").format(
+            id=record["id"],
             sale=sale_id,
             quantity=record["quantity"],
             product=record["product"] or _("sale"),
             amount=f"{record['amount']:.2f}",
         ),
+        record,
+        fmt,
     )
 
 

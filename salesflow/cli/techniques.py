@@ -52,7 +52,11 @@ def technique_add(
                 change, name, label_zh=zh, description=description
             )
         record = techniques.get_technique(conn, technique_id)
-    confirm_added(_("Added closing technique"), record, fmt, record["name"])
+    confirm_added(
+        _("Added closing technique #{id} {name}").format(id=record["id"], name=record["name"]),
+        record,
+        fmt,
+    )
 
 
 @technique_app.command("list")

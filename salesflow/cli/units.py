@@ -73,7 +73,9 @@ def unit_add(
         with db.change(conn, "unit add") as change:
             unit_id = units.add_unit(change, fields, today=today())
         record = units.get_unit(conn, unit_id)
-    confirm_added(_("Added unit"), record, fmt, record["code"])
+    confirm_added(
+        _("Added unit #{id} {code}").format(id=record["id"], code=record["code"]), record, fmt
+    )
 
 
 @unit_app.command("list")
