@@ -744,10 +744,6 @@ def config_list(ctx: typer.Context, fmt: FormatOpt = TABLE, destination: OutputO
     """
     with open_book(ctx) as conn:
         rows = settings.list_settings(conn)
-    if fmt is TABLE:  # the meaning is for a person; JSON and CSV keep it as it is
-        rows = [
-            {**row, "help": _(row["help"]) if row.get("help") else row.get("help")} for row in rows
-        ]
     emit(rows, CONFIG_COLUMNS, fmt, destination, keys=["key", "value", "default", "help"])
 
 
