@@ -221,11 +221,25 @@ def customer_show(
         emit_record(record, fmt, destination, customers.CUSTOMER_KEYS)
         if timeline and destination is None:
             sys.stdout.write("\n")
-            emit(timeline, TIMELINE_COLUMNS, fmt, None, keys=TIMELINE_KEYS, title=_("Timeline"))
+            events = [{**event, "kind": timeline_kind(event["kind"])} for event in timeline]
+            emit(events, TIMELINE_COLUMNS, fmt, None, keys=TIMELINE_KEYS, title=_("Timeline"))
         if stopped and destination is None:
             title = _("Used-up reminders stopped")
             sys.stdout.write("\n" if sys.stdout.isatty() else f"\n{title}\n")
             emit(stopped, STOPPED_COLUMNS, fmt, None, keys=list(stopped[0]), title=title)
+
+
+# What a timeline event is, as its table names it (CSV and JSON keep the kind).
+TIMELINE_KINDS = {
+    "contact": N_("contact"),
+    "sale": N_("sale"),
+    "return": N_("return"),
+    "deal": N_("deal"),
+}
+
+
+def timeline_kind(kind: str) -> str:
+    return _(TIMELINE_KINDS[kind]) if kind in TIMELINE_KINDS else kind
 
 
 @customer_app.command("edit")
