@@ -226,7 +226,7 @@ def list_settings(conn: sqlite3.Connection) -> list[dict[str, object]]:
             "key": key,
             "value": shown(setting, values[key]),
             "default": setting.default,
-            "help": _(setting.help),
+            "help": setting.help,  # English, as data; tables show it translated
         }
         for key, setting in SETTINGS.items()
     ]

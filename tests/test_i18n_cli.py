@@ -219,6 +219,8 @@ MACHINE_COMMANDS = [
     ["tiers", "--format", "csv"],
     ["report", "sales", "--format", "json", "--compare", "prev"],
     ["report", "funnel", "--format", "csv"],
+    ["config", "list", "--format", "json"],
+    ["history", "--format", "json"],
 ]
 
 

@@ -744,6 +744,8 @@ def config_list(ctx: typer.Context, fmt: FormatOpt = TABLE, destination: OutputO
     """
     with open_book(ctx) as conn:
         rows = settings.list_settings(conn)
+    if fmt is TABLE:
+        rows = [{**row, "help": _(str(row["help"]))} for row in rows]
     emit(rows, CONFIG_COLUMNS, fmt, destination, keys=["key", "value", "default", "help"])
 
 
