@@ -63,18 +63,66 @@ def headings(columns: Sequence[Column]) -> list[Column]:
     return [(key, _(heading)) for key, heading in columns]
 
 
+# Words from the vocabularies, as a table shows them under another language; the data
+# (JSON, CSV) keeps the values themselves. Marked "key:value" so each is its own message.
+VALUE_LABELS = {
+    "channel": {
+        "call": N_("channel:call"),
+        "visit": N_("channel:visit"),
+        "email": N_("channel:email"),
+        "sms": N_("channel:sms"),
+        "wechat": N_("channel:wechat"),
+        "meeting": N_("channel:meeting"),
+        "showroom": N_("channel:showroom"),
+        "other": N_("channel:other"),
+        "web": N_("channel:web"),
+        "event": N_("channel:event"),
+    },
+    "role": {
+        "decision-maker": N_("role:decision-maker"),
+        "coach": N_("role:coach"),
+        "influencer": N_("role:influencer"),
+        "purchasing": N_("role:purchasing"),
+        "technical": N_("role:technical"),
+        "quality": N_("role:quality"),
+        "user": N_("role:user"),
+        "gatekeeper": N_("role:gatekeeper"),
+        "agent": N_("role:agent"),
+    },
+    "attitude": {
+        "supporter": N_("attitude:supporter"),
+        "neutral": N_("attitude:neutral"),
+        "opponent": N_("attitude:opponent"),
+    },
+    "status": {
+        "open": N_("status:open"),
+        "won": N_("status:won"),
+        "lost": N_("status:lost"),
+        "available": N_("status:available"),
+        "reserved": N_("status:reserved"),
+        "sold": N_("status:sold"),
+    },
+    "outcome": {
+        "worked": N_("outcome:worked"),
+        "failed": N_("outcome:failed"),
+    },
+}
+
+
 def shown_rows(rows: Sequence[dict[str, Any]]) -> Sequence[dict[str, Any]]:
-    """Rows as a table shows them: a true flag reads "yes" in the user's language."""
+    """Rows as a table shows them: a true flag reads "yes", and vocabulary words (channels,
+    roles, statuses…) read as words, in the user's language."""
     if current_language() == "en":
-        return rows  # output.display_text already writes "yes"
+        return rows  # output.display_text already writes "yes"; the words are English
     yes = _("yes")
-    return [
-        {
-            key: (yes if value else "") if isinstance(value, bool) else value
-            for key, value in row.items()
-        }
-        for row in rows
-    ]
+    return [{key: shown_value(key, value, yes) for key, value in row.items()} for row in rows]
+
+
+def shown_value(key: str, value: Any, yes: str) -> Any:
+    if isinstance(value, bool):
+        return yes if value else ""
+    label = VALUE_LABELS.get(key, {}).get(value) if isinstance(value, str) else None
+    return _(label) if label else value
 
 
 def plain_table(rows: Sequence[dict[str, Any]], columns: Sequence[Column]) -> str:
