@@ -281,3 +281,23 @@ def test_an_item_without_parts_shows_its_detail(demo_book):
     item = next(reminders.reminders(demo_book, date(2026, 3, 16), config=config))
     assert "detail_args" not in item
     assert reminders.detail_text(item) == item["detail"]
+
+
+def test_reports_name_built_in_stages_by_their_chinese_labels_in_tables_only(tmp_path):
+    import subprocess
+    import sys
+
+    env = {**os.environ, "SALESFLOW_DB": str(tmp_path / "b.db"), "SALESFLOW_LANG": "zh"}
+
+    def salesflow(*args):
+        done = subprocess.run(
+            [sys.executable, "-m", "salesflow", *args], capture_output=True, text=True, env=env
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    salesflow("demo", "--customers", "40")
+    for report in (["report", "funnel"], ["report", "pipeline"]):
+        assert "开发" in salesflow(*report)
+        assert "开发" not in salesflow(*report, "--format", "csv")
+        assert "development" in salesflow(*report, "--format", "csv")

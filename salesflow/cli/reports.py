@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from salesflow.cli.deals import stage_word, stage_words
 from salesflow.cli.options import (
     BY_REP,
     BY_STAGE,
@@ -29,6 +30,8 @@ from salesflow.cli.startup import lazy
 from salesflow.i18n import N_, _
 
 if TYPE_CHECKING:
+    import sqlite3
+
     from salesflow import customers, output, reports
 else:
     customers, output, reports = lazy("customers", "output", "reports")
@@ -228,6 +231,8 @@ def report_pipeline(
     """
     with open_book(ctx) as conn:
         rows = reports.pipeline_report(conn, by=by.value)
+        if fmt is TABLE and by.value == "stage":
+            rows = with_stage_words(conn, rows)
     keys = [k for k, _ in reports.PIPELINE_GROUPS[by.value]] + [
         "count",
         "amount",
@@ -235,6 +240,12 @@ def report_pipeline(
         "deposits",
     ]
     emit(rows, columns_of(keys), fmt, destination, keys=keys)
+
+
+def with_stage_words(conn: sqlite3.Connection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows with each stage named as the table shows it (its Chinese label under zh)."""
+    words = stage_words(conn, {row["pipeline"] for row in rows})
+    return [{**row, "stage": stage_word(words, row["pipeline"], row["stage"])} for row in rows]
 
 
 FUNNEL_KEYS = [
@@ -266,6 +277,8 @@ def report_funnel(
     """
     with open_book(ctx) as conn:
         rows = reports.funnel_report(conn, today(), pipeline)
+        if fmt is TABLE:
+            rows = with_stage_words(conn, rows)
     columns = columns_of(FUNNEL_KEYS)
     emit(rows, columns, fmt, destination, keys=FUNNEL_KEYS)
 
