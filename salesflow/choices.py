@@ -90,5 +90,6 @@ MEMBER_DIMENSIONS = ("tier", "source", "owner", "store")
 IMPORT_KINDS = ("customers", "products", "sales", "contacts", "returns")
 EXPORT_KINDS = ("customers", "products", "sales", "contacts", "deals", "returns")
 EXPORT_FORMATS = ("csv", "json", "xlsx", "vcf")  # vcf: customers as phone contacts
+HEADER_LANGUAGES = ("en", "zh")
 ENCODINGS = ("auto", "utf-8", "gb18030")
 ON_DUPLICATE = ("error", "skip", "update")

@@ -122,10 +122,34 @@ WORKBOOK_KINDS_OF = {
 }
 
 
-def workbook_columns(kind: str, keys: tuple[str, ...]) -> list[Column]:
-    """The typed columns of an export as a workbook, headed by the keys the import reads."""
+# Deals are exported, not imported: their Chinese headings are for reading only.
+DEAL_HEADINGS = {
+    "id": "记录号", "customer_id": "客户记录号", "customer": "客户", "title": "名称",
+    "pipeline": "销售流程", "stage": "阶段", "amount": "金额", "probability": "赢率",
+    "expected_close": "预计成交日期", "owner": "负责人", "status": "状态",
+    "lost_reason": "丢单原因", "created_at": "创建日期", "closed_on": "结束日期",
+}  # fmt: skip
+
+
+def headings(kind: str, columns: tuple[str, ...], language: str) -> tuple[str, ...]:
+    """The column headings of an export: the field names, or (`zh`) the Chinese headings
+    the import reads back."""
+    if language != "zh":
+        return columns
+    from salesflow.imports import CHINESE_HEADINGS
+
+    chinese = CHINESE_HEADINGS.get(kind, DEAL_HEADINGS)
+    return tuple(chinese.get(column, column) for column in columns)
+
+
+def workbook_columns(kind: str, keys: tuple[str, ...], language: str = "en") -> list[Column]:
+    """The typed columns of an export as a workbook, headed as the import reads them."""
     kinds = WORKBOOK_KINDS | WORKBOOK_KINDS_OF.get(kind, {})
-    return [Column(key, key, kinds.get(key, ColumnKind.TEXT)) for key in keys]
+    named = headings(kind, keys, language)
+    return [
+        Column(key, heading, kinds.get(key, ColumnKind.TEXT))
+        for key, heading in zip(keys, named, strict=True)
+    ]
 
 
 DEAL_EXPORT_COLUMNS = (

@@ -244,6 +244,40 @@ ALIASES["returns"].update(
         "sale": "sale_id",
     }
 )
+# The Chinese column headings `export --headers zh` writes; the import reads them back.
+CHINESE_HEADINGS = {
+    "customers": {
+        "id": "记录号", "ref": "会员卡号", "name": "姓名", "company": "公司", "phone": "手机",
+        "email": "邮箱", "address": "地址", "source": "来源", "owner": "销售员",
+        "department": "部门", "store": "门店", "tier": "会员等级", "tier_locked": "等级锁定",
+        "tags": "标签", "notes": "备注", "created": "入会日期", "economic": "经济状况",
+        "buying": "购买特征", "suppliers": "主要供应商", "urgency": "急迫性",
+        "quick_effect": "见效快", "price_fit": "价格接受度", "profile": "档案",
+    },
+    "products": {
+        "id": "记录号", "name": "产品名称", "sku": "商品编码", "category": "类别",
+        "price": "单价", "cycle_days": "使用周期",
+    },
+    "sales": {
+        "id": "记录号", "date": "销售日期", "customer_id": "客户记录号",
+        "customer_ref": "会员卡号", "customer": "客户", "product": "产品", "quantity": "数量",
+        "amount": "金额", "rep": "销售员", "department": "部门", "store": "门店",
+        "deal_id": "商机号",
+    },
+    "contacts": {
+        "id": "记录号", "date": "跟进日期", "customer_id": "客户记录号",
+        "customer_ref": "会员卡号", "customer": "客户", "channel": "联系方式",
+        "summary": "跟进内容", "outcome": "跟进结果", "next": "下次跟进日期", "by": "跟进人",
+        "deal_id": "商机号",
+    },
+    "returns": {
+        "id": "记录号", "sale_id": "销售单号", "date": "退货日期", "customer_id": "客户记录号",
+        "customer": "客户", "product": "产品", "quantity": "数量", "amount": "金额",
+        "reason": "退货原因", "exchange_sale_id": "换货销售单号",
+    },
+}  # fmt: skip
+for _kind, _headings in CHINESE_HEADINGS.items():
+    ALIASES[_kind].update({heading: name for name, heading in _headings.items()})
 BATCH_PROGRESS = 5000
 # Fields holding a day: in a workbook a plain number there is an Excel date serial (a
 # date typed into a cell formatted as a number), at most seven digits (9999-12-31 is

@@ -67,12 +67,17 @@ def to_csv(rows: Iterable[dict[str, Any]], keys: Sequence[str], *, raw: bool = F
 
 
 def csv_chunks(
-    keys: Sequence[str], rows: Iterable[dict[str, Any]], *, raw: bool = False
+    keys: Sequence[str],
+    rows: Iterable[dict[str, Any]],
+    *,
+    raw: bool = False,
+    headings: Sequence[str] | None = None,
 ) -> Iterator[str]:
-    """CSV text in chunks, streaming; formula-like cells defused unless `raw`."""
+    """CSV text in chunks, streaming; formula-like cells defused unless `raw`. The header
+    row holds `headings` when given (e.g. Chinese), else the keys."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(keys)
+    writer.writerow(headings or keys)
     for number, row in enumerate(rows, start=1):
         cells = (cell_text(row.get(key)) for key in keys)
         writer.writerow(cells if raw else (formula_safe(cell) for cell in cells))

@@ -13,6 +13,7 @@ import typer
 
 from salesflow.cli.options import (
     AUTO_ENCODING,
+    ENGLISH_HEADERS,
     EXPORT_CSV,
     EXPORT_JSON,
     EXPORT_VCF,
@@ -25,6 +26,7 @@ from salesflow.cli.options import (
     ExportKind,
     Format,
     FormatOpt,
+    Headers,
     ImportKind,
     LimitOpt,
     OnDuplicate,
@@ -285,12 +287,22 @@ def export_command(
     ] = False,
     raw: Annotated[bool, typer.Option("--raw", help="Do not defuse formula-like cells.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing FILE.")] = False,
+    headers: Annotated[
+        Headers,
+        typer.Option(
+            "--headers",
+            help="Column headings of CSV and workbooks: en (the field names) or zh (Chinese "
+            "headings that import reads back).",
+        ),
+    ] = ENGLISH_HEADERS,
 ) -> None:
     """Export records as CSV (Excel-safe), JSON, a typed workbook or vCards, to stdout or a file.
 
-    Example: salesflow export sales -o sales.xlsx
+    Example: salesflow export sales --headers zh -o sales.xlsx
     """
     fmt = export_format(fmt, destination)
+    if headers.value != "en" and fmt not in (EXPORT_CSV, EXPORT_XLSX):
+        raise BadValue(_("only CSV and workbooks have column headings to translate"))
     if fmt is EXPORT_VCF and kind.value != "customers":
         raise BadValue(_("only customers are exported as vCards (--format vcf)"))
     if destination is not None and destination.exists() and not force:
@@ -305,7 +317,7 @@ def export_command(
             written = workbook.write_workbook(
                 destination,
                 kind.value,
-                exports.workbook_columns(kind.value, columns),
+                exports.workbook_columns(kind.value, columns, headers.value),
                 rows,
                 force=force,
             )
@@ -318,7 +330,12 @@ def export_command(
         chunks = (
             output.json_chunks(rows)
             if fmt is EXPORT_JSON
-            else output.csv_chunks(columns, rows, raw=raw)
+            else output.csv_chunks(
+                columns,
+                rows,
+                raw=raw,
+                headings=exports.headings(kind.value, columns, headers.value),
+            )
         )
         prefix = "\ufeff" if excel and fmt is EXPORT_CSV else ""
         if destination is None:

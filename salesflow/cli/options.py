@@ -52,6 +52,8 @@ if TYPE_CHECKING:  # the checker sees plain StrEnums; their members come from ch
 
     class Encoding(StrEnum): ...
 
+    class Headers(StrEnum): ...
+
     class OnDuplicate(StrEnum): ...
 
     class RemindFormat(StrEnum): ...
@@ -73,6 +75,7 @@ else:
     ExportKind = choice_enum("ExportKind", choices.EXPORT_KINDS)
     ExportFormat = choice_enum("ExportFormat", choices.EXPORT_FORMATS)
     Encoding = choice_enum("Encoding", choices.ENCODINGS)
+    Headers = choice_enum("Headers", choices.HEADER_LANGUAGES)
     OnDuplicate = choice_enum("OnDuplicate", choices.ON_DUPLICATE)
     RemindFormat = choice_enum("RemindFormat", choices.REMIND_FORMATS)
 
@@ -82,6 +85,7 @@ CALL = Channel("call")
 MONTH = Interval("month")
 BY_STAGE, BY_REP, BY_TIER = PipelineBy("stage"), ActivityBy("rep"), MemberBy("tier")
 AUTO_ENCODING, REFUSE_DUPLICATES = Encoding("auto"), OnDuplicate("error")
+ENGLISH_HEADERS = Headers("en")
 EXPORT_CSV, EXPORT_JSON = ExportFormat("csv"), ExportFormat("json")
 EXPORT_XLSX = ExportFormat("xlsx")
 EXPORT_VCF = ExportFormat("vcf")
