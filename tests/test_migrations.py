@@ -102,3 +102,12 @@ def test_reading_an_old_book_upgrades_it_in_place(old_book, cli):
     locked = next(row for row in listed if row["name"] == "锁定客户")
     assert locked["tier"] is None and locked["tier_locked"]
     assert locked["tags"] == ["vip"] and locked["profile"] == {"hobby": "golf"}
+
+
+def test_check_reads_a_first_release_book_without_calling_it_damaged(old_book, cli):
+    before = old_book.read_bytes()
+    report = cli.json("--db", old_book, "check")
+    assert report["ok"] and report["upgrade_pending"] and report["schema_version"] == 1
+    assert report["customers"] == 41
+    assert "the next change upgrades it" in cli("--db", old_book, "check").stdout
+    assert old_book.read_bytes() == before  # checking changes nothing

@@ -484,6 +484,8 @@ def check_command(ctx: typer.Context, fmt: FormatOpt = TABLE) -> None:
             for table in CHECK_COUNTS
             if table in report
         ]
+        if report.get("upgrade_pending"):
+            lines.append(_("written by an earlier salesflow: the next change upgrades it"))
         lines += [_("problem: {problem}").format(problem=problem) for problem in report["problems"]]
         lines.append(_("ok") if report["ok"] else _("DAMAGED or unusable"))
         deliver("\n".join(lines) + "\n", None)
