@@ -109,18 +109,11 @@ def _connect_follower(path: Path) -> sqlite3.Connection:
     Its schema is the one the followed book has; it is upgraded there and arrives with the
     next refresh, so a follower at another version than this salesflow is refused.
     """
-    uri = f"{path.absolute().as_uri()}?mode=ro"
-    conn = sqlite3.connect(uri, uri=True, timeout=busy_timeout_seconds(), isolation_level=None)
-    conn.row_factory = sqlite3.Row
-    try:
-        conn.execute("PRAGMA foreign_keys = ON")
-        application_id = conn.execute("PRAGMA application_id").fetchone()[0]
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-    except sqlite3.DatabaseError:
-        conn.close()
-        raise DatabaseRefused(
-            _("{path} is not a readable salesflow database").format(path=path)
-        ) from None
+    conn, application_id, version = _opened(
+        f"{path.absolute().as_uri()}?mode=ro",
+        _("{path} is not a readable salesflow database").format(path=path),
+        uri=True,
+    )
     latest = latest_version()
     if application_id != APPLICATION_ID or version != latest:
         conn.close()
@@ -162,14 +155,17 @@ def _create_private_file(path: Path) -> None:
     os.close(descriptor)
 
 
-def _connect(target: str, *, create: bool) -> sqlite3.Connection:
-    # Litestream takes short write locks while it checkpoints the WAL it replicates; its
-    # tips ask every writer to wait for them (busy_timeout, 5 s recommended) rather than
-    # fail. `timeout` sets SQLite's busy timeout: $SALESFLOW_BUSY_TIMEOUT, 10 s by default.
-    # Checkpoints are left to SQLite's automatic PASSIVE ones and to Litestream: salesflow
-    # never runs a RESTART or TRUNCATE checkpoint, which would block Litestream's reader.
-    timeout = busy_timeout_seconds()
-    conn = sqlite3.connect(target, timeout=timeout, isolation_level=None)
+def _opened(
+    target: str, unreadable: str, *, uri: bool = False
+) -> tuple[sqlite3.Connection, int, int]:
+    """A connection with its application id and schema version; refused with `unreadable`
+    when it is no SQLite database."""
+    conn = sqlite3.connect(
+        target,
+        uri=uri,
+        timeout=busy_timeout_seconds(),
+        isolation_level=None,
+    )
     conn.row_factory = sqlite3.Row
     try:
         conn.execute("PRAGMA foreign_keys = ON")
@@ -177,11 +173,22 @@ def _connect(target: str, *, create: bool) -> sqlite3.Connection:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
     except sqlite3.DatabaseError:
         conn.close()
-        raise DatabaseRefused(
-            _("{path} is not a readable salesflow database; nothing was written to it").format(
-                path=target
-            )
-        ) from None
+        raise DatabaseRefused(unreadable) from None
+    return conn, application_id, version
+
+
+def _connect(target: str, *, create: bool) -> sqlite3.Connection:
+    # Litestream takes short write locks while it checkpoints the WAL it replicates; its
+    # tips ask every writer to wait for them (busy_timeout, 5 s recommended) rather than
+    # fail. `timeout` sets SQLite's busy timeout: $SALESFLOW_BUSY_TIMEOUT, 10 s by default.
+    # Checkpoints are left to SQLite's automatic PASSIVE ones and to Litestream: salesflow
+    # never runs a RESTART or TRUNCATE checkpoint, which would block Litestream's reader.
+    conn, application_id, version = _opened(
+        target,
+        _("{path} is not a readable salesflow database; nothing was written to it").format(
+            path=target
+        ),
+    )
     if application_id != APPLICATION_ID:
         if application_id != 0 or _has_tables(conn):
             conn.close()

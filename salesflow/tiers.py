@@ -77,23 +77,28 @@ def grade_members(
         "SELECT id, name, tier FROM customers WHERE tier IS NOT NULL AND tier_locked = 0"
     ):
         if row["id"] not in graded_ids:
-            graded.append(
-                {
-                    "customer_id": row["id"],
-                    "customer": row["name"],
-                    "recency_days": None,
-                    "frequency": 0,
-                    "monetary": None,
-                    "r": None,
-                    "f": None,
-                    "m": None,
-                    "score": None,
-                    "tier": None,
-                    "previous_tier": row["tier"],
-                    "locked": False,
-                }
-            )
+            graded.append(ungraded(row["id"], row["name"], None, row["tier"], locked=False))
     return graded
+
+
+def ungraded(
+    customer_id: int, name: str, tier: str | None, previous: str | None, *, locked: bool
+) -> Row:
+    """A customer without sales to grade: no RFM figures, the tier they end up with."""
+    return {
+        "customer_id": customer_id,
+        "customer": name,
+        "recency_days": None,
+        "frequency": 0,
+        "monetary": None,
+        "r": None,
+        "f": None,
+        "m": None,
+        "score": None,
+        "tier": tier,
+        "previous_tier": previous,
+        "locked": locked,
+    }
 
 
 def tier_changes(graded: list[Row]) -> list[Row]:
@@ -106,20 +111,7 @@ def members(conn: sqlite3.Connection, graded: list[Row]) -> list[Row]:
     `tier_counts` — the same answer in a table, CSV and JSON."""
     listed = {row["customer_id"] for row in graded}
     rest = [
-        {
-            "customer_id": row["id"],
-            "customer": row["name"],
-            "recency_days": None,
-            "frequency": 0,
-            "monetary": None,
-            "r": None,
-            "f": None,
-            "m": None,
-            "score": None,
-            "tier": row["tier"],
-            "previous_tier": row["tier"],
-            "locked": bool(row["tier_locked"]),
-        }
+        ungraded(row["id"], row["name"], row["tier"], row["tier"], locked=bool(row["tier_locked"]))
         for row in conn.execute("SELECT id, name, tier, tier_locked FROM customers ORDER BY id")
         if row["id"] not in listed
     ]
