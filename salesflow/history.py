@@ -94,10 +94,15 @@ def _reapply(conn: sqlite3.Connection, event: sqlite3.Row) -> None:
     elif event["before"] is None:
         _restore(conn, table, json.loads(event["after"]))
     else:
-        after: dict[str, Any] = json.loads(event["after"])
-        after.pop("_rowid", None)
-        assignments = ", ".join(f"{key} = ?" for key in after)
-        conn.execute(f"UPDATE {table} SET {assignments} WHERE rowid = ?", [*after.values(), row_id])
+        _overwrite(conn, table, row_id, event["after"])
+
+
+def _overwrite(conn: sqlite3.Connection, table: str, row_id: int, image: str) -> None:
+    """Set a row's columns to a recorded image (the summary columns are not in it)."""
+    values: dict[str, Any] = json.loads(image)
+    values.pop("_rowid", None)
+    assignments = ", ".join(f"{key} = ?" for key in values)
+    conn.execute(f"UPDATE {table} SET {assignments} WHERE rowid = ?", [*values.values(), row_id])
 
 
 def _revert(conn: sqlite3.Connection, event: sqlite3.Row) -> None:
@@ -109,12 +114,7 @@ def _revert(conn: sqlite3.Connection, event: sqlite3.Row) -> None:
     elif event["after"] is None:
         _restore(conn, table, json.loads(event["before"]))
     else:
-        before: dict[str, Any] = json.loads(event["before"])
-        before.pop("_rowid", None)
-        assignments = ", ".join(f"{key} = ?" for key in before)
-        conn.execute(
-            f"UPDATE {table} SET {assignments} WHERE rowid = ?", [*before.values(), row_id]
-        )
+        _overwrite(conn, table, row_id, event["before"])
 
 
 def _restore(conn: sqlite3.Connection, table: str, image: dict[str, Any]) -> None:
