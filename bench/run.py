@@ -168,9 +168,10 @@ class Step:
                 sink.close()
 
 
-def interleaved(steps: dict[str, Step], rounds: int) -> dict[str, float]:
-    """Median wall time of each step, run in turn round after round, so that a slower
-    moment of the shared machine weighs on all of them alike."""
+def interleaved(steps: dict[str, Step] | dict[str, list[str]], rounds: int) -> dict[str, float]:
+    """Median wall time of each step (or plain command), run in turn round after round, so
+    that a slower moment of the shared machine weighs on all of them alike."""
+    steps = {label: s if isinstance(s, Step) else Step(s) for label, s in steps.items()}
     times: dict[str, list[float]] = {label: [] for label in steps}
     for _ in range(rounds):
         for label, step in steps.items():
