@@ -26,7 +26,7 @@ from salesflow.cli.options import (
     TextOpt,
     YesOpt,
 )
-from salesflow.cli.render import confirm_added, deliver, emit, emit_record
+from salesflow.cli.render import confirm_added, deliver, emit, emit_record, word
 from salesflow.cli.root import fail, group, open_book, tell, to_date, today
 from salesflow.cli.startup import lazy
 from salesflow.errors import BadValue
@@ -739,7 +739,7 @@ def deal_deposit(
     )
     if record["unit"]:
         message += _("; unit {unit} {status}").format(
-            unit=record["unit"], status=record["unit_status"] or "available"
+            unit=record["unit"], status=word("status", record["unit_status"] or "available")
         )
     tell(message)
     if fmt is not TABLE:

@@ -118,6 +118,14 @@ def shown_rows(rows: Sequence[dict[str, Any]]) -> Sequence[dict[str, Any]]:
     return [{key: shown_value(key, value, yes) for key, value in row.items()} for row in rows]
 
 
+def word(key: str, value: str) -> str:
+    """A vocabulary value (a channel, a status…) as a sentence shows it to the user."""
+    if current_language() == "en":
+        return value
+    label = VALUE_LABELS.get(key, {}).get(value)
+    return _(label) if label else value
+
+
 def shown_value(key: str, value: Any, yes: str) -> Any:
     if isinstance(value, bool):
         return yes if value else ""
