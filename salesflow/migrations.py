@@ -597,6 +597,13 @@ def m006_returns_and_kept_purchases(db: sqlite3.Connection) -> None:
     )
 
 
+def m007_sales_by_customer_day(db: sqlite3.Connection) -> None:
+    """An index that hands over each customer's sales day by day with their amounts, so
+    the purchase history behind predictions is read in one ordered pass over the index
+    instead of a sort of every sale."""
+    _run(db, "CREATE INDEX sales_customer_day ON sales(customer_id, date, amount_cents)")
+
+
 STEPS = [
     m001_create_book,
     m002_one_version_one_runs_out,
@@ -604,4 +611,5 @@ STEPS = [
     m004_closing_stages_and_deal_notes,
     m005_units_people_questions_techniques_campaigns,
     m006_returns_and_kept_purchases,
+    m007_sales_by_customer_day,
 ]
