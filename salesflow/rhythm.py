@@ -56,6 +56,8 @@ GRADIENT_AT_MAXIMUM = 1e-4
 # the expectation at the posterior mean chance differs from the exact one by about
 # 1 / (a + b).
 POINT_MASS = 1e6
+# How often a search that stopped on a slope still plain starts again from where it stopped.
+RESTARTS = 5
 
 
 class TooLittleHistory(SalesflowError):
@@ -122,12 +124,11 @@ def fit_bgnbd(
             ).format(customers=customers)
         )
 
-    purchase_counts, at_count = np.unique(x, return_inverse=True)
-    counts_at = (purchase_counts, at_count.ravel())
+    book = _BgnbdBook.of(x, t_x, big_t, weight)
 
     def objective(search: FloatArray) -> tuple[float, FloatArray]:
         params = _bgnbd_from_search(search)
-        log_likelihood, gradient = _bgnbd_log_likelihood(params, x, t_x, big_t, weight, counts_at)
+        log_likelihood, gradient = _bgnbd_log_likelihood(params, book)
         r, alpha, a, b = params
         d_r, d_alpha, d_a, d_b = gradient
         # The chain rule from (r, alpha, a, b) to the search coordinates.
@@ -151,9 +152,7 @@ def fit_bgnbd(
         ceilings=(LOG_BOUND, LOG_BOUND, LOG_BOUND, LOG_RUNAWAY),
     )
     r, alpha, a, b = (float(value) for value in _bgnbd_from_search(best))
-    log_likelihood, _gradient = _bgnbd_log_likelihood(
-        np.array([r, alpha, a, b]), x, t_x, big_t, weight, counts_at
-    )
+    log_likelihood, _gradient = _bgnbd_log_likelihood(np.array([r, alpha, a, b]), book)
     return PurchaseRhythm(r=r, alpha=alpha, a=a, b=b, log_likelihood=log_likelihood)
 
 
@@ -267,17 +266,11 @@ def fit_gamma_gamma(
     # The model is scale-free in money: fit on spend divided by its typical value so that the
     # same starting point suits cents and yuan, then scale gamma back.
     scale = float(np.median(spend[repeat]))
-    columns = np.column_stack([x[repeat], spend[repeat] / scale])
-    unique, inverse = np.unique(columns, axis=0, return_inverse=True)
-    unique_weight = np.asarray(
-        np.bincount(inverse.ravel(), weights=weight[repeat]), dtype=np.float64
-    )
-    ux, um = unique[:, 0], unique[:, 1]
+    (ux, um), unique_weight = _merged((x[repeat], spend[repeat] / scale), weight[repeat])
+    book = _SpendBook.of(ux, um, unique_weight)
 
     def objective(log_params: FloatArray) -> tuple[float, FloatArray]:
-        log_likelihood, gradient = _gamma_gamma_log_likelihood(
-            np.exp(log_params), ux, um, unique_weight
-        )
+        log_likelihood, gradient = _gamma_gamma_log_likelihood(np.exp(log_params), book)
         return (
             -log_likelihood / repeat_customers,
             -gradient * np.exp(log_params) / repeat_customers,
@@ -358,17 +351,33 @@ def _grouped(
     counts: Sequence[int] | Numbers | None,
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """Identical (x, t_x, T) rows merged into one with a weight: books repeat them a lot."""
+    (x, t_x, big_t), weight = _merged(columns, _counts(counts, columns[0].size))
+    return x, t_x, big_t, weight
+
+
+def _merged(
+    columns: Sequence[FloatArray], weight: FloatArray
+) -> tuple[list[FloatArray], FloatArray]:
+    """Identical rows of `columns` merged into one whose weight is the sum of theirs, rows
+    of no weight left out; the rows come sorted by the first column, then the next, …,
+    whatever order they came in."""
     import numpy as np
 
-    table = np.column_stack([column.ravel() for column in columns])
-    weight = _counts(counts, len(table))
-    unique, inverse = np.unique(table, axis=0, return_inverse=True)
+    flat = [column.ravel() for column in columns]
+    order = np.lexsort(flat[::-1])
+    flat = [column[order] for column in flat]
+    starts = np.ones(len(order), dtype=bool)
+    for column in flat:
+        starts[1:] &= column[1:] == column[:-1]
+    starts[1:] = ~starts[1:]
+    group = np.cumsum(starts) - 1
     merged = np.asarray(
-        np.bincount(inverse.ravel(), weights=weight, minlength=len(unique)), dtype=np.float64
+        np.bincount(group, weights=weight[order], minlength=int(starts.sum())),
+        dtype=np.float64,
     )
     keep = merged > 0
-    unique, merged = unique[keep], merged[keep]
-    return unique[:, 0], unique[:, 1], unique[:, 2], merged
+    first = np.flatnonzero(starts)[keep]
+    return [column[first] for column in flat], merged[keep]
 
 
 def _bgnbd_from_search(search: FloatArray) -> FloatArray:
@@ -410,16 +419,24 @@ def _maximise(
     from scipy.optimize import minimize  # type: ignore[import-untyped]
 
     highest = list(ceilings) if ceilings is not None else [LOG_BOUND] * len(start)
-    with np.errstate(all="ignore"):
-        result = minimize(
-            objective,
-            start,
-            jac=True,
-            method="L-BFGS-B",
-            bounds=[(-LOG_BOUND, ceiling) for ceiling in highest],
-            options={"maxiter": 1000, "ftol": 1e-13, "gtol": 1e-9},
-        )
-    best = np.asarray(result.x, dtype=np.float64)
+    best, steps = start, 0
+    # The search stops where one step no longer lowers the objective beyond its rounding,
+    # which along a long flat ridge can be far from the maximum while the slope is still
+    # plain: it starts again from there (afresh, its curvature memory spent) a few times.
+    for _attempt in range(1 + RESTARTS):
+        with np.errstate(all="ignore"):
+            result = minimize(
+                objective,
+                best,
+                jac=True,
+                method="L-BFGS-B",
+                bounds=[(-LOG_BOUND, ceiling) for ceiling in highest],
+                options={"maxiter": 1000, "ftol": 1e-13, "gtol": 1e-9},
+            )
+        best, steps = np.asarray(result.x, dtype=np.float64), steps + int(result.nit)
+        flat = _flat(best, np.asarray(result.jac, dtype=np.float64), highest)
+        if flat or not result.nit or not np.all(np.isfinite(best)):
+            break
     # Checked first: a fit that stalls on its way to a limit also names what ran off.
     runaway = [
         name
@@ -435,113 +452,255 @@ def _maximise(
         )
     # The line search can fail where the objective is flat to rounding; that is a maximum
     # if no direction inside the bounds still climbs.
-    slope = np.asarray(result.jac, dtype=np.float64)
-    slope = np.where((best >= np.array(highest)) & (slope < 0), 0.0, slope)
-    slope = np.where((best <= -LOG_BOUND) & (slope > 0), 0.0, slope)
-    flat = bool(np.all(np.abs(slope) < GRADIENT_AT_MAXIMUM))
     if not (result.success or flat) or not np.all(np.isfinite(best)) or not np.isfinite(result.fun):
         raise TooLittleHistory(
             _(
                 "too little purchase history to fit the {model} model: the fit did not "
                 "converge after {steps} steps"
-            ).format(model=model, steps=int(result.nit))
+            ).format(model=model, steps=steps)
         )
     return best
 
 
-def _bgnbd_log_likelihood(
-    params: FloatArray,
-    x: FloatArray,
-    t_x: FloatArray,
-    big_t: FloatArray,
-    weight: FloatArray,
-    counts_at: tuple[FloatArray, IndexArray],
-) -> tuple[float, FloatArray]:
+def _flat(best: FloatArray, slope: FloatArray, highest: Sequence[float]) -> bool:
+    """No direction inside the bounds climbs by more than GRADIENT_AT_MAXIMUM."""
+    import numpy as np
+
+    slope = np.where((best >= np.array(highest)) & (slope < 0), 0.0, slope)
+    slope = np.where((best <= -LOG_BOUND) & (slope > 0), 0.0, slope)
+    return bool(np.all(np.abs(slope) < GRADIENT_AT_MAXIMUM))
+
+
+@dataclass(frozen=True)
+class _BgnbdBook:
+    """The rows of a BG/NBD fit arranged for its log-likelihood.
+
+    Most of each customer's term depends on x alone or on T alone, and a book has far
+    fewer distinct purchase counts and ages than customers: those parts are evaluated once
+    per distinct value and weighted by how many customers share it. Only the mixing of
+    "still buying at T" with "dropped out after the last purchase" needs each repeat
+    customer's own (x, t_x, T).
+    """
+
+    customers: float
+    counts: FloatArray  # the distinct values of x
+    at_counts: FloatArray  # customers per distinct x
+    ages: FloatArray  # the distinct values of T
+    at_ages: FloatArray  # customers per distinct T
+    purchases_at_ages: FloatArray  # sum of x over the customers of each distinct T
+    recencies: FloatArray  # the distinct values of t_x among repeat customers
+    # the repeat customers, row by row in order of x: their x, where their x, T and t_x
+    # sit among the distinct values, and how many customers each row stands for
+    repeat_x: FloatArray
+    repeat_count: IndexArray
+    repeat_age: IndexArray
+    repeat_recency: IndexArray
+    repeat_weight: FloatArray
+    # where the rows of each distinct repeat x start, and which distinct x that is
+    count_starts: IndexArray
+    count_of_start: IndexArray
+    # Room for the row-by-row numbers of one evaluation, written in place: fresh arrays of
+    # this size on every evaluation cost more in page faults than the arithmetic.
+    scratch: FloatArray
+
+    @staticmethod
+    def of(x: FloatArray, t_x: FloatArray, big_t: FloatArray, weight: FloatArray) -> _BgnbdBook:
+        import numpy as np
+
+        counts, at_count = np.unique(x, return_inverse=True)
+        ages, at_age = np.unique(big_t, return_inverse=True)
+        at_count, at_age = at_count.ravel(), at_age.ravel()
+        repeat = np.flatnonzero(x > 0)
+        repeat = repeat[np.argsort(x[repeat], kind="stable")]
+        recencies, at_recency = np.unique(t_x[repeat], return_inverse=True)
+        repeat_count = at_count[repeat]
+        count_starts = np.flatnonzero(np.diff(repeat_count, prepend=-1))
+        return _BgnbdBook(
+            customers=float(weight.sum()),
+            counts=counts,
+            at_counts=_weights(at_count, weights=weight, minlength=len(counts)),
+            ages=ages,
+            at_ages=_weights(at_age, weights=weight, minlength=len(ages)),
+            purchases_at_ages=_weights(at_age, weights=weight * x, minlength=len(ages)),
+            recencies=recencies,
+            repeat_x=x[repeat],
+            repeat_count=repeat_count,
+            repeat_age=at_age[repeat],
+            repeat_recency=at_recency.ravel(),
+            repeat_weight=weight[repeat],
+            count_starts=count_starts,
+            count_of_start=repeat_count[count_starts],
+            scratch=np.empty((6, len(repeat))),
+        )
+
+
+def _weights(at: IndexArray, *, weights: FloatArray, minlength: int) -> FloatArray:
+    """The weights summed by where each row sits among `minlength` distinct values."""
+    import numpy as np
+
+    return np.asarray(np.bincount(at, weights=weights, minlength=minlength), dtype=np.float64)
+
+
+def _bgnbd_log_likelihood(params: FloatArray, book: _BgnbdBook) -> tuple[float, FloatArray]:
     """Weighted BG/NBD log-likelihood (eq. 6 of the paper) and its gradient in (r, alpha, a, b).
 
-    ln L = ln G(r+x) - ln G(r) + r ln alpha + ln(A1 + [x>0] A2), with A1 and A2 kept as logs
-    and combined with logaddexp, so no term overflows however long the history.
-    `counts_at` holds the distinct values of x and where each row's x sits among them.
+    Per customer, ln L = ln G(r+x) - ln G(r) + r ln alpha + ln(A1 + [x>0] A2) with
+    ln A1 = B(a, b+x) - B(a, b) - (r+x) ln(alpha+T) and ln A2 the same with a+1, b+x-1 and
+    t_x. Written as ln A1 + softplus(ln A2 - ln A1), everything but the softplus term
+    depends on x or on T alone; the softplus term (and the share s of A2 in the sum, which
+    the gradient needs) is computed for the repeat customers, in logs, so nothing
+    overflows however long the history.
     """
     import numpy as np
     from scipy.special import betaln, digamma, gammaln  # type: ignore[import-untyped]
 
     r, alpha, a, b = (float(value) for value in params)
-    # The special functions depend on x alone, and a book has far fewer distinct purchase
-    # counts than customers: evaluate them once per count, the fit's costliest step.
-    counts, at_count = counts_at
+    customers = book.customers
+    counts, at_counts = book.counts, book.at_counts
     # x - 1 only matters for repeat customers; the others get a harmless stand-in.
     counts_less_one = np.maximum(counts - 1.0, 0.0)
     base = betaln(a, b)
-    beta_first = (betaln(a, b + counts) - base)[at_count]
-    beta_second = (betaln(a + 1.0, b + counts_less_one) - base)[at_count]
-    log_gamma_rx = gammaln(r + counts)[at_count]
-    digamma_rx = digamma(r + counts)[at_count]
-    digamma_abx = digamma(a + b + counts)[at_count]
-    digamma_bx = digamma(b + counts)[at_count]
-    digamma_bx_less_one = digamma(b + counts_less_one)[at_count]
-
-    repeat = x > 0
-    log_age = np.log(alpha + big_t)
-    log_recency = np.log(alpha + t_x)
-    log_first = beta_first - (r + x) * log_age
-    log_second = np.where(repeat, beta_second - (r + x) * log_recency, -np.inf)
-    log_sum = np.logaddexp(log_first, log_second)
-    share_first = np.exp(log_first - log_sum)
-    share_second = 1.0 - share_first
-    per_customer = log_gamma_rx - gammaln(r) + r * math.log(alpha) + log_sum
-
+    beta_first = betaln(a, b + counts) - base
+    beta_second = betaln(a + 1.0, b + counts_less_one) - base
+    digamma_bx = digamma(b + counts)
+    digamma_abx = digamma(a + b + counts)
     digamma_ab = digamma(a + b)
-    d_r = (
-        digamma_rx
-        - digamma(r)
-        + math.log(alpha)
-        - share_first * log_age
-        - share_second * log_recency
-    )
-    d_alpha = r / alpha - (r + x) * (share_first / (alpha + big_t) + share_second / (alpha + t_x))
-    d_a = digamma_ab - digamma_abx + share_second / a
-    d_b = (
-        share_first * digamma_bx
-        + share_second * digamma_bx_less_one
-        - digamma(b)
-        + digamma_ab
-        - digamma_abx
-    )
+    log_alpha = math.log(alpha)
+    log_age = np.log(alpha + book.ages)
+    per_age = 1.0 / (alpha + book.ages)
+    log_recency = np.log(alpha + book.recencies)
+    per_recency = 1.0 / (alpha + book.recencies)
+
+    # The repeat customers: d = ln A2 - ln A1, s = A2 / (A1 + A2) = expit(d), and
+    # ln(A1 + A2) - ln A1 = softplus(d), both from exp(-|d|) so neither overflows. Each
+    # step writes into the book's scratch rows (see _BgnbdBook.scratch).
+    at_count, at_age, at_recency = book.repeat_count, book.repeat_age, book.repeat_recency
+    weight = book.repeat_weight
+    shape, log_gap, gap, small, work, more = book.scratch
+    np.add(book.repeat_x, r, out=shape)
+    log_age.take(at_age, out=log_gap)
+    np.subtract(log_gap, log_recency.take(at_recency, out=work), out=log_gap)
+    np.multiply(shape, log_gap, out=gap)
+    np.add(gap, (beta_second - beta_first).take(at_count, out=work), out=gap)
+    np.abs(gap, out=small)
+    np.exp(np.negative(small, out=small), out=small)
+    softplus = np.maximum(gap, 0.0, out=work)
+    np.add(softplus, np.log1p(small, out=more), out=softplus)
     # numpy's own summation rather than BLAS: the same sums on every machine and thread count.
-    totals = np.sum(np.stack([per_customer, d_r, d_alpha, d_a, d_b]) * weight, axis=1)
-    return float(totals[0]), totals[1:]
+    mixing = float(np.sum(np.multiply(weight, softplus, out=more)))
+    share = work
+    np.copyto(share, small)
+    np.copyto(share, 1.0, where=gap >= 0.0)
+    np.divide(share, np.add(small, 1.0, out=more), out=share)
+    weighted_share = np.multiply(share, weight, out=share)
+    share_total = float(np.sum(weighted_share))
+    share_r = float(np.sum(np.multiply(weighted_share, log_gap, out=more)))
+    rate_gap = per_age.take(at_age, out=small)
+    np.subtract(rate_gap, per_recency.take(at_recency, out=gap), out=rate_gap)
+    np.multiply(rate_gap, shape, out=rate_gap)
+    share_alpha = float(np.sum(np.multiply(rate_gap, weighted_share, out=more)))
+    share_by_count = np.zeros(len(counts))
+    if len(weight):
+        share_by_count[book.count_of_start] = np.add.reduceat(weighted_share, book.count_starts)
+
+    at_ages, purchases_at_ages = book.at_ages, book.purchases_at_ages
+    log_likelihood = (
+        float(np.sum(at_counts * (gammaln(r + counts) - gammaln(r) + r * log_alpha + beta_first)))
+        - float(np.sum((r * at_ages + purchases_at_ages) * log_age))
+        + mixing
+    )
+    d_r = (
+        float(np.sum(at_counts * (digamma(r + counts) - digamma(r) + log_alpha)))
+        - float(np.sum(at_ages * log_age))
+        + share_r
+    )
+    d_alpha = (
+        customers * r / alpha - float(np.sum((r * at_ages + purchases_at_ages) * per_age))
+    ) + share_alpha
+    d_a = float(np.sum(at_counts * (digamma_ab - digamma_abx))) + share_total / a
+    d_b = float(
+        np.sum(at_counts * (digamma_bx - digamma(b) + digamma_ab - digamma_abx))
+        + np.sum(share_by_count * (digamma(b + counts_less_one) - digamma_bx))
+    )
+    return log_likelihood, np.array([d_r, d_alpha, d_a, d_b])
 
 
-def _gamma_gamma_log_likelihood(
-    params: FloatArray, x: FloatArray, spend: FloatArray, weight: FloatArray
-) -> tuple[float, FloatArray]:
+@dataclass(frozen=True)
+class _SpendBook:
+    """The repeat customers of a Gamma-Gamma fit arranged for its log-likelihood: the
+    terms in x alone are evaluated once per distinct x, the sums that do not involve the
+    parameters once per fit, and only ln(gamma + x * mean) and its reciprocal row by row."""
+
+    customers: float
+    counts: FloatArray  # the distinct values of x
+    at_counts: FloatArray  # customers per distinct x
+    spend_logs: float  # sum of ln(mean spend)
+    spend_logs_by_x: float  # sum of x ln(mean spend)
+    totals: FloatArray  # x * mean spend, row by row
+    weight: FloatArray  # customers per row
+    weight_by_x: FloatArray  # customers per row times x
+    scratch: FloatArray  # room for the row-by-row numbers of one evaluation
+
+    @staticmethod
+    def of(x: FloatArray, spend: FloatArray, weight: FloatArray) -> _SpendBook:
+        import numpy as np
+
+        counts, at_count = np.unique(x, return_inverse=True)
+        log_spend = np.log(spend)
+        return _SpendBook(
+            customers=float(np.sum(weight)),
+            counts=counts,
+            at_counts=_weights(at_count.ravel(), weights=weight, minlength=len(counts)),
+            spend_logs=float(np.sum(weight * log_spend)),
+            spend_logs_by_x=float(np.sum(weight * x * log_spend)),
+            totals=x * spend,
+            weight=weight,
+            weight_by_x=weight * x,
+            scratch=np.empty((2, len(x))),
+        )
+
+
+def _gamma_gamma_log_likelihood(params: FloatArray, book: _SpendBook) -> tuple[float, FloatArray]:
     """Weighted Gamma-Gamma log-likelihood and its gradient in (p, q, gamma).
 
     Each term is the log density of the mean of x spends, each Gamma(p, nu) with the
-    customer's nu drawn from Gamma(q, gamma).
+    customer's nu drawn from Gamma(q, gamma):
+    ln G(px+q) - ln G(px) - ln G(q) + q ln gamma + (px-1) ln m + px ln x - (px+q) ln(gamma+xm).
     """
     import numpy as np
     from scipy.special import digamma, gammaln  # type: ignore[import-untyped]
 
     p, q, gamma = (float(value) for value in params)
-    px = p * x
-    log_total = np.log(gamma + x * spend)
-    per_customer = (
-        gammaln(px + q)
-        - gammaln(px)
-        - gammaln(q)
-        + q * math.log(gamma)
-        + (px - 1.0) * np.log(spend)
-        + px * np.log(x)
-        - (px + q) * log_total
+    customers, counts, at_counts = book.customers, book.counts, book.at_counts
+    log_total, per_total = book.scratch
+    np.log(np.add(book.totals, gamma, out=log_total), out=log_total)
+    np.divide(1.0, np.add(book.totals, gamma, out=per_total), out=per_total)
+    # numpy's own summation rather than BLAS: the same sums on every machine and thread count.
+    logs = float(np.sum(book.weight * log_total))
+    logs_by_x = float(np.sum(book.weight_by_x * log_total))
+    inverses = float(np.sum(book.weight * per_total))
+    inverses_by_x = float(np.sum(book.weight_by_x * per_total))
+
+    pk = p * counts
+    log_counts = np.log(counts)
+    digamma_pkq = digamma(pk + q)
+    log_gamma = math.log(gamma)
+    log_likelihood = (
+        float(np.sum(at_counts * (gammaln(pk + q) - gammaln(pk) + pk * log_counts)))
+        + customers * (q * log_gamma - float(gammaln(q)))
+        + p * book.spend_logs_by_x
+        - book.spend_logs
+        - p * logs_by_x
+        - q * logs
     )
-    digamma_pxq = digamma(px + q)
-    d_p = x * (digamma_pxq - digamma(px) + np.log(spend) + np.log(x) - log_total)
-    d_q = digamma_pxq - digamma(q) + math.log(gamma) - log_total
-    d_gamma = q / gamma - (px + q) / (gamma + x * spend)
-    totals = np.sum(np.stack([per_customer, d_p, d_q, d_gamma]) * weight, axis=1)
-    return float(totals[0]), totals[1:]
+    d_p = (
+        float(np.sum(at_counts * counts * (digamma_pkq - digamma(pk) + log_counts)))
+        + book.spend_logs_by_x
+        - logs_by_x
+    )
+    d_q = float(np.sum(at_counts * (digamma_pkq - digamma(q) + log_gamma))) - logs
+    d_gamma = customers * q / gamma - p * inverses_by_x - q * inverses
+    return log_likelihood, np.array([d_p, d_q, d_gamma])
 
 
 def _log_odds_gone(
