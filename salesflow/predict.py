@@ -18,11 +18,12 @@ numpy and scipy load only when a prediction is computed (through salesflow.rhyth
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import sqlite3
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
@@ -33,8 +34,15 @@ from salesflow.summaries import net_cents
 from salesflow.validate import tier_letter
 
 if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
     from salesflow.db import Row
     from salesflow.rhythm import PurchaseRhythm, SpendModel
+
+    FloatArray = npt.NDArray[np.float64]
+    IntArray = npt.NDArray[np.int64]
+    DayArray = npt.NDArray[np.datetime64]
 
 DAYS_PER_WEEK = 7.0
 DEFAULT_HORIZON = "90d"
@@ -63,16 +71,22 @@ def alert_threshold(values: dict[str, Value]) -> float:
 # returns dated by the as-of day are subtracted from the day of the sale they take back,
 # so a day that nets to zero or less (returned in full, or a gift) is no purchase anywhere
 # below; `amount_cents` here is the net amount of each order line.
-NET_SALES_PER_DAY = f"""
+def _net_sales_per_day(only: str = "") -> str:
+    return f"""
     SELECT customer_id, date AS day, sum(amount_cents) AS net_cents
     FROM (SELECT s.customer_id, s.date, {net_cents("s", ":as_of")} AS amount_cents
-          FROM sales s WHERE s.date <= :as_of)
+          FROM sales s WHERE s.date <= :as_of{only})
     GROUP BY customer_id, date
 """
 
-PURCHASE_HISTORY = f"""
+
+NET_SALES_PER_DAY = _net_sales_per_day()
+
+
+def _purchase_history(only: str = "") -> str:
+    return f"""
     WITH purchase_days AS MATERIALIZED (
-        {NET_SALES_PER_DAY} HAVING sum(amount_cents) > 0
+        {_net_sales_per_day(only)} HAVING sum(amount_cents) > 0
     ),
     per_customer AS (
         SELECT customer_id, min(day) AS first_day, max(day) AS last_day,
@@ -87,18 +101,44 @@ PURCHASE_HISTORY = f"""
 """
 
 
+PURCHASE_HISTORY = _purchase_history()
+# The same for the customers in the JSON array :customers only.
+PURCHASE_HISTORY_OF = _purchase_history(
+    " AND s.customer_id IN (SELECT value FROM json_each(:customers))"
+)
+
+# The same columns in one ordered pass over the sales_customer_day index, for customers
+# none of whose sales up to the as-of day has been taken back by then (RETURNED_BY finds
+# the others, whose rows PURCHASE_HISTORY_OF gives): each of their sales is worth its
+# amount, so a day is a purchase day when it has a sale above zero (not a gift alone), and
+# it is worth the sum of its amounts.
+SALES_PER_CUSTOMER = """
+    SELECT s.customer_id, min(s.date) AS first_day, max(s.date) AS last_day,
+           count(DISTINCT s.date) - 1 AS frequency,
+           sum(s.amount_cents) - (SELECT sum(f.amount_cents) FROM sales f
+                                  WHERE f.customer_id = s.customer_id AND f.date = min(s.date))
+               AS repeat_cents
+    FROM sales s WHERE s.date <= :as_of AND s.amount_cents > 0
+    GROUP BY s.customer_id ORDER BY s.customer_id
+"""
+RETURNED_BY = """
+    SELECT DISTINCT s.customer_id FROM returns rt JOIN sales s ON s.id = rt.sale_id
+    WHERE rt.date <= :as_of AND s.date <= :as_of
+"""
+
+
 @dataclass(frozen=True)
 class History:
     """Every purchasing customer's history as of a day, column by column, in weeks."""
 
     as_of: date
-    customer_ids: list[int]
-    first_days: list[date]
-    last_days: list[date]
-    frequency: list[int]
-    recency_weeks: list[float]
-    age_weeks: list[float]
-    mean_spend: list[float]  # money per repeat purchase day; 0 without a repeat
+    customer_ids: IntArray  # ascending
+    first_days: DayArray  # numpy days (datetime64[D])
+    last_days: DayArray
+    frequency: IntArray
+    recency_weeks: FloatArray
+    age_weeks: FloatArray
+    mean_spend: FloatArray  # money per repeat purchase day; 0 without a repeat
 
 
 @dataclass(frozen=True)
@@ -120,29 +160,37 @@ class Forecast:
 
 def purchase_history(conn: sqlite3.Connection, as_of: date) -> History:
     """The purchase days of every customer up to and including `as_of`."""
-    customer_ids: list[int] = []
-    first_days: list[date] = []
-    last_days: list[date] = []
-    frequency: list[int] = []
-    recency: list[float] = []
-    age: list[float] = []
-    mean_spend: list[float] = []
-    for customer_id, first_text, last_text, repeats, repeat_cents in conn.execute(
-        PURCHASE_HISTORY, {"as_of": as_of.isoformat()}
-    ):
-        first_day, last_day = date.fromisoformat(first_text), date.fromisoformat(last_text)
-        customer_ids.append(customer_id)
-        first_days.append(first_day)
-        last_days.append(last_day)
-        frequency.append(repeats)
-        recency.append((last_day - first_day).days / DAYS_PER_WEEK)
-        age.append((as_of - first_day).days / DAYS_PER_WEEK)
-        mean_spend.append(repeat_cents / 100.0 / repeats if repeats else 0.0)
+    import numpy as np
+
+    params = {"as_of": as_of.isoformat()}
+    reader = conn.cursor()
+    reader.row_factory = None  # plain tuples: tens of thousands of rows
+    rows = reader.execute(SALES_PER_CUSTOMER, params).fetchall()
+    special = {row[0] for row in reader.execute(RETURNED_BY, params)}
+    if special:
+        rows = [row for row in rows if row[0] not in special]
+        params["customers"] = json.dumps(sorted(special))
+        rows += reader.execute(PURCHASE_HISTORY_OF, params).fetchall()
+        rows.sort()
+    reader.close()
+    columns = list(zip(*rows, strict=True)) or [()] * 5
+    customer_ids = np.array(columns[0], dtype=np.int64)
+    first_days = np.array(columns[1], dtype="datetime64[D]")
+    last_days = np.array(columns[2], dtype="datetime64[D]")
+    frequency = np.array(columns[3], dtype=np.int64)
+    repeat_cents = np.array(columns[4], dtype=np.float64)
+    until = np.datetime64(as_of, "D")
+    recency = (last_days - first_days).astype(np.int64) / DAYS_PER_WEEK
+    age = (until - first_days).astype(np.int64) / DAYS_PER_WEEK
+    mean_spend = np.zeros(len(frequency))
+    repeat = frequency > 0
+    mean_spend[repeat] = repeat_cents[repeat] / 100.0 / frequency[repeat]
     return History(as_of, customer_ids, first_days, last_days, frequency, recency, age, mean_spend)
 
 
-def fit(history: History) -> Fit:
-    """BG/NBD on every customer, Gamma-Gamma on the repeat customers.
+def fit(history: History, *, spend: bool = True) -> Fit:
+    """BG/NBD on every customer, Gamma-Gamma on the repeat customers (unless `spend` is
+    False: the chance of buying needs no spend model).
 
     Raises `rhythm.TooLittleHistory` when the purchase rhythm cannot be fitted; a spend
     model that cannot be fitted is reported in `Fit.spend_problem` instead, because the
@@ -151,16 +199,18 @@ def fit(history: History) -> Fit:
     from salesflow import rhythm
 
     purchases = rhythm.fit_bgnbd(history.frequency, history.recency_weeks, history.age_weeks)
+    if not spend:
+        return Fit(purchases, None, None)
     try:
-        spend = rhythm.fit_gamma_gamma(history.frequency, history.mean_spend)
+        spending = rhythm.fit_gamma_gamma(history.frequency, history.mean_spend)
     except rhythm.TooLittleHistory as problem:
         return Fit(purchases, None, str(problem))
-    return Fit(purchases, spend, None)
+    return Fit(purchases, spending, None)
 
 
-def fit_book(conn: sqlite3.Connection, as_of: date) -> tuple[History, Fit]:
+def fit_book(conn: sqlite3.Connection, as_of: date, *, spend: bool = True) -> tuple[History, Fit]:
     history = purchase_history(conn, as_of)
-    return history, fit(history)
+    return history, fit(history, spend=spend)
 
 
 def model_parameters(history: History, fitted: Fit) -> Row:
@@ -176,7 +226,7 @@ def model_parameters(history: History, fitted: Fit) -> Row:
         "p": _significant(spend.p) if spend else None,
         "q": _significant(spend.q) if spend else None,
         "gamma": _significant(spend.gamma) if spend else None,
-        "repeat_customers": sum(1 for repeats in history.frequency if repeats > 0),
+        "repeat_customers": int((history.frequency > 0).sum()),
     }
 
 
@@ -228,47 +278,85 @@ def forecast(
     """
     import numpy as np
 
-    from salesflow import rhythm
+    history, fitted = fit_book(conn, as_of)
+    if customer_id is None and tier is None and owner is None:
+        names = None
+        shown = np.arange(len(history.customer_ids))
+    else:
+        names = _customers_shown(conn, customer_id=customer_id, tier=tier, owner=owner)
+        wanted = np.fromiter(names, dtype=np.int64, count=len(names))
+        shown = np.flatnonzero(np.isin(history.customer_ids, wanted))
+    alive, purchases, worth = _predictions(history, fitted, shown, horizon_days)
+    ids = history.customer_ids[shown]
+    # Unrounded numbers order the list, so rounding never reorders it.
+    order = np.lexsort((ids, -purchases, -worth))[:limit]
+    picked = shown[order]
+    if names is None:
+        names = _names(conn, ids[order])
+    values = _money_values(worth[order]) if fitted.spend else [None] * len(order)
+    rows = [
+        {
+            "customer_id": row_id,
+            "customer": names[row_id],
+            "frequency": repeats,
+            "recency_weeks": round(recency, 2),
+            "age_weeks": round(age, 2),
+            "p_alive": round(chance, 4),
+            "expected_purchases": round(expected, 3),
+            "expected_value": value,
+        }
+        for row_id, repeats, recency, age, chance, expected, value in zip(
+            ids[order].tolist(),
+            history.frequency[picked].tolist(),
+            history.recency_weeks[picked].tolist(),
+            history.age_weeks[picked].tolist(),
+            alive[order].tolist(),
+            purchases[order].tolist(),
+            values,
+            strict=True,
+        )
+    ]
+    return Forecast(fitted, horizon_days, rows)
+
+
+def expected_values(
+    conn: sqlite3.Connection, as_of: date, *, horizon_days: int
+) -> dict[int, Decimal | None]:
+    """Each purchasing customer's expected value over the horizon, from one fit of the whole
+    book: what `forecast` lists as expected_value, by customer id (None for everyone when
+    spend could not be estimated)."""
+    import numpy as np
 
     history, fitted = fit_book(conn, as_of)
-    names = _customers_shown(conn, customer_id=customer_id, tier=tier, owner=owner)
-    shown = [index for index, row_id in enumerate(history.customer_ids) if row_id in names]
-    x = np.array([history.frequency[i] for i in shown], dtype=np.float64)
-    t_x = np.array([history.recency_weeks[i] for i in shown], dtype=np.float64)
-    big_t = np.array([history.age_weeks[i] for i in shown], dtype=np.float64)
+    ids = history.customer_ids.tolist()
+    if fitted.spend is None:
+        return dict.fromkeys(ids)
+    everyone = np.arange(len(ids))
+    _alive, _purchases, worth = _predictions(history, fitted, everyone, horizon_days)
+    return dict(zip(ids, _money_values(worth), strict=True))
+
+
+def _predictions(
+    history: History, fitted: Fit, positions: IntArray, horizon_days: int
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Chance of still buying, purchases to expect and their value (zero without a spend
+    model) for the customers at `positions` of the history."""
+    import numpy as np
+
+    from salesflow import rhythm
+
+    x = history.frequency[positions].astype(np.float64)
+    t_x = history.recency_weeks[positions]
+    big_t = history.age_weeks[positions]
     alive = rhythm.p_alive(fitted.rhythm, x, t_x, big_t)
     purchases = rhythm.expected_purchases(
         fitted.rhythm, x, t_x, big_t, horizon_days / DAYS_PER_WEEK
     )
     worth = np.zeros_like(purchases)
     if fitted.spend is not None:
-        mean_spend = np.array([history.mean_spend[i] for i in shown], dtype=np.float64)
+        mean_spend = history.mean_spend[positions]
         worth = purchases * rhythm.expected_spend(fitted.spend, x, mean_spend)
-    values = [_money(value) if fitted.spend else None for value in worth]
-    rows = [
-        {
-            "customer_id": history.customer_ids[index],
-            "customer": names[history.customer_ids[index]],
-            "frequency": history.frequency[index],
-            "recency_weeks": round(history.recency_weeks[index], 2),
-            "age_weeks": round(history.age_weeks[index], 2),
-            "p_alive": round(float(alive[position]), 4),
-            "expected_purchases": round(float(purchases[position]), 3),
-            "expected_value": values[position],
-        }
-        for position, index in enumerate(shown)
-    ]
-    # Unrounded numbers order the list, so rounding never reorders it.
-    order = sorted(
-        range(len(rows)),
-        key=lambda position: (
-            -float(worth[position]),
-            -float(purchases[position]),
-            rows[position]["customer_id"],
-        ),
-    )
-    rows = [rows[position] for position in order[:limit]]
-    return Forecast(fitted, horizon_days, rows)
+    return alive, purchases, worth
 
 
 def fallen_below(
@@ -290,11 +378,11 @@ def fallen_below(
 
     if not 0.0 < threshold < 1.0:
         raise ValueError("threshold must lie strictly between 0 and 1")
-    history, fitted = fit_book(conn, as_of)
-    kept = [i for i, repeats in enumerate(history.frequency) if repeats + 1 >= min_purchases]
-    x = np.array([history.frequency[i] for i in kept], dtype=np.float64)
-    t_x = np.array([history.recency_weeks[i] for i in kept], dtype=np.float64)
-    big_t = np.array([history.age_weeks[i] for i in kept], dtype=np.float64)
+    history, fitted = fit_book(conn, as_of, spend=False)
+    kept = np.flatnonzero(history.frequency + 1 >= min_purchases)
+    x = history.frequency[kept].astype(np.float64)
+    t_x = history.recency_weeks[kept]
+    big_t = history.age_weeks[kept]
     params = fitted.rhythm
     alive = rhythm.p_alive(params, x, t_x, big_t)
     # p_alive < threshold  <=>  (r + x) ln((alpha + T) / (alpha + t_x)) > needed
@@ -303,25 +391,39 @@ def fallen_below(
         - math.log(params.a)
         + np.log(params.b + np.maximum(x - 1.0, 0.0))
     )
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):
         crossing_weeks = (params.alpha + t_x) * np.exp(needed / (params.r + x)) - params.alpha
-    rows = []
-    for position, index in enumerate(kept):
-        below_since = None
-        if x[position] > 0 and alive[position] < threshold:
-            last_day = history.last_days[index]
-            days = crossing_weeks[position] * DAYS_PER_WEEK
-            crossed = history.first_days[index] + timedelta(days=math.floor(days) + 1)
-            below_since = min(max(crossed, last_day), as_of) if math.isfinite(days) else as_of
-        rows.append(
-            {
-                "customer_id": history.customer_ids[index],
-                "purchase_days": history.frequency[index] + 1,
-                "p_alive": float(alive[position]),
-                "below_since": below_since,
-            }
+        days = crossing_weeks * DAYS_PER_WEEK
+    below = (x > 0) & (alive < threshold)
+    # The day after `days` from the first purchase, kept between the last purchase and the
+    # as-of day (and the as-of day when the closed form gives no number).
+    first_days, last_days = history.first_days[kept], history.last_days[kept]
+    until = np.datetime64(as_of, "D")
+    recency_days = (last_days - first_days).astype(np.float64)
+    age_days = (until - first_days).astype(np.float64)
+    finite = np.isfinite(days)
+    offset = np.floor(np.clip(np.where(finite, days, 0.0), recency_days - 1.0, age_days)) + 1.0
+    crossed = first_days + offset.astype(np.int64).astype("timedelta64[D]")
+    since = np.where(finite, np.minimum(np.maximum(crossed, last_days), until), until)
+    below_since = [
+        day if fell else None
+        for day, fell in zip(since.astype(object).tolist(), below.tolist(), strict=True)
+    ]
+    return [
+        {
+            "customer_id": row_id,
+            "purchase_days": repeats + 1,
+            "p_alive": chance,
+            "below_since": day,
+        }
+        for row_id, repeats, chance, day in zip(
+            history.customer_ids[kept].tolist(),
+            history.frequency[kept].tolist(),
+            alive.tolist(),
+            below_since,
+            strict=True,
         )
-    return rows
+    ]
 
 
 def _customers_shown(
@@ -350,8 +452,36 @@ def _customers_shown(
     return dict(conn.execute(sql, params).fetchall())
 
 
+def _names(conn: sqlite3.Connection, ids: IntArray) -> dict[int, str]:
+    """The names of the customers with these ids, by id."""
+    return dict(
+        conn.execute(
+            "SELECT id, name FROM customers WHERE id IN (SELECT value FROM json_each(?))",
+            [json.dumps(ids.tolist())],
+        ).fetchall()
+    )
+
+
 def _money(value: float) -> Decimal:
     return Decimal(repr(float(value))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def _money_values(values: FloatArray) -> list[Decimal]:
+    """`_money` of each value: whole cents by float arithmetic where that cannot differ
+    from rounding the value's decimal form half up, `_money` itself where it might (a
+    value near half a cent, a large or zero one, or no number)."""
+    import numpy as np
+
+    with np.errstate(invalid="ignore"):
+        scaled = np.abs(values) * 100.0
+        cents = np.floor(scaled + 0.5)
+        doubtful = ~(np.abs(scaled - np.floor(scaled) - 0.5) > 1e-6) | ~(scaled < 1e8)
+    doubtful |= values == 0.0
+    whole = np.where(doubtful, 0, np.copysign(cents, values)).astype(np.int64).tolist()
+    money = [Decimal(value).scaleb(-2) for value in whole]
+    for position in np.flatnonzero(doubtful).tolist():
+        money[position] = _money(float(values[position]))
+    return money
 
 
 def _significant(value: float, digits: int = 6) -> float:

@@ -247,8 +247,7 @@ def _expected_values(conn: sqlite3.Connection, as_of: date, horizon_days: int) -
     book (customers without a purchase have none)."""
     from salesflow import predict
 
-    forecast = predict.forecast(conn, as_of, horizon_days=horizon_days)
-    return {row["customer_id"]: row["expected_value"] for row in forecast.rows}
+    return predict.expected_values(conn, as_of, horizon_days=horizon_days)
 
 
 def sms_rows(rows: list[Row]) -> list[Row]:
