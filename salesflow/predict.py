@@ -360,11 +360,16 @@ def _predictions(
 
 
 def fallen_below(
-    conn: sqlite3.Connection, as_of: date, *, threshold: float, min_purchases: int = 1
+    conn: sqlite3.Connection,
+    as_of: date,
+    *,
+    threshold: float,
+    min_purchases: int = 1,
+    below_only: bool = False,
 ) -> list[Row]:
     """Each customer with at least `min_purchases` purchase days: their chance of still
     buying as of `as_of` and `below_since`, the day it fell below `threshold` (None while it
-    has not).
+    has not; with `below_only` those customers are left out).
 
     The day comes from the model fitted as of `as_of`: after the last purchase nothing in a
     customer's history changes but their age, and the chance of still buying only falls
@@ -405,6 +410,8 @@ def fallen_below(
     offset = np.floor(np.clip(np.where(finite, days, 0.0), recency_days - 1.0, age_days)) + 1.0
     crossed = first_days + offset.astype(np.int64).astype("timedelta64[D]")
     since = np.where(finite, np.minimum(np.maximum(crossed, last_days), until), until)
+    if below_only:
+        kept, alive, since, below = kept[below], alive[below], since[below], below[below]
     below_since = [
         day if fell else None
         for day, fell in zip(since.astype(object).tolist(), below.tolist(), strict=True)

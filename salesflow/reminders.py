@@ -376,6 +376,7 @@ def _slipping(
             as_of,
             threshold=predict.alert_threshold(dict(config)),
             min_purchases=int(config["predict.min_purchases"]),
+            below_only=True,
         )
     except rhythm.TooLittleHistory:
         return {}  # a book too young to fit has nobody slipping; the list still runs
