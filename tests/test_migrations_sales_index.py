@@ -70,6 +70,7 @@ def test_m007_adds_the_index_and_keeps_every_row_and_every_history(old_book):
         )
     )
     assert "sales_customer_day" in plan and "TEMP B-TREE FOR GROUP BY" not in plan
+    assert "sales_date" not in plan and "sales_customer_product" not in plan
     conn.close()
 
 
