@@ -1,10 +1,11 @@
 """The salesflow command line: parse, call the domain, render. The only package that
 talks to the terminal.
 
-One module per command group (customers, sales, deals, daily, reports, data…), gathered in
-`commands`; `root` (the root app and the failure → exit code rule), `options` (shared options
-and choice enums), `render` (tables, CSV, JSON, files), `startup` (what keeps start-up
-fast) and `typer_i18n` (Typer's own words in the user's language).
+One module per command group (customers, sales, deals, daily, reports, data…), named in
+`commands` and imported only when run; `root` (the root app and the failure → exit code
+rule), `options` (shared options and choice enums), `render` (tables, CSV, JSON, files),
+`startup` (what keeps start-up fast) and `typer_i18n` (Typer's own words in the user's
+language).
 
 Importing this package loads nothing else: the language must be chosen, and Typer's own
 words prepared, before typer itself is imported (it reads gettext when imported).
@@ -43,6 +44,9 @@ def main(argv: list[str] | None = None) -> None:
 
 def run() -> NoReturn:
     """The `salesflow` program."""
+    import gc
+
+    gc.disable()  # until the command runs: see startup.resume_collection
     try:
         speak(sys.argv[1:])
     except BadValue as error:

@@ -3,19 +3,23 @@
 Every tab completion and every cron run of `remind` pays for start-up, so:
 - domain modules load on first use (`lazy`), typed for the checker through
   `if TYPE_CHECKING:` imports in each command module;
-- Typer converts only the command being run (`only_invoked` trims the tree for the run);
-- the `salesflow` program leaves with `os._exit` once output is flushed (`run`);
+- a run imports only the module of the command it runs, and Typer converts only that
+  command (`only_invoked`); the root help, completion of the first word and an unknown
+  command's suggestions come from the tables in salesflow/cli/commands.py (`summaries`);
+- the `salesflow` program starts with the garbage collector off until the command runs
+  (`resume_collection`), and leaves with `os._exit` once output is flushed (`run`);
 - typer is pinned below 0.29: from 0.29 on it builds a pydantic model for every option,
   about 70 ms more at every start.
 """
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -46,15 +50,42 @@ def lazy(*names: str) -> tuple[Any, ...]:
     return tuple(Lazy(f"salesflow.{name}") for name in names)
 
 
-def summary_only(info: Any) -> Any:
-    """A stand-in for a command in the root help: its name and docstring, no options."""
-    from typer.models import CommandInfo
+def invoked(args: list[str]) -> str | None:
+    """The root command or group that `args` runs: its first word that is not an option."""
+    words = iter(args)
+    for word in words:
+        if word == "--db":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
 
-    def stub() -> None:
-        """Replaced by the real command whenever it is run."""
 
-    stub.__doc__ = info.callback.__doc__
-    return CommandInfo(name=command_name(info), callback=stub)
+def _summary() -> None:
+    """Stands in for a command in the root help; never run."""
+
+
+def summaries(typer_app: typer.Typer, keep: str | None = None) -> None:
+    """Every root command and group by its name and help from the tables in
+    salesflow/cli/commands.py, without importing a command module: enough for the root help,
+    completing the first word and suggesting a name for a mistyped one. `keep` (a loaded
+    command or group) stays as its module registered it, e.g. to complete its options."""
+    import typer
+    from typer.models import CommandInfo, TyperInfo
+
+    from salesflow.cli import commands
+    from salesflow.cli.root import APP_SETTINGS
+
+    real = {command_name(c): c for c in typer_app.registered_commands if command_name(c) == keep}
+    real_groups = {g.name: g for g in typer_app.registered_groups if g.name == keep}
+    typer_app.registered_commands = [
+        real.get(name) or CommandInfo(name=name, callback=_summary, help=text)
+        for name, _module, text in commands.COMMANDS
+    ]
+    typer_app.registered_groups = [
+        real_groups.get(name) or TyperInfo(typer.Typer(help=text, **APP_SETTINGS), name=name)
+        for name, _module, text in commands.GROUPS
+    ]
 
 
 def command_name(info: Any) -> str:
@@ -63,43 +94,72 @@ def command_name(info: Any) -> str:
 
 @contextmanager
 def only_invoked(typer_app: typer.Typer, args: list[str]) -> Iterator[None]:
-    """Trim the command tree to what `args` runs while Typer converts and runs it.
+    """Import the module of the command `args` runs, and trim the command tree to that
+    command while Typer converts and runs it.
 
     Typer inspects the signature of every registered command at start-up; salesflow has
-    dozens, and every cron run and tab completion would pay for all of them. The root help
-    (no command named) keeps every command and group, without the groups' commands.
+    dozens, and every cron run and tab completion would pay for all of them, and for
+    importing every command module. The root help (no command named) and an unknown command
+    list every command and group by name and help from the tables, importing none.
     """
+    from salesflow.cli import commands
+
+    word = invoked(args)
+    known = word if word is not None and commands.load(word) else None
+    with _restored(typer_app):  # as registered, with the module just imported
+        if known is not None:
+            _trim(typer_app, args, known)
+        else:
+            summaries(typer_app)
+        yield
+
+
+@contextmanager
+def completing(typer_app: typer.Typer) -> Iterator[None]:
+    """The tree for a tab completion: the command or group being completed as its module
+    registers it (so its subcommands and options complete), every other one by its name
+    and help from the tables."""
+    from salesflow.cli import commands
+
+    named = [invoked(_split(os.environ.get(name, ""))[1:]) for name in COMPLETION_WORDS]
+    loaded = [word for word in named if word is not None and commands.load(word)]
+    with _restored(typer_app):
+        summaries(typer_app, keep=loaded[0] if loaded else None)
+        yield
+
+
+# Where shells hand over the words of the line being completed: bash (Click's protocol),
+# zsh, fish and PowerShell (Typer's).
+COMPLETION_WORDS = ("COMP_WORDS", "_TYPER_COMPLETE_ARGS")
+
+
+def _split(line: str) -> list[str]:
+    import shlex
+
+    try:
+        return shlex.split(line)
+    except ValueError:  # an unclosed quote in the word being typed
+        return line.split()
+
+
+@contextmanager
+def _restored(typer_app: typer.Typer) -> Iterator[None]:
+    """Put every command and group back as registered, whatever the run trimmed."""
     groups = [
         typer_app,
         *(g.typer_instance for g in typer_app.registered_groups if g.typer_instance),
     ]
     saved = [(t, t.registered_commands, t.registered_groups) for t in groups]
     try:
-        _trim(typer_app, args)
         yield
     finally:
         for owner, commands, subgroups in saved:
             owner.registered_commands, owner.registered_groups = commands, subgroups
 
 
-def _trim(typer_app: typer.Typer, args: list[str]) -> None:
-    words = iter(args)
-    for word in words:
-        if word == "--db":
-            next(words, None)
-        elif not word.startswith("-"):
-            break
-    else:
-        # Root help: names and summaries only, so no command's options need converting.
-        typer_app.registered_commands = [summary_only(c) for c in typer_app.registered_commands]
-        for group in typer_app.registered_groups:
-            if group.typer_instance:
-                group.typer_instance.registered_commands = []
-        return
+def _trim(typer_app: typer.Typer, args: list[str], word: str) -> None:
     commands = [c for c in typer_app.registered_commands if command_name(c) == word]
     groups = [g for g in typer_app.registered_groups if g.name == word]
-    if not commands and not groups:
-        return  # unknown: let the full tree report it
     typer_app.registered_commands, typer_app.registered_groups = commands, groups
     if groups:
         following = [arg for arg in args[args.index(word) + 1 :] if not arg.startswith("-")]
@@ -122,11 +182,16 @@ def _runs_alone(typer_app: typer.Typer) -> bool:
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: the last net, so nothing a user does ends in a traceback."""
     args = sys.argv[1:] if argv is None else argv
-    completing = any(name.endswith("_COMPLETE") for name in os.environ)
-    from salesflow.cli.commands import app
+    from salesflow.cli.root import app
 
+    tree = (
+        completing(app)
+        if any(name.endswith("_COMPLETE") for name in os.environ)
+        else only_invoked(app, args)
+    )
     try:
-        with nullcontext() if completing else only_invoked(app, args):
+        with tree:
+            resume_collection()
             app(args=args, prog_name="salesflow")
     except SystemExit:
         raise
@@ -154,6 +219,19 @@ def main(argv: list[str] | None = None) -> None:
             + "\n"
         )
         raise SystemExit(1) from None
+
+
+def resume_collection() -> None:
+    """Turn the cyclic garbage collector back on for the command's own work.
+
+    The `salesflow` program (`salesflow.cli.run`) starts with it off: importing typer and
+    the command's module allocates tens of thousands of objects and frees almost none, and
+    collecting them over and over costs about 3 ms of every start. What start-up allocated
+    lives until the process ends, so it is frozen out of every later collection.
+    """
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
 
 
 def run() -> NoReturn:

@@ -1,0 +1,236 @@
+"""The tables in salesflow/cli/commands.py, from which the root help, completion of the
+first word and an unknown command's suggestions are built without importing any command
+module, say exactly what the modules register; a run imports only the module it runs."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import typer.main
+
+from salesflow.cli import commands
+
+COMMAND_MODULES = {f"salesflow.cli.{module}" for module in commands.MODULES}
+
+
+def registered() -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
+    """(name, module, help) of every root command and group, as the modules register them."""
+    app = commands.load_all()
+    click_app = typer.main.get_command(app)
+    found_commands = []
+    for info in app.registered_commands:
+        name = info.name or info.callback.__name__.replace("_", "-")
+        module = info.callback.__module__.rsplit(".", 1)[1]
+        found_commands.append((name, module, click_app.commands[name].help))
+    found_groups = []
+    for info in app.registered_groups:
+        sub_app = info.typer_instance
+        callbacks = [c.callback for c in sub_app.registered_commands]
+        if sub_app.registered_callback:
+            callbacks.append(sub_app.registered_callback.callback)
+        (module,) = {callback.__module__.rsplit(".", 1)[1] for callback in callbacks}
+        found_groups.append((info.name, module, click_app.commands[info.name].help))
+    return found_commands, found_groups
+
+
+def test_the_tables_name_every_command_and_group_with_its_module_and_help():
+    found_commands, found_groups = registered()
+    for table, found in ((commands.COMMANDS, found_commands), (commands.GROUPS, found_groups)):
+        missing = [entry for entry in found if entry not in table]
+        assert not missing, f"add or correct in salesflow/cli/commands.py: {missing}"
+        assert list(table) == found  # and in the order --help lists them
+    assert {module for _name, module, _help in (*found_commands, *found_groups)} <= set(
+        commands.MODULES
+    )
+
+
+def test_load_knows_every_name_and_nothing_else():
+    assert all(commands.load(name) for name in commands.WHERE)
+    assert not commands.load("zz")
+    assert not commands.load("--help")
+
+
+RUN = """
+import io, json, sys
+from contextlib import redirect_stdout, redirect_stderr
+from salesflow.cli import main
+out, err = io.StringIO(), io.StringIO()
+code = None
+with redirect_stdout(out), redirect_stderr(err):
+    try:
+        main(json.loads(sys.argv[1]))
+    except SystemExit as done:
+        code = done.code
+loaded = sorted(name for name in sys.modules if name.startswith("salesflow.cli."))
+print(json.dumps({"code": code, "out": out.getvalue(), "err": err.getvalue(),
+                  "loaded": loaded}))
+"""
+
+
+def run(args: list[str], language: str = "en", **env: str) -> dict:
+    """salesflow.cli.main in a fresh interpreter: what it printed and which modules it loaded."""
+    environment = {**os.environ, "SALESFLOW_LANG": language, "COLUMNS": "100", **env}
+    done = subprocess.run(
+        [sys.executable, "-c", RUN, json.dumps(args)],
+        capture_output=True,
+        text=True,
+        env=environment,
+        check=True,
+    )
+    return json.loads(done.stdout)
+
+
+FULL_TREE = """
+import io, json, sys
+from contextlib import redirect_stdout, redirect_stderr
+from salesflow.cli import speak
+speak([])
+from salesflow.cli import app
+out, err = io.StringIO(), io.StringIO()
+code = None
+with redirect_stdout(out), redirect_stderr(err):
+    try:
+        app(args=json.loads(sys.argv[1]), prog_name="salesflow")
+    except SystemExit as done:
+        code = done.code
+print(json.dumps({"code": code, "out": out.getvalue(), "err": err.getvalue()}))
+"""
+
+
+def full_tree(args: list[str], language: str) -> dict:
+    """The same command against the whole tree, every module imported."""
+    environment = {**os.environ, "SALESFLOW_LANG": language, "COLUMNS": "100"}
+    done = subprocess.run(
+        [sys.executable, "-c", FULL_TREE, json.dumps(args)],
+        capture_output=True,
+        text=True,
+        env=environment,
+        check=True,
+    )
+    return json.loads(done.stdout)
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_the_root_help_from_the_tables_is_the_whole_trees_and_imports_no_command(language):
+    lazily = run(["--help"], language)
+    whole = full_tree(["--help"], language)
+    assert lazily["code"] == whole["code"] == 0
+    assert lazily["out"] == whole["out"]
+    for name, _module, _help in (*commands.COMMANDS, *commands.GROUPS):
+        assert f"\n  {name} " in lazily["out"]
+    assert not COMMAND_MODULES & set(lazily["loaded"])
+
+
+def test_an_unknown_command_is_named_with_a_suggestion_and_imports_no_command():
+    lazily = run(["custmer", "list"])
+    whole = full_tree(["custmer", "list"], "en")
+    assert lazily["code"] == whole["code"] == 2
+    assert "No such command 'custmer'. Did you mean 'customer'?" in lazily["err"]
+    assert lazily["err"] == whole["err"]
+    assert not COMMAND_MODULES & set(lazily["loaded"])
+
+
+@pytest.mark.parametrize(
+    ("args", "module"),
+    [
+        (["--db", "x.db", "customer", "add", "--help"], "customers"),
+        (["contact", "list", "--help"], "customers"),
+        (["report", "sales", "--help"], "reports"),
+        (["import", "--help"], "data"),
+        (["remind", "--help"], "daily"),
+    ],
+)
+def test_a_run_imports_the_module_of_its_command_and_says_what_the_whole_tree_says(args, module):
+    lazily = run(args)
+    whole = full_tree(args, "en")
+    assert lazily["code"] == whole["code"] == 0
+    assert lazily["out"] == whole["out"]
+    loaded = COMMAND_MODULES & set(lazily["loaded"])
+    assert f"salesflow.cli.{module}" in loaded
+    assert len(loaded) <= 2  # its module, and at most one it borrows options from
+
+
+def completion(line: str) -> dict:
+    words = line.split()
+    current = len(words) if line.endswith(" ") else len(words) - 1
+    return run(
+        [],
+        _SALESFLOW_COMPLETE="complete_bash",
+        COMP_WORDS=line,
+        COMP_CWORD=str(current),
+    )
+
+
+def test_completing_the_first_word_lists_every_name_and_imports_no_command():
+    done = completion("salesflow ")
+    names = [name for name, _module, _help in (*commands.COMMANDS, *commands.GROUPS)]
+    assert done["out"].split() == names
+    assert not COMMAND_MODULES & set(done["loaded"])
+
+
+def test_completing_inside_a_group_imports_its_module_only():
+    done = completion("salesflow remind d")
+    assert done["out"].split() == ["done"]
+    assert COMMAND_MODULES & set(done["loaded"]) <= {
+        "salesflow.cli.daily",
+        "salesflow.cli.campaigns",
+    }
+
+
+def test_the_program_turns_the_collector_back_on_for_the_command():
+    import gc
+
+    from salesflow.cli import startup
+
+    gc.disable()
+    try:
+        startup.resume_collection()
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()
+        gc.enable()
+
+
+RUNS = """
+import io, json, sys
+from contextlib import redirect_stdout, redirect_stderr
+from salesflow.cli import main
+codes = []
+for args in json.loads(sys.argv[1]):
+    with redirect_stdout(io.StringIO()), redirect_stderr(io.StringIO()):
+        try:
+            main(args)
+        except SystemExit as done:
+            codes.append(done.code)
+from salesflow.cli.root import app
+tree = {g.name: [c.name for c in g.typer_instance.registered_commands]
+        for g in app.registered_groups}
+print(json.dumps({"codes": codes, "tree": tree}))
+"""
+
+
+def test_runs_one_after_another_in_one_process_each_find_their_whole_group():
+    runs = [
+        ["deal", "list", "--help"],
+        ["deal", "show", "--help"],
+        ["customer", "list", "--help"],
+        ["--help"],
+        ["deal", "advance", "--help"],
+        ["remind", "--help"],
+        ["remind", "done", "--help"],
+    ]
+    done = subprocess.run(
+        [sys.executable, "-c", RUNS, json.dumps(runs)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SALESFLOW_LANG": "en"},
+        check=True,
+    )
+    result = json.loads(done.stdout)
+    assert result["codes"] == [0] * len(runs)
+    tree = result["tree"]
+    assert {"show", "advance", "won"} <= set(tree["deal"])
+    assert {"list", "add"} <= set(tree["customer"])
+    assert {"done", "snooze", "stop"} <= set(tree["remind"])
