@@ -13,6 +13,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -297,16 +298,31 @@ class Change:
 
         Summary triggers are set aside for the load and the summaries recomputed once
         after it, inside the same transaction (other connections never see the gap).
+        A load that adds at least as many rows as the table held (any load into an empty
+        table) sets the table's indexes aside once it gets there and builds each again
+        after the last row: one sort instead of a B-tree walk per row and index. That too
+        happens inside the transaction, so a crash or a refusal leaves them as they were.
         """
         first = self.conn.execute(f"SELECT coalesce(max(rowid), 0) + 1 FROM {table}").fetchone()[0]
         marks = ", ".join("?" for _ in columns)
+        insert = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
         cache = self.conn.execute("PRAGMA cache_size").fetchone()[0]
         # A bulk load touches index pages all over the file: give it a 128 MB page cache.
         self.conn.execute(f"PRAGMA cache_size = {min(cache, -BULK_CACHE_KIB)}")
-        with suspended_triggers(self.conn, table), restored_cache(self.conn, cache):
-            self.conn.executemany(
-                f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows
-            )
+        with (
+            suspended_triggers(self.conn, table),
+            restored_cache(self.conn, cache),
+            indexes_set_aside(self.conn, table) as indexes,
+        ):
+            rows = iter(rows)
+            loaded = 0
+            size = min(LOAD_CHUNK, max(first - 1, 1000))  # a small table checks more often
+            while chunk := list(islice(rows, size)):
+                if loaded >= first - 1:  # as many rows as the table held: cheaper to rebuild
+                    indexes.set_aside()
+                self.conn.executemany(insert, chunk)
+                loaded += len(chunk)
+            indexes.rebuild()
             last = self.conn.execute(f"SELECT max(rowid) FROM {table}").fetchone()[0]
             if last is None or last < first:
                 return 0
@@ -349,6 +365,58 @@ def restored_cache(conn: sqlite3.Connection, cache: int) -> Iterator[None]:
         yield
     finally:
         conn.execute(f"PRAGMA cache_size = {cache}")
+
+
+# Rows handed to SQLite per executemany in a bulk load; between two, the load may set the
+# table's indexes aside.
+LOAD_CHUNK = 50_000
+
+
+class SetAsideIndexes:
+    """A table's own indexes (not those behind UNIQUE or PRIMARY KEY), dropped for a bulk
+    load and created again from their stored statements."""
+
+    def __init__(self, conn: sqlite3.Connection, table: str) -> None:
+        self.conn, self.table = conn, table
+        self.statements: list[str] = []
+
+    def set_aside(self) -> None:
+        if self.statements or not self.conn.in_transaction:
+            return
+        plain = {
+            name
+            for _seq, name, unique, origin, _partial in self.conn.execute(
+                f"PRAGMA index_list({self.table})"
+            )
+            if origin == "c" and not unique  # a UNIQUE index keeps refusing duplicates
+        }
+        for name, sql in self.conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?"
+            " ORDER BY rowid",
+            [self.table],
+        ).fetchall():
+            if name in plain:
+                self.conn.execute(f'DROP INDEX "{name}"')
+                self.statements.append(sql)
+
+    def rebuild(self) -> None:
+        statements, self.statements = self.statements, []
+        for sql in statements:
+            self.conn.execute(sql)
+
+
+@contextmanager
+def indexes_set_aside(conn: sqlite3.Connection, table: str) -> Iterator[SetAsideIndexes]:
+    """Indexes a bulk load may set aside; put back whatever happens, as long as the
+    transaction lasts (a failure that ended it also undid the drop)."""
+    indexes = SetAsideIndexes(conn, table)
+    try:
+        yield indexes
+    except Exception:
+        if conn.in_transaction:
+            indexes.rebuild()
+        raise
+    indexes.rebuild()
 
 
 @contextmanager

@@ -26,7 +26,14 @@ from salesflow.choices import IMPORT_KINDS, ON_DUPLICATE
 from salesflow.db import Change, Row
 from salesflow.errors import BadInput, BadValue, Conflict, NotFound
 from salesflow.i18n import N_, _
-from salesflow.inputs import normalise_phone, parse_date, parse_moment, parse_money, parse_quantity
+from salesflow.inputs import (
+    PLAIN_MONEY,
+    normalise_phone,
+    parse_date,
+    parse_moment,
+    parse_money,
+    parse_quantity,
+)
 from salesflow.validate import (
     CUSTOMER_TEXT_FIELDS,
     SCORE_FIELDS,
@@ -910,10 +917,26 @@ class CustomerIndex:
         self.by_ref: dict[str, int] = {}
         self.by_name: dict[str, list[int]] = {}
         self.by_contact: dict[str, int] = {}
-        for row in conn.execute(
+        # What `remember` does for each, without a call or a Row look-up per customer: a
+        # sales file is checked against every customer of the book.
+        by_id, by_ref, by_name, by_contact = self.by_id, self.by_ref, self.by_name, self.by_contact
+        cursor = conn.cursor()
+        cursor.row_factory = None
+        for id_, ref, name, phone_norm, email, owner, department, store in cursor.execute(
             "SELECT id, ref, name, phone_norm, email, owner, department, store FROM customers"
         ):
-            self.remember(row)
+            by_id[id_] = Known(id_, name, owner, department, store)
+            if ref:
+                by_ref[ref] = id_
+            same_name = by_name.get(name)
+            if same_name is None:
+                by_name[name] = [id_]
+            else:
+                same_name.append(id_)
+            if phone_norm and phone_norm not in by_contact:
+                by_contact[phone_norm] = id_
+            if email and (email := email.lower()) and email not in by_contact:
+                by_contact[email] = id_
 
     def remember(self, row: Any) -> None:
         self.by_id[row["id"]] = Known(
@@ -1030,14 +1053,92 @@ def _history_rows(
         products[row["name"].lower()] = known
         if row["sku"]:
             products.setdefault(row["sku"].lower(), known)
+    if kind == "sales":
+        yield from _sales_rows(change, rows, result, options, today, index, products)
+        return
     for source in rows:
         result.rows += 1
-        product = source.values.get("product", "") if kind == "sales" else ""
-        if product and product.lower() not in products:
-            products[product.lower()] = _new_product(change, product, result, options)
         try:
             customer = _customer_for(change, index, source.values, result, options, today)
-            parsed = (_sale if kind == "sales" else _contact)(source.values, customer, products)
+            parsed = _contact(source.values, customer, products)
+        except RowError as error:
+            result.reject(source, error)
+            continue
+        yield parsed
+
+
+def _sales_rows(
+    change: Change,
+    rows: Iterator[SourceRow],
+    result: ImportResult,
+    options: ImportOptions,
+    today: date,
+    index: CustomerIndex,
+    products: dict[str, KnownProduct],
+) -> Iterator[tuple[Any, ...]]:
+    """Sales rows as tuples. The common row of a purchase log (a known member number, a
+    whole quantity, a plain amount, an ISO date, no unit price) is read here in a few
+    steps; every other row goes through the customer and sale rules (`_customer_for`,
+    `_sale`), which give the same sale for a common row, only slower."""
+    by_ref, by_id = index.by_ref, index.by_id
+    plain_amount = re.compile(PLAIN_MONEY).fullmatch
+    iso_day = date.fromisoformat
+    named: dict[str, KnownProduct] = {}  # each product as the file spells it
+    for source in rows:
+        result.rows += 1
+        values = source.values
+        get = values.get
+        product = get("product", "")
+        known_product = None
+        if product:
+            known_product = named.get(product)
+            if known_product is None:
+                known_product = products.get(product.lower())
+                if known_product is None:
+                    known_product = products[product.lower()] = _new_product(
+                        change, product, result, options
+                    )
+                named[product] = known_product
+        ref = get("customer_ref")
+        quantity = get("quantity")
+        amount = get("amount")
+        day = get("date", "")
+        if (
+            ref
+            and (customer_id := by_ref.get(ref)) is not None
+            and quantity
+            and quantity.isdigit()
+            and quantity != "0"
+            and amount
+            and (money := plain_amount(amount))
+            and not get("price")
+            and len(day) == 10
+            and day[4] == "-"
+            and day[7] == "-"
+        ):
+            try:
+                sale_date = iso_day(day).isoformat()
+            except ValueError:
+                pass  # the rules word the refusal
+            else:
+                customer = by_id[customer_id]
+                whole, fraction = money.groups()
+                yield (
+                    customer_id,
+                    known_product.id if known_product else None,
+                    int(quantity),
+                    int(whole) * 100 + int(fraction.ljust(2, "0"))
+                    if fraction
+                    else int(whole) * 100,
+                    sale_date,
+                    (get("rep") or "").strip() or customer.owner,
+                    (get("department") or "").strip() or customer.department,
+                    (get("store") or "").strip() or customer.store,
+                )
+                continue
+        try:
+            customer = _customer_for(change, index, values, result, options, today)
+            parsed = _sale(values, customer, products)
         except RowError as error:
             result.reject(source, error)
             continue
