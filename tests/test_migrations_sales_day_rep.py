@@ -1,0 +1,93 @@
+"""m008 adds the index that serves the sales report by period and rep to a book of an
+earlier release, keeps every row, and leaves the report's answer as it was.
+
+Starts from `tests/data/book-m001.sqlite` (schema 1, a 40-customer demo book).
+"""
+
+import shutil
+import sqlite3
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from salesflow import db, migrations, predict, reports
+
+M001_BOOK = Path(__file__).parent / "data" / "book-m001.sqlite"
+STEP = migrations.m008_sales_by_day_and_rep
+REPORT_BY_REP = (
+    "SELECT substr(s.date, 1, 7), s.rep, count(*), sum(s.quantity), sum(s.amount_cents)"
+    " FROM sales s WHERE {date} BETWEEN ? AND ? GROUP BY 1, 2"
+)
+
+
+@pytest.fixture
+def old_book(tmp_path):
+    path = tmp_path / "book.db"
+    shutil.copyfile(M001_BOOK, path)
+    return path
+
+
+def tables(conn: sqlite3.Connection) -> dict[str, list[tuple]]:
+    names = [
+        row[0]
+        for row in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+    ]
+    return {
+        name: sorted(map(tuple, conn.execute(f"SELECT * FROM {name}")), key=repr) for name in names
+    }
+
+
+def sales_indexes(conn: sqlite3.Connection) -> set[str]:
+    return {
+        row[0]
+        for row in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'sales'"
+        )
+    }
+
+
+def plan(conn: sqlite3.Connection, sql: str, params) -> str:
+    return " ".join(str(row[3]) for row in conn.execute("EXPLAIN QUERY PLAN " + sql, params))
+
+
+def test_m008_adds_the_index_and_keeps_every_row_and_every_report(old_book):
+    conn = sqlite3.connect(old_book, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA foreign_keys = ON")
+    step = migrations.STEPS.index(STEP)
+    start, end = date(2025, 1, 1), date(2026, 12, 31)
+    with db.transaction(conn):
+        for earlier in migrations.STEPS[1:step]:
+            earlier(conn)
+        before, indexes_before = tables(conn), sales_indexes(conn)
+        report_before = reports.sales_report(conn, start=start, end=end, by=["rep"])
+        STEP(conn)
+    assert tables(conn) == before
+    assert sales_indexes(conn) - indexes_before == {"sales_day_rep"}
+    columns = [row[2] for row in conn.execute("PRAGMA index_info(sales_day_rep)")]
+    assert columns == ["date", "rep", "quantity", "amount_cents"]
+    assert reports.sales_report(conn, start=start, end=end, by=["rep"]) == report_before
+    assert len(report_before) > 3
+    # the report reads the narrow index alone, over a long span and over a short one
+    span = [start.isoformat(), end.isoformat()]
+    assert "COVERING INDEX sales_day_rep" in plan(conn, REPORT_BY_REP.format(date="+s.date"), span)
+    assert "COVERING INDEX sales_day_rep" in plan(conn, REPORT_BY_REP.format(date="s.date"), span)
+    conn.close()
+
+
+def test_an_upgraded_book_checks_clean_and_its_history_still_reads_by_customer(old_book, cli):
+    upgraded = db.open_db(old_book, write=True)
+    assert upgraded.execute("PRAGMA user_version").fetchone()[0] == len(migrations.STEPS)
+    assert {"sales_day_rep", "sales_customer_day"} <= sales_indexes(upgraded)
+    as_of = date(2026, 3, 16).isoformat()
+    assert "sales_customer_day" in plan(upgraded, predict.SALES_PER_CUSTOMER, {"as_of": as_of})
+    upgraded.close()
+    assert db.check(old_book)["ok"]
+    rows = cli.json(
+        "--db", old_book, "report", "sales", "--from", "2025-01-01", "--to", "2026-12-31",
+        "--by", "rep",
+    )  # fmt: skip
+    assert rows and all("rep" in row for row in rows)
