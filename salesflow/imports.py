@@ -1108,7 +1108,7 @@ def _sales_rows(
             and (customer_id := by_ref.get(ref)) is not None
             and quantity
             and quantity.isdigit()
-            and quantity != "0"
+            and quantity.strip("0")  # 0, 00…: the rules refuse it
             and amount
             and (money := plain_amount(amount))
             and not get("price")
@@ -1166,7 +1166,7 @@ def _sale(values: dict[str, str], customer: Any, products: dict[str, Any]) -> tu
     # Whole numbers are the common case: read without Decimal.
     quantity = (
         int(text)
-        if text and text.isdigit() and text != "0"
+        if text and text.isdigit() and text.strip("0")
         else (_row_rule(parse_quantity, text) if text else 1)
     )
     amount, rep, department, store = _row_rule(

@@ -309,3 +309,15 @@ def test_deal_export_follows_the_deal_rules(cli):
         ("a", "35", "open", "100.00"),
         ("b", "100", "won", "200.00"),
     ]
+
+
+def test_a_zero_quantity_written_any_way_is_refused_with_its_line(cli, tmp_path):
+    cli("customer", "add", "张三", "--ref", "M1")
+    for zero in ("0", "00", "0.0"):
+        sheet = tmp_path / f"s{len(zero)}.csv"
+        sheet.write_text(
+            f"customer_ref,quantity,amount,date\nM1,{zero},10,2026-03-01\n", encoding="utf-8"
+        )
+        result = cli("import", "sales", sheet, code=65)
+        assert "line 2: quantity" in result.stderr and "positive" in result.stderr, zero
+    assert cli.json("sale", "list") == []
