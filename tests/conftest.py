@@ -1,6 +1,7 @@
 """Every test gets its own database file and a fixed "today"."""
 
 import json
+import shutil
 from datetime import date
 
 import pytest
@@ -43,6 +44,16 @@ def isolated_book(tmp_path, monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.setenv("SALESFLOW_LANG", "en")  # whatever the machine's locale
     monkeypatch.delenv("SALESFLOW_BUSY_TIMEOUT", raising=False)
+    return path
+
+
+@pytest.fixture
+def old_book(tmp_path):
+    """A copy of a book the first release wrote, to upgrade."""
+    from books import M001_BOOK
+
+    path = tmp_path / "old-book.db"
+    shutil.copyfile(M001_BOOK, path)
     return path
 
 

@@ -5,16 +5,11 @@
 set by hand.
 """
 
-import shutil
 import sqlite3
 from datetime import date, timedelta
 from pathlib import Path
 
-import pytest
-
 from salesflow import db, migrations
-
-M001_BOOK = Path(__file__).parent / "data" / "book-m001.sqlite"
 
 
 def table_rows(path: Path) -> dict[str, list[tuple]]:
@@ -28,13 +23,6 @@ def table_rows(path: Path) -> dict[str, list[tuple]]:
     rows = {name: sorted(conn.execute(f"SELECT * FROM {name}"), key=repr) for name in names}
     conn.close()
     return rows
-
-
-@pytest.fixture
-def old_book(tmp_path):
-    path = tmp_path / "book.db"
-    shutil.copyfile(M001_BOOK, path)
-    return path
 
 
 def test_the_fixture_is_a_first_release_book(old_book):

@@ -1,22 +1,10 @@
 """Upgrading a first-release book to closing stages and deal notes: the built-in pipelines
 it already holds get their closing stage, every row stays, the version is current."""
 
-import shutil
 import sqlite3
 from pathlib import Path
 
-import pytest
-
 from salesflow import db, migrations, pipelines
-
-M001_BOOK = Path(__file__).parent / "data" / "book-m001.sqlite"
-
-
-@pytest.fixture
-def old_book(tmp_path):
-    path = tmp_path / "book.db"
-    shutil.copyfile(M001_BOOK, path)
-    return path
 
 
 def rows_of(path: Path, table: str) -> list[tuple]:

@@ -3,33 +3,14 @@
 Starts from `tests/data/book-m001.sqlite` (schema 1, a 40-customer demo book).
 """
 
-import shutil
 import sqlite3
-from pathlib import Path
 
 import pytest
+from books import tables
 
 from salesflow import db, migrations
 
-M001_BOOK = Path(__file__).parent / "data" / "book-m001.sqlite"
 NEW_TABLES = {"reminder_states", "reminder_stops"}
-
-
-@pytest.fixture
-def old_book(tmp_path):
-    path = tmp_path / "book.db"
-    shutil.copyfile(M001_BOOK, path)
-    return path
-
-
-def tables(conn: sqlite3.Connection) -> dict[str, list[tuple]]:
-    names = [
-        row[0]
-        for row in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-        )
-    ]
-    return {name: sorted(conn.execute(f"SELECT * FROM {name}"), key=repr) for name in names}
 
 
 def test_m003_adds_empty_answer_tables_and_leaves_every_row(old_book):

@@ -5,25 +5,13 @@ people gate and the needs stage its four questions.
 Starts from `tests/data/book-m001.sqlite` (schema 1, a 40-customer demo book).
 """
 
-import shutil
 import sqlite3
-from pathlib import Path
-
-import pytest
 
 from salesflow import db, migrations, pipelines
 
-M001_BOOK = Path(__file__).parent / "data" / "book-m001.sqlite"
 STEP = migrations.m005_units_people_questions_techniques_campaigns
 NEW_TABLES = {"units", "deal_deposits", "stage_questions", "deal_answers", "techniques",
               "campaigns"}  # fmt: skip
-
-
-@pytest.fixture
-def old_book(tmp_path):
-    path = tmp_path / "book.db"
-    shutil.copyfile(M001_BOOK, path)
-    return path
 
 
 def rows(conn: sqlite3.Connection, table: str, columns: list[str]) -> list[tuple]:

@@ -4,32 +4,11 @@ earlier release, and rebuilds the latest-purchase triggers on net quantities.
 Starts from `tests/data/book-m001.sqlite` (schema 1, a 40-customer demo book).
 """
 
-import shutil
 import sqlite3
-from pathlib import Path
 
-import pytest
+from books import tables
 
 from salesflow import db, migrations
-
-M001_BOOK = Path(__file__).parent / "data" / "book-m001.sqlite"
-
-
-@pytest.fixture
-def old_book(tmp_path):
-    path = tmp_path / "book.db"
-    shutil.copyfile(M001_BOOK, path)
-    return path
-
-
-def tables(conn: sqlite3.Connection) -> dict[str, list[tuple]]:
-    names = [
-        row[0]
-        for row in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-        )
-    ]
-    return {name: sorted(conn.execute(f"SELECT * FROM {name}"), key=repr) for name in names}
 
 
 def test_m006_adds_an_empty_returns_table_and_new_columns_and_keeps_every_row(old_book):

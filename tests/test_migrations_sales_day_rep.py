@@ -4,28 +4,16 @@ earlier release, keeps every row, and leaves the report's answer as it was.
 Starts from `tests/data/book-m001.sqlite` (schema 1, a 40-customer demo book).
 """
 
-import shutil
 import sqlite3
 from datetime import date
-from pathlib import Path
-
-import pytest
 
 from salesflow import db, migrations, predict, reports
 
-M001_BOOK = Path(__file__).parent / "data" / "book-m001.sqlite"
 STEP = migrations.m008_sales_by_day_and_rep
 REPORT_BY_REP = (
     "SELECT substr(s.date, 1, 7), s.rep, count(*), sum(s.quantity), sum(s.amount_cents)"
     " FROM sales s WHERE {date} BETWEEN ? AND ? GROUP BY 1, 2"
 )
-
-
-@pytest.fixture
-def old_book(tmp_path):
-    path = tmp_path / "book.db"
-    shutil.copyfile(M001_BOOK, path)
-    return path
 
 
 def tables(conn: sqlite3.Connection) -> dict[str, list[tuple]]:

@@ -4,34 +4,14 @@ earlier release, and keeps every row.
 Starts from `tests/data/book-m001.sqlite` (schema 1, a 40-customer demo book).
 """
 
-import shutil
 import sqlite3
 from datetime import date
-from pathlib import Path
 
-import pytest
+from books import tables
 
 from salesflow import db, migrations, predict
 
-M001_BOOK = Path(__file__).parent / "data" / "book-m001.sqlite"
 STEP = migrations.m007_sales_by_customer_day
-
-
-@pytest.fixture
-def old_book(tmp_path):
-    path = tmp_path / "book.db"
-    shutil.copyfile(M001_BOOK, path)
-    return path
-
-
-def tables(conn: sqlite3.Connection) -> dict[str, list[tuple]]:
-    names = [
-        row[0]
-        for row in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-        )
-    ]
-    return {name: sorted(conn.execute(f"SELECT * FROM {name}"), key=repr) for name in names}
 
 
 def sales_indexes(conn: sqlite3.Connection) -> set[str]:
