@@ -59,11 +59,21 @@ def install(language: str) -> None:
     if language == "en":
         _translate, _language = None, "en"
         return
-    import gettext
+    path = catalog_path(language)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(path)
 
-    with open(catalog_path(language), "rb") as compiled:
-        _translate = gettext.GNUTranslations(compiled).gettext
-    _language = language
+    def load_then_translate(message: str) -> str:
+        # Parsing the catalog costs about 2 ms; a run that says nothing (a cron `remind`
+        # with nothing due) never pays it.
+        global _translate
+        import gettext
+
+        with open(path, "rb") as compiled:
+            _translate = gettext.GNUTranslations(compiled).gettext
+        return _translate(message)
+
+    _translate, _language = load_then_translate, language
 
 
 def choose_language(argv: list[str], environ: Mapping[str, str]) -> str:
