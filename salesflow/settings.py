@@ -6,7 +6,6 @@ default. Each setting says how its text is read, so `config set` refuses what th
 feature could not use. Secret settings are never shown whole.
 """
 
-import re
 import sqlite3
 from collections.abc import Callable
 from typing import NamedTuple
@@ -54,12 +53,11 @@ def one_of(*choices: str) -> Callable[[str], Value]:
     return read
 
 
-def clock(text: str) -> Value:
-    """A time of day, HH:MM."""
-    match = re.fullmatch(r"(\d{1,2}):(\d{2})", text.strip())
-    if not match or int(match[1]) > 23 or int(match[2]) > 59:
-        raise BadValue(_("must be a time of day like 09:00, not {text!r}").format(text=text))
-    return f"{int(match[1]):02d}:{match[2]}"
+def alarm_time(text: str) -> Value:
+    """The calendar's alarm hour, read by the calendar's own rule, kept as HH:MM."""
+    from salesflow.calendar import parse_alarm_time
+
+    return parse_alarm_time(text).strftime("%H:%M")
 
 
 def free_text(text: str) -> Value:
@@ -158,7 +156,7 @@ SETTINGS = {
         Setting(
             "calendar.alarm_time",
             "09:00",
-            clock,
+            alarm_time,
             N_("when the calendar of reminders (remind --format ics) rings each item's day"),
         ),
         Setting(
@@ -242,6 +240,8 @@ def set_value(change: Change, key: str, text: str) -> Value:
     try:
         value = setting.read(text)
     except BadValue as error:
+        if str(error).startswith(setting.key):  # the feature's rule named the setting already
+            raise
         raise BadValue(_("{key}: {problem}").format(key=setting.key, problem=error)) from None
     values = {**load(change.conn), setting.key: value}
     if not values["tiers.A"] > values["tiers.B"] > values["tiers.C"]:  # type: ignore[operator]
