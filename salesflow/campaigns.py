@@ -183,18 +183,12 @@ def read_customer_file(conn: sqlite3.Connection, path: Path) -> list[int]:
     """The customers a CSV file names (a header row; UTF-8 or GB18030; `,` `;` or tab): by
     id, ref, mobile or phone, email or name, whichever column comes first in that order.
     Any line that names no customer, or several, refuses the whole file."""
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raise BadInput(
-            _("cannot read {path}: {reason}").format(path=path, reason=error.strerror)
-        ) from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("gb18030", errors="replace")
+    from salesflow.imports import pick_delimiter, sniff_encoding  # the import's own rules
+
+    encoding, _digest, _has_nul = sniff_encoding(path, "auto")
+    text = path.read_text(encoding=encoding)
     first = text.splitlines()[0] if text.strip() else ""
-    delimiter = max((",", ";", "\t"), key=first.count) if first else ","
+    delimiter = pick_delimiter(first)
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     headers = [cell.strip().lower() for cell in next(reader, [])]
     column = next(
