@@ -411,15 +411,12 @@ def counted(kind: str, count: int) -> str:
     )
 
 
-def confirm_added(
-    message: str, record: dict[str, Any], fmt: Format, label: str | None = None
-) -> None:
+def confirm_added(message: str, record: dict[str, Any], fmt: Format) -> None:
     """Say what was added (stderr) and, for --format json or csv, print it on stdout.
 
-    `message` is the whole sentence, translated, naming the record's `#id`; (an older
-    form passed a `label` to follow "Added thing #id".)
+    `message` is the whole sentence, translated, naming the record's `#id`.
     """
-    tell(message if label is None else f"{message} #{record['id']} {label}".rstrip())
+    tell(message)
     if fmt is JSON:
         deliver(output.to_json(record), None)
     elif fmt is CSV:
