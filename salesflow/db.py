@@ -19,7 +19,7 @@ from typing import Any
 
 from salesflow import summaries
 from salesflow.errors import Busy, DatabaseRefused, NotFound
-from salesflow.i18n import _
+from salesflow.i18n import N_, _
 
 APPLICATION_ID = 0x53464C57  # "SFLW": marks a file as salesflow's
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -523,6 +523,22 @@ def backup(conn: sqlite3.Connection, source: Path, target: Path | None) -> Path:
     return target
 
 
+class Problem(str):
+    """A problem `check` found: English text in the report (JSON is the same in every
+    language), with its message and values kept to say it in the user's language."""
+
+    message: str
+    values: dict[str, Any]
+
+    def __new__(cls, message: str, **values: Any) -> "Problem":
+        problem = super().__new__(cls, message.format(**values))
+        problem.message, problem.values = message, values
+        return problem
+
+    def said(self) -> str:
+        return _(self.message).format(**self.values)
+
+
 def check(path: Path) -> dict[str, Any]:
     """Integrity, schema version and derived data of a file, read-only; never raises for
     a damaged file, it reports it."""
@@ -530,22 +546,22 @@ def check(path: Path) -> dict[str, Any]:
                               "latest_version": latest_version(), "problems": []}  # fmt: skip
     problems: list[str] = report["problems"]
     if not path.is_file():
-        problems.append("no database file at this path")
+        problems.append(Problem(N_("no database file at this path")))
         return report
     with path.open("rb") as handle:
         header = handle.read(len(SQLITE_HEADER))
     if header != SQLITE_HEADER:
-        problems.append("not a SQLite database (bad header)")
+        problems.append(Problem(N_("not a SQLite database (bad header)")))
         return report
     try:
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     except sqlite3.Error as error:
-        problems.append(f"cannot open: {error}")
+        problems.append(Problem(N_("cannot open: {reason}"), reason=str(error)))
         return report
     try:
         _check_open(conn, report, problems)
     except sqlite3.DatabaseError as error:
-        problems.append(f"damaged: {error}")
+        problems.append(Problem(N_("damaged: {reason}"), reason=str(error)))
     finally:
         conn.close()
     report["ok"] = not problems
@@ -554,19 +570,27 @@ def check(path: Path) -> dict[str, Any]:
 
 def _check_open(conn: sqlite3.Connection, report: dict[str, Any], problems: list[str]) -> None:
     if conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
-        problems.append("not a salesflow database")
+        problems.append(Problem(N_("not a salesflow database")))
         return
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     report["schema_version"] = version
     if version > latest_version():
-        problems.append(f"schema {version} is newer than this salesflow ({latest_version()})")
+        problems.append(
+            Problem(
+                N_("schema {version} is newer than this salesflow ({latest})"),
+                version=version,
+                latest=latest_version(),
+            )
+        )
     integrity = [row[0] for row in conn.execute("PRAGMA integrity_check")]
     if integrity != ["ok"]:
-        problems.extend(f"integrity: {line}" for line in integrity[:20])
+        problems.extend(Problem(N_("integrity: {line}"), line=line) for line in integrity[:20])
         return
     foreign = conn.execute("PRAGMA foreign_key_check").fetchall()
     if foreign:
-        problems.append(f"{len(foreign)} rows point at records that do not exist")
+        problems.append(
+            Problem(N_("{count} rows point at records that do not exist"), count=len(foreign))
+        )
     report["upgrade_pending"] = version < latest_version()
     if report["upgrade_pending"]:
         # Written by an earlier salesflow: the next command that writes upgrades it. Its
@@ -581,7 +605,7 @@ def _check_open(conn: sqlite3.Connection, report: dict[str, Any], problems: list
                                        ORDER BY at DESC, id DESC LIMIT 1)"""
     ).fetchone()[0]
     if stale:
-        problems.append(f"{stale} customers have out-of-date summaries")
+        problems.append(Problem(N_("{count} customers have out-of-date summaries"), count=stale))
     latest = summaries.latest_purchases()
     drift = conn.execute(
         f"""SELECT count(*) FROM (
@@ -590,7 +614,7 @@ def _check_open(conn: sqlite3.Connection, report: dict[str, Any], problems: list
                 SELECT * FROM ({latest}) EXCEPT SELECT * FROM customer_products)"""
     ).fetchone()[0]
     if drift:
-        problems.append(f"{drift} latest-purchase records are out of date")
+        problems.append(Problem(N_("{count} latest-purchase records are out of date"), count=drift))
     _count_records(conn, report)
 
 

@@ -301,3 +301,26 @@ def test_reports_name_built_in_stages_by_their_chinese_labels_in_tables_only(tmp
         assert "开发" in salesflow(*report)
         assert "开发" not in salesflow(*report, "--format", "csv")
         assert "development" in salesflow(*report, "--format", "csv")
+
+
+def test_check_says_its_problems_in_chinese_and_keeps_them_english_in_json(tmp_path):
+    import subprocess
+    import sys
+
+    foreign = tmp_path / "notes.db"
+    foreign.write_bytes(b"SQLite format 3\x00" + b"\x00" * 200)
+
+    def check(language, *options):
+        env = {**os.environ, "SALESFLOW_LANG": language}
+        return subprocess.run(
+            [sys.executable, "-m", "salesflow", "--db", str(foreign), "check", *options],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+
+    chinese = check("zh")
+    assert chinese.returncode == 1
+    assert "problem:" not in chinese.stdout and "damaged" not in chinese.stderr
+    assert check("zh", "--format", "json").stdout == check("en", "--format", "json").stdout
+    assert "problem:" in check("en").stdout

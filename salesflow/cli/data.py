@@ -486,16 +486,21 @@ def check_command(ctx: typer.Context, fmt: FormatOpt = TABLE) -> None:
         ]
         if report.get("upgrade_pending"):
             lines.append(_("written by an earlier salesflow: the next change upgrades it"))
-        lines += [_("problem: {problem}").format(problem=problem) for problem in report["problems"]]
+        lines += [_("problem: {problem}").format(problem=said(p)) for p in report["problems"]]
         lines.append(_("ok") if report["ok"] else _("DAMAGED or unusable"))
         deliver("\n".join(lines) + "\n", None)
     if not report["ok"]:
         fail(
             _("{path} failed the check: {problem}").format(
-                path=book_path, problem=report["problems"][0]
+                path=book_path, problem=said(report["problems"][0])
             ),
             1,
         )
+
+
+def said(problem: str) -> str:
+    """A problem `check` found, in the user's language."""
+    return problem.said() if isinstance(problem, db.Problem) else problem
 
 
 CHECK_COUNTS = {
