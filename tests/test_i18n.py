@@ -257,6 +257,51 @@ def test_the_committed_mo_is_the_compiled_po(tmp_path):
     assert catalog_tool.mo_translations(recompiled) == catalog_tool.mo_translations()
 
 
+def test_the_program_finds_every_message_of_the_catalog_by_its_lookup(tmp_path):
+    assert catalog_tool.unfound_by_lookup() == []
+    catalog = i18n.Catalog.read(str(catalog_tool.MO_PATH))
+    assert catalog.gettext("Options") == "选项"
+    # before the first message, after the last, and between two: not in the catalog
+    for absent in ("", "\x00", "\U0010ffff", "Optionsx", "a message the catalog lacks"):
+        assert catalog.gettext(absent) == absent
+    # a catalog whose originals are out of order is caught by the check
+    unsorted = tmp_path / "unsorted.mo"
+    header = ("", "Content-Type: text/plain; charset=UTF-8\n")
+    unsorted.write_bytes(mo_file([header, ("b", "乙"), ("a", "甲"), ("c", "丙")]))
+    assert catalog_tool.unfound_by_lookup(unsorted) != []
+
+
+def test_a_catalog_is_read_in_either_byte_order_and_other_files_are_refused(tmp_path):
+    entries = [("", "header"), ("Options", "选项"), ("Usage: ", "用法：")]
+    for order in "<>":
+        catalog = i18n.Catalog(mo_file(entries, order))
+        assert catalog.gettext("Usage: ") == "用法："
+        assert catalog.gettext("Options") == "选项"
+        assert catalog.gettext("Arguments") == "Arguments"
+    with pytest.raises(ValueError):
+        i18n.Catalog(b"SQLite format 3\x00" + bytes(100))
+    with pytest.raises(ValueError):
+        i18n.Catalog(b"")
+
+
+def mo_file(entries: list[tuple[str, str]], order: str = "<") -> bytes:
+    """A .mo holding `entries` in the order given (no hash table), as msgfmt lays it out."""
+    import struct
+
+    count = len(entries)
+    originals_at, translations_at = 28, 28 + 8 * count
+    strings_at = translations_at + 8 * count
+    tables: list[bytes] = [b"", b""]
+    body = b""
+    for which in (0, 1):
+        for entry in entries:
+            encoded = entry[which].encode()
+            tables[which] += struct.pack(order + "II", len(encoded), strings_at + len(body))
+            body += encoded + b"\x00"
+    header = struct.pack(order + "7I", 0x950412DE, 0, count, originals_at, translations_at, 0, 0)
+    return header + tables[0] + tables[1] + body
+
+
 def test_the_extractor_finds_marked_messages_and_help(tmp_path):
     source = tmp_path / "commands.py"
     source.write_text(

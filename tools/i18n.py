@@ -177,6 +177,19 @@ def mo_translations(mo_path: Path = MO_PATH) -> dict[str, str]:
     return {key: value for key, value in catalog.items() if key}
 
 
+def unfound_by_lookup(mo_path: Path = MO_PATH) -> list[str]:
+    """Messages the program's own lookup (`salesflow.i18n.Catalog`, a binary search that
+    needs the .mo's originals sorted) answers differently from the standard reader."""
+    from salesflow.i18n import Catalog
+
+    catalog = Catalog.read(str(mo_path))
+    return [
+        message
+        for message, text in mo_translations(mo_path).items()
+        if catalog.gettext(message) != text
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("action", choices=["extract", "compile", "check"])
@@ -207,7 +220,10 @@ def main(argv: list[str] | None = None) -> int:
         stale = mo_translations() != translated
         if stale:
             print(f"{MO_PATH.relative_to(ROOT)} differs from its .po: run compile", file=sys.stderr)
-        return 1 if missing or stale or found.problems else 0
+        unfound = unfound_by_lookup()
+        for message in unfound:
+            print(f"the program's catalog lookup misses {message!r}", file=sys.stderr)
+        return 1 if missing or stale or unfound or found.problems else 0
     return 1 if found.problems else 0
 
 
