@@ -521,6 +521,8 @@ def detail_text(item: Mapping[str, Any]) -> str:
 
 
 def _slipping_json(slipping: Mapping[int, Slip]) -> str:
+    if not slipping:
+        return "[]"  # the usual morning: no `json` to import
     import json
 
     return json.dumps([[key, slip.since, slip.p_alive] for key, slip in slipping.items()])

@@ -234,3 +234,45 @@ def test_runs_one_after_another_in_one_process_each_find_their_whole_group():
     assert {"show", "advance", "won"} <= set(tree["deal"])
     assert {"list", "add"} <= set(tree["customer"])
     assert {"done", "snooze", "stop"} <= set(tree["remind"])
+
+
+BUILT_ENUMS = """
+import sys
+from salesflow.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+options = sys.modules["salesflow.cli.options"]
+print(" ".join(sorted(name for name in options.ENUMS if name in vars(options))))
+"""
+
+
+def test_a_run_builds_only_the_choice_enums_its_command_offers(tmp_path):
+    book = str(tmp_path / "book.db")
+    environment = {**os.environ, "SALESFLOW_LANG": "en"}
+    done = subprocess.run(
+        [sys.executable, "-c", BUILT_ENUMS, "--db", book, "remind"],
+        capture_output=True, text=True, env=environment, check=True,
+    )  # fmt: skip
+    built = set(done.stdout.split())
+    # `remind`'s module offers formats, kinds and the target list's ranking and layout
+    assert built == {"Format", "Kind", "RemindFormat", "TargetBy", "TargetLayout"}
+
+
+def test_every_choice_enum_default_and_choice_option_is_built_on_first_use():
+    from typing import get_args
+
+    from salesflow.cli import options
+
+    for name, values in options.ENUMS.items():
+        assert [member.value for member in getattr(options, name)] == list(values)
+    for name, (enum, value) in options.MEMBERS.items():
+        member = getattr(options, name)
+        assert member is getattr(options, enum)(value)
+    for name, (enum, optional, option) in options.CHOICE_OPTIONS.items():
+        offered, info = get_args(getattr(options, name))
+        assert info is option
+        assert offered == (getattr(options, enum) | None if optional else getattr(options, enum))
+    with pytest.raises(AttributeError, match="Fromat"):
+        options.Fromat  # noqa: B018

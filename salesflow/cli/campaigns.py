@@ -10,7 +10,18 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from salesflow import choices
-from salesflow.cli.options import TABLE, FormatOpt, LimitOpt, OutputOpt, choice_enum
+from salesflow.cli.options import (
+    TABLE,
+    FormatOpt,
+    LimitOpt,
+    MinScoreOpt,
+    OutputOpt,
+    OwnerOpt,
+    StoreOpt,
+    TagFilterOpt,
+    TierOpt,
+    choice_enum,
+)
 from salesflow.cli.render import confirm_added, emit, emit_record
 from salesflow.cli.root import group, open_book, tell, to_date, today
 from salesflow.cli.startup import lazy
@@ -23,16 +34,9 @@ if TYPE_CHECKING:
 
     class CampaignChannel(StrEnum): ...
 
-    class TargetBy(StrEnum): ...
-
-    class TargetLayout(StrEnum): ...
-
 else:
     campaigns, db, inputs, grading = lazy("campaigns", "db", "inputs", "tiers")
     CampaignChannel = choice_enum("CampaignChannel", choices.CAMPAIGN_CHANNELS)
-    TargetBy = choice_enum("TargetBy", choices.TARGET_RANKINGS)
-    TargetLayout = choice_enum("TargetLayout", choices.TARGET_LAYOUTS)
-BY_SCORE = TargetBy("score")
 
 campaign_app = group("campaign", "Campaigns to a target list: SMS, web, events, calls, visits.")
 
@@ -44,23 +48,6 @@ CAMPAIGN_COLUMNS = [
     ("reached", N_("Reached")),
     ("contacts", N_("Contacts")),
     ("notes", N_("Notes")),
-]
-# How `targets` ranks and lays out its list, and the filters of a target list it shares
-# with `campaign log --targets`.
-TargetByOpt = Annotated[
-    TargetBy,
-    typer.Option(help="score: urgency + quick effect + price fit; value: predicted value."),
-]
-TargetLayoutOpt = Annotated[
-    TargetLayout | None,
-    typer.Option("--for", help="sms: only name and mobile, for an SMS platform's upload."),
-]
-TierOpt = Annotated[str | None, typer.Option(help="Only this tier (A-D, or none).")]
-OwnerOpt = Annotated[str | None, typer.Option(help="Only this salesperson's customers.")]
-StoreOpt = Annotated[str | None, typer.Option(help="Only this store's customers.")]
-TagFilterOpt = Annotated[str | None, typer.Option("--tag", help="Only customers with this tag.")]
-MinScoreOpt = Annotated[
-    int | None, typer.Option("--min-score", min=0, max=15, help="Only a target score this high.")
 ]
 
 

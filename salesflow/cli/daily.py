@@ -10,17 +10,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from salesflow.cli.campaigns import (
-    BY_SCORE,
-    MinScoreOpt,
-    OwnerOpt,
-    StoreOpt,
-    TagFilterOpt,
-    TargetByOpt,
-    TargetLayoutOpt,
-    TierOpt,
-)
 from salesflow.cli.options import (
+    BY_SCORE,
     ICS,
     JSON,
     REMIND_TABLE,
@@ -31,9 +22,16 @@ from salesflow.cli.options import (
     FormatOpt,
     Kind,
     LimitOpt,
+    MinScoreOpt,
     OutputOpt,
+    OwnerOpt,
     RemindFormat,
     RemindFormatOpt,
+    StoreOpt,
+    TagFilterOpt,
+    TargetByOpt,
+    TargetLayoutOpt,
+    TierOpt,
 )
 from salesflow.cli.render import (
     WORKBOOK_SUFFIX,

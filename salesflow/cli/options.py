@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 
 import typer
 
@@ -17,6 +17,56 @@ def choice_enum(name: str, values: tuple[str, ...]) -> type[StrEnum]:
     """A StrEnum whose members are `values` (Typer validates and lists them)."""
     return StrEnum(name, [(value.replace("-", "_"), value) for value in values])  # type: ignore[return-value]
 
+
+# The choice enums and the vocabulary each offers, their members used as defaults, and the
+# options offering them. Each is built when a command module first imports it
+# (`__getattr__` below): building every enum (about 90 µs each) cost every start some 2 ms
+# where a command uses two or three.
+ENUMS: dict[str, tuple[str, ...]] = {
+    "Format": choices.FORMATS,
+    "Channel": choices.CHANNELS,
+    "Status": choices.DEAL_STATUSES,
+    "Role": choices.STAKEHOLDER_ROLES,
+    "Attitude": choices.ATTITUDES,
+    "Outcome": choices.OBJECTION_OUTCOMES,
+    "Kind": choices.REMINDER_KINDS,
+    "Interval": choices.INTERVALS,
+    "Compare": choices.COMPARISONS,
+    "PipelineBy": choices.PIPELINE_DIMENSIONS,
+    "ActivityBy": choices.ACTIVITY_DIMENSIONS,
+    "MemberBy": choices.MEMBER_DIMENSIONS,
+    "ImportKind": choices.IMPORT_KINDS,
+    "ExportKind": choices.EXPORT_KINDS,
+    "ExportFormat": choices.EXPORT_FORMATS,
+    "Encoding": choices.ENCODINGS,
+    "Headers": choices.HEADER_LANGUAGES,
+    "OnDuplicate": choices.ON_DUPLICATE,
+    "RemindFormat": choices.REMIND_FORMATS,
+    "TargetBy": choices.TARGET_RANKINGS,
+    "TargetLayout": choices.TARGET_LAYOUTS,
+}
+# Defaults, as the enums' members (Typer shows and compares them by value).
+MEMBERS: dict[str, tuple[str, str]] = {
+    "TABLE": ("Format", "table"),
+    "CSV": ("Format", "csv"),
+    "JSON": ("Format", "json"),
+    "XLSX": ("Format", "xlsx"),
+    "CALL": ("Channel", "call"),
+    "MONTH": ("Interval", "month"),
+    "BY_STAGE": ("PipelineBy", "stage"),
+    "BY_REP": ("ActivityBy", "rep"),
+    "BY_TIER": ("MemberBy", "tier"),
+    "AUTO_ENCODING": ("Encoding", "auto"),
+    "REFUSE_DUPLICATES": ("OnDuplicate", "error"),
+    "ENGLISH_HEADERS": ("Headers", "en"),
+    "EXPORT_CSV": ("ExportFormat", "csv"),
+    "EXPORT_JSON": ("ExportFormat", "json"),
+    "EXPORT_XLSX": ("ExportFormat", "xlsx"),
+    "EXPORT_VCF": ("ExportFormat", "vcf"),
+    "REMIND_TABLE": ("RemindFormat", "table"),
+    "ICS": ("RemindFormat", "ics"),
+    "BY_SCORE": ("TargetBy", "score"),
+}
 
 if TYPE_CHECKING:  # the checker sees plain StrEnums; their members come from choices.py
 
@@ -58,38 +108,56 @@ if TYPE_CHECKING:  # the checker sees plain StrEnums; their members come from ch
 
     class RemindFormat(StrEnum): ...
 
-else:
-    Format = choice_enum("Format", choices.FORMATS)
-    Channel = choice_enum("Channel", choices.CHANNELS)
-    Status = choice_enum("Status", choices.DEAL_STATUSES)
-    Role = choice_enum("Role", choices.STAKEHOLDER_ROLES)
-    Attitude = choice_enum("Attitude", choices.ATTITUDES)
-    Outcome = choice_enum("Outcome", choices.OBJECTION_OUTCOMES)
-    Kind = choice_enum("Kind", choices.REMINDER_KINDS)
-    Interval = choice_enum("Interval", choices.INTERVALS)
-    Compare = choice_enum("Compare", choices.COMPARISONS)
-    PipelineBy = choice_enum("PipelineBy", choices.PIPELINE_DIMENSIONS)
-    ActivityBy = choice_enum("ActivityBy", choices.ACTIVITY_DIMENSIONS)
-    MemberBy = choice_enum("MemberBy", choices.MEMBER_DIMENSIONS)
-    ImportKind = choice_enum("ImportKind", choices.IMPORT_KINDS)
-    ExportKind = choice_enum("ExportKind", choices.EXPORT_KINDS)
-    ExportFormat = choice_enum("ExportFormat", choices.EXPORT_FORMATS)
-    Encoding = choice_enum("Encoding", choices.ENCODINGS)
-    Headers = choice_enum("Headers", choices.HEADER_LANGUAGES)
-    OnDuplicate = choice_enum("OnDuplicate", choices.ON_DUPLICATE)
-    RemindFormat = choice_enum("RemindFormat", choices.REMIND_FORMATS)
+    class TargetBy(StrEnum): ...
 
-# Defaults, as the enums' members (Typer shows and compares them by value).
-TABLE, CSV, JSON, XLSX = Format("table"), Format("csv"), Format("json"), Format("xlsx")
-CALL = Channel("call")
-MONTH = Interval("month")
-BY_STAGE, BY_REP, BY_TIER = PipelineBy("stage"), ActivityBy("rep"), MemberBy("tier")
-AUTO_ENCODING, REFUSE_DUPLICATES = Encoding("auto"), OnDuplicate("error")
-ENGLISH_HEADERS = Headers("en")
-EXPORT_CSV, EXPORT_JSON = ExportFormat("csv"), ExportFormat("json")
-EXPORT_XLSX = ExportFormat("xlsx")
-EXPORT_VCF = ExportFormat("vcf")
-REMIND_TABLE, ICS = RemindFormat("table"), RemindFormat("ics")
+    class TargetLayout(StrEnum): ...
+
+    TABLE: Format
+    CSV: Format
+    JSON: Format
+    XLSX: Format
+    CALL: Channel
+    MONTH: Interval
+    BY_STAGE: PipelineBy
+    BY_REP: ActivityBy
+    BY_TIER: MemberBy
+    AUTO_ENCODING: Encoding
+    REFUSE_DUPLICATES: OnDuplicate
+    ENGLISH_HEADERS: Headers
+    EXPORT_CSV: ExportFormat
+    EXPORT_JSON: ExportFormat
+    EXPORT_XLSX: ExportFormat
+    EXPORT_VCF: ExportFormat
+    REMIND_TABLE: RemindFormat
+    ICS: RemindFormat
+    BY_SCORE: TargetBy
+    FormatOpt: TypeAlias = Format
+    RemindFormatOpt: TypeAlias = RemindFormat
+    TargetByOpt: TypeAlias = TargetBy
+    TargetLayoutOpt: TypeAlias = TargetLayout | None
+
+
+def __getattr__(name: str) -> Any:
+    """An enum, a default member or a choice option, built on first import."""
+    if name in ENUMS:
+        built: Any = choice_enum(name, ENUMS[name])
+    elif name in MEMBERS:
+        enum, value = MEMBERS[name]
+        built = _built(enum)(value)
+    elif name in CHOICE_OPTIONS:
+        enum, optional, option = CHOICE_OPTIONS[name]
+        offered = _built(enum)
+        built = Annotated[offered | None if optional else offered, option]
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = built
+    return built
+
+
+def _built(name: str) -> Any:
+    return globals()[name] if name in globals() else __getattr__(name)
+
+
 # The name of every command's -o parameter and --format parameter.
 DESTINATION, FORMAT = "destination", "fmt"
 
@@ -121,15 +189,6 @@ def workbook_needs_a_file(ctx: typer.Context, param: typer.CallbackParam, value:
     return value
 
 
-FormatOpt = Annotated[
-    Format,
-    typer.Option(
-        "--format",
-        "-f",
-        help="table (default), csv, json; xlsx with -o FILE.",
-        callback=workbook_needs_a_file,
-    ),
-]
 OutputOpt = Annotated[
     Path | None,
     typer.Option(
@@ -141,15 +200,40 @@ OutputOpt = Annotated[
         callback=workbook_needs_a_file,
     ),
 ]
-RemindFormatOpt = Annotated[
-    RemindFormat,
-    typer.Option(
-        "--format",
-        "-f",
-        help="table (default), csv, json; xlsx with -o FILE; ics: a calendar of the items.",
-        callback=workbook_needs_a_file,
+# Options offering a choice enum: (the enum, whether it may be left out, the option).
+CHOICE_OPTIONS: dict[str, tuple[str, bool, Any]] = {
+    "FormatOpt": (
+        "Format",
+        False,
+        typer.Option(
+            "--format",
+            "-f",
+            help="table (default), csv, json; xlsx with -o FILE.",
+            callback=workbook_needs_a_file,
+        ),
     ),
-]
+    "RemindFormatOpt": (
+        "RemindFormat",
+        False,
+        typer.Option(
+            "--format",
+            "-f",
+            help="table (default), csv, json; xlsx with -o FILE; ics: a calendar of the items.",
+            callback=workbook_needs_a_file,
+        ),
+    ),
+    # How `targets` ranks and lays out its list.
+    "TargetByOpt": (
+        "TargetBy",
+        False,
+        typer.Option(help="score: urgency + quick effect + price fit; value: predicted value."),
+    ),
+    "TargetLayoutOpt": (
+        "TargetLayout",
+        True,
+        typer.Option("--for", help="sms: only name and mobile, for an SMS platform's upload."),
+    ),
+}
 LimitOpt = Annotated[int | None, typer.Option("--limit", min=1, help="Show at most N records.")]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 CustomerArg = Annotated[
@@ -169,3 +253,11 @@ AsOfOpt = Annotated[
 ]
 FromOpt = Annotated[str | None, typer.Option("--from", help="First day.", metavar="DATE")]
 ToOpt = Annotated[str | None, typer.Option("--to", help="Last day.", metavar="DATE")]
+# The filters of a target list, shared by `targets` and `campaign log --targets`.
+TierOpt = Annotated[str | None, typer.Option(help="Only this tier (A-D, or none).")]
+OwnerOpt = Annotated[str | None, typer.Option(help="Only this salesperson's customers.")]
+StoreOpt = Annotated[str | None, typer.Option(help="Only this store's customers.")]
+TagFilterOpt = Annotated[str | None, typer.Option("--tag", help="Only customers with this tag.")]
+MinScoreOpt = Annotated[
+    int | None, typer.Option("--min-score", min=0, max=15, help="Only a target score this high.")
+]
