@@ -5,7 +5,8 @@
 
 Runs on the floor's own copy of the book, in which `--prepare` creates the best index for
 the query: sales_report_floor(date, rep, quantity, amount_cents), which covers it, so the
-year is one range read of a narrow index in (month, rep) order. Same answer as salesflow's:
+year is one range read of a narrow index, grouped by day and rep in the index's order and
+folded into months in Python. Same answer as salesflow's:
 sales in the year per month and rep, less the returns dated in it (under the sale's rep),
 with the returned amount; amounts in yuan as JSON numbers.
 """
@@ -26,12 +27,18 @@ def main() -> None:
         return
     span = [f"{year}-01-01", f"{year}-12-31"]
     totals: dict[tuple[str, str | None], list[float]] = {}
-    for month, rep, orders, quantity, cents in conn.execute(
-        "SELECT substr(date, 1, 7), rep, count(*), sum(quantity), sum(amount_cents)"
+    # Grouped by day and rep, the index's own order, so SQLite sorts nothing; the days
+    # fold into months here. (Grouping by substr(date, 1, 7) in SQL takes four times as
+    # long: every row goes through a temporary B-tree.)
+    for day, rep, orders, quantity, cents in conn.execute(
+        "SELECT date, rep, count(*), sum(quantity), sum(amount_cents)"
         " FROM sales INDEXED BY sales_report_floor WHERE date BETWEEN ? AND ? GROUP BY 1, 2",
         span,
     ):
-        totals[(month, rep)] = [orders, quantity, cents, 0]
+        row = totals.setdefault((day[:7], rep), [0, 0, 0, 0])
+        row[0] += orders
+        row[1] += quantity
+        row[2] += cents
     for month, rep, quantity, cents in conn.execute(
         "SELECT substr(r.date, 1, 7), s.rep, sum(r.quantity), sum(r.amount_cents)"
         " FROM returns r JOIN sales s ON s.id = r.sale_id WHERE r.date BETWEEN ? AND ?"

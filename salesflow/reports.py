@@ -244,7 +244,14 @@ def _aggregate(
     """(period, *dimension values) → [orders, quantity, cents, returned cents]: sales in
     [start, end] less the returns dated in it (a return counts in its own period, under
     its sale's rep, product, customer…; orders count sales only)."""
-    period = PERIOD_SQL.get(interval, "?")
+    # The index of sales by day and rep covers a report by rep (or by nothing) whatever its
+    # range: read in the index's order a group per day and rep needs no sorting, and the
+    # days fold into their periods here (a year by month: about a quarter of the time of
+    # grouping by the month in SQL). Any other report reads a long range faster by a scan
+    # of the table.
+    covered = set(dims) <= {"rep"} and customer_id is None
+    by_day = interval == "week" or (covered and interval != "none")
+    period = "s.date" if by_day else PERIOD_SQL.get(interval, "?")
     columns = [sql for dim in dims for _, sql in DIMENSION_SQL[dim]]
     select = [period if interval != "none" else "?", *columns]
     group = ["1", *columns]
@@ -253,9 +260,6 @@ def _aggregate(
         joins += " LEFT JOIN products p ON p.id = s.product_id"
     if {"customer", "tier", "source"} & set(dims):
         joins += " JOIN customers c ON c.id = s.customer_id"
-    # The index of sales by day and rep covers a report by rep (or by nothing) whatever its
-    # range; any other report reads a long range faster by a scan of the table.
-    covered = set(dims) <= {"rep"} and customer_id is None
     if covered or narrow_range(conn, "sales", "date", start, end):
         date_column = "s.date"
     else:
@@ -276,12 +280,17 @@ def _aggregate(
     params += [start.isoformat(), end.isoformat()]
     if customer_id is not None:
         params.append(customer_id)
+    labels: dict[str, str] = {}  # each day's period, worked out once
     totals: dict[tuple[Any, ...], list[Any]] = {}
     for sql in (sold, returned):
         for row in conn.execute(sql, params):
             key = tuple(row[: 1 + len(columns)])
-            if interval == "week":
-                key = (period_label(date.fromisoformat(key[0]), "week"), *key[1:])
+            if by_day:
+                day = key[0]
+                found_label = labels.get(day)
+                if found_label is None:
+                    found_label = labels[day] = period_label(date.fromisoformat(day), interval)
+                key = (found_label, *key[1:])
             found = totals.setdefault(key, [0, 0, 0, 0])
             for index, value in enumerate(row[-4:]):
                 found[index] += value

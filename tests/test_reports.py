@@ -82,6 +82,31 @@ def test_sales_by_period_and_rep_match_independent_sums(conn, sales_book, interv
     assert as_map(rows, ["rep"]) == independent(sales_book, start, end, label, ["rep"])
 
 
+@pytest.mark.parametrize("interval", ["month", "quarter", "year"])
+def test_a_report_read_by_day_from_the_index_folds_into_the_same_periods(
+    conn, sales_book, interval
+):
+    """By rep (or by nothing) the report reads a group per day from the index and folds the
+    days into periods; by rep and store it groups by the period in SQL. Both agree."""
+    start, end = date(2025, 2, 10), date(2026, 11, 20)
+    by_rep = reports.sales_report(conn, start=start, end=end, interval=interval, by=["rep"])
+    by_rep_and_store = reports.sales_report(
+        conn, start=start, end=end, interval=interval, by=["rep", "store"]
+    )
+    folded = defaultdict(lambda: [0, 0, Decimal(0)])
+    for row in by_rep_and_store:
+        found = folded[(row["period"], row["rep"])]
+        found[0] += row["orders"]
+        found[1] += row["quantity"]
+        found[2] += row["amount"]
+    assert as_map(by_rep, ["rep"]) == {key: tuple(value) for key, value in folded.items()}
+    whole = reports.sales_report(conn, start=start, end=end, interval=interval, by=[])
+    periods = defaultdict(Decimal)
+    for row in by_rep:
+        periods[row["period"]] += row["amount"]
+    assert {row["period"]: row["amount"] for row in whole} == dict(periods)
+
+
 def test_multi_dimension_and_partial_range(conn, sales_book):
     start, end = date(2025, 3, 15), date(2025, 11, 2)
     dims = ["department", "store"]
