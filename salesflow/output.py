@@ -4,12 +4,9 @@ Nothing here knows about terminals; cli.py decides where the text goes and draws
 tables when stdout is a terminal.
 """
 
-import csv
 import io
-import json
 import os
 import re
-import tempfile
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
@@ -39,6 +36,8 @@ def json_value(value: Any) -> Any:
 
 
 def to_json(data: Any) -> str:
+    import json  # (csv, json and tempfile load with the output that needs them)
+
     return json.dumps(data, ensure_ascii=False, indent=2, default=json_value) + "\n"
 
 
@@ -77,6 +76,8 @@ def csv_chunks(
 ) -> Iterator[str]:
     """CSV text in chunks, streaming; formula-like cells defused unless `raw`. The header
     row holds `headings` when given (e.g. Chinese), else the keys."""
+    import csv
+
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(headings or keys)
@@ -92,6 +93,8 @@ def csv_chunks(
 
 def json_chunks(rows: Iterable[dict[str, Any]], *, batch: int = 1000) -> Iterator[str]:
     """A JSON array, one object per line, streamed in batches (C encoder: no indent)."""
+    import json
+
     yield "["
     encode = json.JSONEncoder(ensure_ascii=False, default=json_value).encode
     separator = "\n  "
@@ -232,6 +235,8 @@ def write_private_stream(path: Path, chunks: Iterable[str | bytes], *, force: bo
                 path=path, folder=folder
             )
         )
+    import tempfile
+
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.chmod(temporary, 0o600)

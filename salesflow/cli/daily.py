@@ -45,7 +45,7 @@ from salesflow.cli.render import (
 from salesflow.cli.root import APP_SETTINGS, app, group, open_book, tell, to_date, today
 from salesflow.cli.startup import lazy
 from salesflow.errors import BadValue, Conflict
-from salesflow.i18n import N_, _
+from salesflow.i18n import N_, _, current_language
 
 if TYPE_CHECKING:
     import sqlite3
@@ -334,16 +334,19 @@ def remind(
             owner=owner,
             days_ahead=days_ahead,
             everything=everything,
-            detail_args=listing is TABLE,  # JSON and CSV carry the English detail alone
+            # JSON and CSV carry the English detail alone; an English table shows it too
+            # (the parts word it the same, tested), another language words it anew.
+            detail_args=listing is TABLE and current_language() != "en",
         )
         keys = [*reminders.REMINDER_KEYS, *(reminders.STATE_KEYS if everything else ())]
         if listing is not TABLE:
             emit(items, REMINDER_COLUMNS, listing, destination, keys=keys)
             return
+        shown = shown_item if current_language() != "en" or everything else None
         sections = [
             (section_heading(kind_name, rows, everything), rows)
             for kind_name, group in itertools.groupby(items, key=lambda item: item["kind"])
-            for rows in [[shown_item(row) for row in group]]
+            for rows in [list(group) if shown is None else [shown(row) for row in group]]
         ]
     if not sections:
         return  # cron mails nothing when nothing is due
@@ -357,7 +360,8 @@ def remind(
 
 
 def shown_item(item: dict[str, Any]) -> dict[str, Any]:
-    """A reminder as the table shows it: its detail and state in the user's language."""
+    """A reminder as the table shows it: its detail and state in the user's language (an
+    English item without --all is shown as it comes)."""
     return {**item, "detail": reminders.detail_text(item), "state_text": state_text(item)}
 
 
