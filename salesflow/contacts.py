@@ -28,8 +28,11 @@ CONTACT_KEYS = (
     "stakeholder",
 )
 
+# The columns in the order of CONTACT_KEYS, so a row is a record by position.
 CONTACT_SELECT = """
-    SELECT k.*, k.rep AS by, c.name AS customer, d.title AS deal, p.name AS stakeholder
+    SELECT k.id, k.customer_id, c.name AS customer, k.at, k.channel, k.rep AS by, k.summary,
+           k.outcome, k.next_at, k.deal_id, d.title AS deal, k.stakeholder_id,
+           p.name AS stakeholder
     FROM contacts k JOIN customers c ON c.id = k.customer_id
     LEFT JOIN deals d ON d.id = k.deal_id
     LEFT JOIN stakeholders p ON p.id = k.stakeholder_id
@@ -37,7 +40,7 @@ CONTACT_SELECT = """
 
 
 def contact_row(row: sqlite3.Row) -> Row:
-    return {key: row[key] for key in CONTACT_KEYS}
+    return dict(zip(CONTACT_KEYS, row, strict=True))
 
 
 def log_contact(
@@ -151,7 +154,10 @@ def list_contacts(
     sql += " ORDER BY k.at, k.id"
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
-    return [contact_row(row) for row in conn.execute(sql, params)]
+    cursor = conn.cursor()
+    cursor.row_factory = None  # plain tuples: a log holds tens of thousands of contacts
+    keys = CONTACT_KEYS
+    return [dict(zip(keys, row)) for row in cursor.execute(sql, params)]
 
 
 def edit_contact(

@@ -406,10 +406,13 @@ def contact_list(
 
     Example: salesflow contact list 张三 --from -1m --channel visit   (or: --deal 3)
     """
-    from salesflow import deals
-
     with open_book(ctx) as conn:
         customer_id = customers.find_customer(conn, customer) if customer else None
+        deal_id = None
+        if deal is not None:
+            from salesflow import deals  # a large module: only when a deal is named
+
+            deal_id = deals.find_deal(conn, deal)
         rows = contacts.list_contacts(
             conn,
             customer_id=customer_id,
@@ -417,7 +420,7 @@ def contact_list(
             end=to_date(end),
             by=by,
             channel=channel.value if channel else None,
-            deal_id=deals.find_deal(conn, deal) if deal is not None else None,
+            deal_id=deal_id,
             limit=limit,
         )
     emit(rows, CONTACT_COLUMNS, fmt, destination, keys=contacts.CONTACT_KEYS)
