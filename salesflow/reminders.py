@@ -623,10 +623,12 @@ def find_items(
         for item, situation, _answer in _evaluated(
             conn, as_of, config=config, days_ahead=LOOKUP_DAYS_AHEAD
         ):
-            whole = full_key(situation)
+            shown = item["key"]  # the first KEY_LENGTH characters of the whole key
             for key in plausible:
-                if whole.startswith(key):
-                    matches[key].append((item, situation, whole))
+                if shown.startswith(key[:KEY_LENGTH]):
+                    whole = full_key(situation)
+                    if whole.startswith(key):
+                        matches[key].append((item, situation, whole))
     unknown = [key for key, found in matches.items() if not found]
     if unknown:
         raise NotFound(
