@@ -157,7 +157,7 @@ def list_contacts(
     cursor = conn.cursor()
     cursor.row_factory = None  # plain tuples: a log holds tens of thousands of contacts
     keys = CONTACT_KEYS
-    return [dict(zip(keys, row)) for row in cursor.execute(sql, params)]
+    return [dict(zip(keys, row, strict=True)) for row in cursor.execute(sql, params)]
 
 
 def edit_contact(

@@ -421,7 +421,7 @@ def _situations(
     days_ahead: int,
     slipping: Mapping[int, Slip] | None = None,
     detail_args: bool = False,
-) -> Iterator[sqlite3.Row]:
+) -> Iterator[tuple[Any, ...]]:
     """The due rows: (k, customer_id, customer, owner, tier, due, days_overdue, detail,
     deal_id, product, product_id, detail_args), in the list's order."""
     wanted = [kind for kind in REMINDER_KINDS if kinds is None or kind in kinds]
@@ -474,7 +474,9 @@ def _situations(
                               WHEN 'D' THEN 3 ELSE 4 END,
                  julianday(due), customer_id, deal_id, product"""
     )
-    yield from conn.execute(sql, params)
+    cursor = conn.cursor()
+    cursor.row_factory = None  # plain tuples: the list reads them by position
+    yield from cursor.execute(sql, params)
 
 
 def _parts(text: str | None) -> dict[str, str | None]:
@@ -568,6 +570,7 @@ def brief(
     """
     sections: dict[str, dict[str, Any]] = {}
     today = as_of.isoformat()
+    first_listed: dict[tuple[str, str], date] = {}  # items share their kinds and days
     for item, _situation, answer in _evaluated(
         conn,
         as_of,
@@ -584,7 +587,10 @@ def brief(
         )
         section["due"] += 1
         returned = answer is not None and answer.state == "snoozed" and answer.until == today
-        if returned or listed_from(item["kind"], item["due"], config, days_ahead) == as_of:
+        seen = (item["kind"], item["due"])
+        if seen not in first_listed:
+            first_listed[seen] = listed_from(*seen, config, days_ahead)
+        if returned or first_listed[seen] == as_of:
             section["new_today"] += 1
         section["items"].append(item)
     for section in sections.values():
