@@ -69,22 +69,39 @@ def customer_row(row: sqlite3.Row) -> Row:
 
 
 def customer_records(rows: Iterable[Sequence[Any]], names: Sequence[str]) -> list[Row]:
-    """Customer records from rows of CUSTOMER_SELECT whose columns are `names`: the
-    positions of the keys are found once, not per row (a list reads thousands)."""
+    """Customer records from rows of CUSTOMER_SELECT (or `selecting` some keys) whose
+    columns are `names`: the positions of the keys are found once, not per row (a list
+    reads thousands)."""
     from operator import itemgetter
 
     keys = [key for key in CUSTOMER_KEYS if key in names]
     values = itemgetter(*(names.index(key) for key in keys))
     loads = json.loads
+    tags, profile, locked = ("tags" in keys, "profile" in keys, "tier_locked" in keys)
     records = []
     for row in rows:
         record = dict(zip(keys, values(row), strict=True))
-        tags, profile = record["tags"], record["profile"]
-        record["tags"] = [] if tags == "[]" else loads(tags)
-        record["profile"] = {} if profile == "{}" else loads(profile)
-        record["tier_locked"] = bool(record["tier_locked"])
+        if tags:
+            text = record["tags"]
+            record["tags"] = [] if text == "[]" else loads(text)
+        if profile:
+            text = record["profile"]
+            record["profile"] = {} if text == "{}" else loads(text)
+        if locked:
+            record["tier_locked"] = bool(record["tier_locked"])
         records.append(record)
     return records
+
+
+def selecting(keys: Sequence[str]) -> str:
+    """CUSTOMER_SELECT reading only `keys` (a table shows a few of a customer's columns)."""
+    if list(keys) == list(CUSTOMER_KEYS):
+        return CUSTOMER_SELECT
+    unknown = set(keys) - set(CUSTOMER_KEYS)
+    if unknown:
+        raise ValueError(f"not customer keys: {sorted(unknown)}")
+    columns = ", ".join("r.name AS referred_by" if k == "referred_by" else f"c.{k}" for k in keys)
+    return f"SELECT {columns} FROM customers c LEFT JOIN customers r ON r.id = c.referred_by_id"
 
 
 def get_customer(conn: sqlite3.Connection, customer_id: int) -> Row:
@@ -192,7 +209,9 @@ def list_customers(
     store: str | None = None,
     search: str | None = None,
     limit: int | None = None,
+    keys: Sequence[str] = CUSTOMER_KEYS,
 ) -> list[Row]:
+    """Customers matching every filter given, by id; each record holds `keys`."""
     where: list[str] = []
     params: list[Any] = []
     if tier is not None:
@@ -216,10 +235,12 @@ def list_customers(
         where.append("(" + " OR ".join(f"c.{c} LIKE ? ESCAPE '\\'" for c in searched) + ")")
         params += [contains(search)] * (len(searched) - 1)
         params.append(contains(normalise_phone(search) or search))
-    sql = CUSTOMER_SELECT + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY c.id"
+    sql = selecting(keys) + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY c.id"
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
-    cursor = conn.execute(sql, params)
+    cursor = conn.cursor()
+    cursor.row_factory = None  # plain tuples, read by position
+    cursor.execute(sql, params)
     return customer_records(cursor, [column[0] for column in cursor.description])
 
 

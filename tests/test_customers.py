@@ -177,6 +177,25 @@ def test_list_filters_by_tier_owner_tag_source_store_and_search(cli):
     assert cli("customer", "list", "--tier", "Z", code=2).stderr.startswith("Error:")
 
 
+def test_the_list_as_a_table_reads_only_its_columns_and_shows_what_the_records_hold(cli, conn):
+    from salesflow import output
+    from salesflow.cli.customers import CUSTOMER_COLUMNS
+
+    add(cli, "A1", "--tier", "A", "--tag", "vip", "--tag", "茶", "--phone", "139 1111 2222")
+    add(cli, "B1", "--referred-by", "A1", "--owner", "王强")
+    shown = [key for key, _heading in CUSTOMER_COLUMNS]
+    few = customers.list_customers(conn, keys=shown)
+    whole = customers.list_customers(conn)
+    assert [set(record) for record in few] == [set(shown)] * 2
+    assert few == [{key: record[key] for key in shown} for record in whole]
+    assert few[0]["tags"] == ["vip", "茶"]
+    assert customers.list_customers(conn, keys=["id", "referred_by"])[1]["referred_by"] == "A1"
+    table = cli("customer", "list").stdout
+    assert table == output.plain_table(whole, CUSTOMER_COLUMNS)
+    with pytest.raises(ValueError, match="not customer keys"):
+        customers.list_customers(conn, keys=["id", "name; DROP TABLE customers"])
+
+
 def test_edit_changes_only_what_is_given_and_clears_with_empty_text(cli):
     add(
         cli,

@@ -22,7 +22,7 @@ from salesflow.cli.options import (
     TextOpt,
     YesOpt,
 )
-from salesflow.cli.render import confirm_added, counted, deliver, emit, emit_record
+from salesflow.cli.render import confirm_added, counted, deliver, emit, emit_record, needed_keys
 from salesflow.cli.root import app, fail, group, open_book, tell, to_date, today
 from salesflow.cli.startup import lazy
 from salesflow.errors import BadValue
@@ -193,6 +193,7 @@ def customer_list(
             store=store,
             search=search,
             limit=limit,
+            keys=needed_keys(fmt, destination, CUSTOMER_COLUMNS, customers.CUSTOMER_KEYS),
         )
     emit(rows, CUSTOMER_COLUMNS, fmt, destination, keys=customers.CUSTOMER_KEYS)
 

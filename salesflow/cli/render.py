@@ -58,6 +58,16 @@ def emit(
         deliver(plain_table(list(rows), columns), destination)
 
 
+def needed_keys(
+    fmt: Format, destination: Path | None, columns: Sequence[Column], keys: Sequence[str]
+) -> Sequence[str]:
+    """What a listing must read for `emit`: a table only its columns, anything else (CSV,
+    JSON, a workbook) every key."""
+    if fmt is TABLE and not writes_workbook(fmt, destination):
+        return [key for key, _heading in columns]
+    return keys
+
+
 def headings(columns: Sequence[Column]) -> list[Column]:
     """The columns with their headings in the user's language (keys unchanged)."""
     return [(key, _(heading)) for key, heading in columns]
