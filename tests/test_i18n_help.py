@@ -181,3 +181,49 @@ def test_the_rule_finds_every_english_command_help(english_pages):
         if not english_runs(page.replace("Show this message and exit.", ""))
     ]
     assert unflagged == []
+
+
+def display_width(line: str) -> int:
+    from unicodedata import east_asian_width
+
+    return sum(2 if east_asian_width(char) in "WF" else 1 for char in line)
+
+
+def test_chinese_help_fits_the_terminal_counting_a_chinese_character_as_two(chinese_pages):
+    too_wide = {
+        path: line
+        for path, page in chinese_pages.items()
+        for line in page.splitlines()
+        # (a line whose one word is wider than the terminal cannot fit: the metavar of
+        # `remind --kind` lists ten kinds)
+        if display_width(line) > 100 and max(map(display_width, line.split())) < 60
+    }
+    assert too_wide == {}
+    assert any(
+        display_width(line) > 90 for page in chinese_pages.values() for line in page.splitlines()
+    )  # the pages do use the width
+
+
+def test_a_wide_line_breaks_at_a_space_or_beside_chinese_never_before_closing_punctuation():
+    from salesflow.cli.typer_i18n import fitted
+
+    assert fitted("客户来源：网站、社交媒体", 100) == ["客户来源：网站、社交媒体"]
+    assert fitted("客户来源：网站、社交媒体", 12) == ["客户来源：网", "站、社交媒体"]
+    assert fitted("客户来源：网站、社交媒体", 10) == ["客户来源：", "网站、社交", "媒体"]
+    assert fitted("  档案信息 KEY=VALUE，如 hobby=golf", 20, "") == [
+        "  档案信息",
+        "  KEY=VALUE，如",
+        "  hobby=golf",
+    ]
+    assert fitted("first 第一行很长的句子", 12, "    ") == [
+        "first 第一行",
+        "    很长的句",
+        "    子",
+    ]
+    for line in ("甲乙丙丁戊己庚辛", "  a，b。c、d；e：f！g？h）i…"):
+        for width in range(6, 20):
+            pieces = fitted(line, width, "  ")
+            assert "".join(piece.strip() for piece in pieces) == "".join(line.split())
+            assert all(display_width(piece) <= width for piece in pieces)
+            assert not any(piece.strip()[:1] in "，。、；：！？）…" for piece in pieces[1:])
+    assert fitted("一个很长的词superlongwordwithoutspaces", 10)[-1].endswith("spaces")

@@ -284,6 +284,25 @@ def _patch_typer() -> None:
         return sum(2 if east_asian_width(char) in "WF" else 1 for char in strip_ansi(text))
 
     formatting.term_len = display_width  # type: ignore[assignment]
+    wrap_text = formatting.wrap_text
+
+    def wrap_by_display_width(
+        text: str,
+        width: int = 78,
+        initial_indent: str = "",
+        subsequent_indent: str = "",
+        preserve_paragraphs: bool = False,
+    ) -> str:
+        # Click wraps at spaces counting characters; Chinese has no spaces and its
+        # characters take two columns, so its lines are broken again where they are wide.
+        wrapped = wrap_text(text, width, initial_indent, subsequent_indent, preserve_paragraphs)
+        return "\n".join(
+            piece
+            for line in wrapped.split("\n")
+            for piece in fitted(line, width, subsequent_indent)
+        )
+
+    formatting.wrap_text = wrap_by_display_width
 
     def write_translated_heading(self: Any, heading: str) -> None:
         # Click adds an ASCII colon to "Options"; Chinese punctuation is full width.
@@ -318,6 +337,51 @@ def _patch_typer() -> None:
 
     # Only termui's own prompts print through its module-level `echo`.
     termui.echo = echo_translated  # type: ignore[assignment]
+
+
+# Chinese punctuation a line does not begin with.
+NO_LINE_START = frozenset("，。、；：！？）》」』】〕…’”%")
+
+
+def fitted(line: str, width: int, indent: str = "") -> list[str]:
+    """`line` in lines of at most `width` display columns (a Chinese character takes two),
+    broken at a space or beside a Chinese character, never before closing punctuation;
+    continuation lines start with the line's own indent, else `indent`. A word wider than
+    the width stays whole."""
+    from unicodedata import east_asian_width
+
+    def columns(char: str) -> int:
+        return 2 if east_asian_width(char) in "WF" else 1
+
+    if sum(map(columns, line)) <= width:
+        return [line]
+    own = line[: len(line) - len(line.lstrip(" "))]
+    indent = own or indent
+    pieces: list[str] = []
+    while True:
+        taken, cut = 0, None
+        for index, char in enumerate(line):
+            taken += columns(char)
+            if taken > width:
+                break
+            following = line[index + 1 : index + 2]
+            if char == " " and line[:index].strip():
+                cut = (index, index + 1)
+            elif (
+                following
+                and following not in NO_LINE_START
+                and (columns(char) == 2 or columns(following) == 2)
+                and following != " "
+            ):
+                cut = (index + 1, index + 1)
+        else:
+            break  # the rest fits
+        if cut is None or not line[: cut[0]].strip():
+            break  # one word wider than the line: left whole
+        pieces.append(line[: cut[0]].rstrip(" "))
+        line = indent + line[cut[1] :].lstrip(" ")
+    pieces.append(line)
+    return pieces
 
 
 def _translating_pieces(collect: Any) -> Any:
