@@ -473,6 +473,9 @@ def test_export_never_overwrites_without_force(cli, book_with_sales, tmp_path):
         ["export", "sales", "--format", "xlsx"],
         ["tiers", "--apply", "--format", "xlsx"],
         ["customer", "add", "Bob", "--format", "xlsx"],
+        # -o names the restored book there, not a listing: still no workbook
+        ["restore", "-o", "restored.db", "--format", "xlsx"],
+        ["sale", "add", "1", "--amount", "5", "-f", "xlsx"],
     ],
 )
 def test_a_workbook_is_never_written_to_the_terminal(cli, book_with_sales, args):

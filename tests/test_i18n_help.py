@@ -227,3 +227,16 @@ def test_a_wide_line_breaks_at_a_space_or_beside_chinese_never_before_closing_pu
             assert all(display_width(piece) <= width for piece in pieces)
             assert not any(piece.strip()[:1] in "，。、；：！？）…" for piece in pieces[1:])
     assert fitted("一个很长的词superlongwordwithoutspaces", 10)[-1].endswith("spaces")
+
+
+def test_only_a_command_that_writes_a_file_offers_a_workbook(english_pages):
+    offers, writes = {}, {}
+    for path, page in english_pages.items():
+        option = "\n  -f, --format"
+        if option not in page:
+            continue
+        declared = page[page.index(option) + 1 :].split("\n  -", 1)[0]
+        offers[path] = "xlsx" in declared
+        writes[path] = "FILE.xlsx is a workbook" in " ".join(page.split())
+    assert offers == writes
+    assert offers["customer add"] is False and offers["customer list"] is True

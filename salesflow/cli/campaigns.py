@@ -17,6 +17,7 @@ from salesflow.cli.options import (
     MinScoreOpt,
     OutputOpt,
     OwnerOpt,
+    RecordFormatOpt,
     StoreOpt,
     TagFilterOpt,
     TierOpt,
@@ -60,7 +61,7 @@ def campaign_add(
         str | None, typer.Option("--date", help="Its day (default today).", metavar="DATE")
     ] = None,
     notes: Annotated[str | None, typer.Option(help="What it offered.")] = None,
-    fmt: FormatOpt = TABLE,
+    fmt: RecordFormatOpt = TABLE,
 ) -> None:
     """Add a campaign: an SMS blast, a web offer, an event, a call or visit round.
 
@@ -129,7 +130,7 @@ def campaign_log(
     summary: Annotated[
         str | None, typer.Option(help="The contact's summary (default: the campaign).")
     ] = None,
-    fmt: FormatOpt = TABLE,
+    fmt: RecordFormatOpt = TABLE,
 ) -> None:
     """Log one contact per customer the campaign reached, in one undoable step.
 

@@ -18,6 +18,7 @@ from salesflow.cli.options import (
     FormatOpt,
     LimitOpt,
     OutputOpt,
+    RecordFormatOpt,
     TagOpt,
     TextOpt,
     YesOpt,
@@ -140,7 +141,7 @@ def customer_add(
     fact: FactOpt = None,
     notes: TextOpt = None,
     created: CreatedOpt = None,
-    fmt: FormatOpt = TABLE,
+    fmt: RecordFormatOpt = TABLE,
 ) -> None:
     """Add a customer.
 
@@ -273,7 +274,7 @@ def customer_edit(
     ] = None,
     notes: TextOpt = None,
     created: CreatedOpt = None,
-    fmt: FormatOpt = TABLE,
+    fmt: RecordFormatOpt = TABLE,
 ) -> None:
     """Change a customer; options not given stay as they are ('' clears a text field).
 
@@ -351,7 +352,7 @@ def log_contact(
         str | None,
         typer.Option("--with", help="The stakeholder it was with (name or #id).", metavar="NAME"),
     ] = None,
-    fmt: FormatOpt = TABLE,
+    fmt: RecordFormatOpt = TABLE,
 ) -> None:
     """Log a contact with a customer, and when to follow up.
 
@@ -450,7 +451,7 @@ def contact_edit(
     deal: Annotated[
         str | None, typer.Option(help="The deal it was about: id or title ('' for none).")
     ] = None,
-    fmt: FormatOpt = TABLE,
+    fmt: RecordFormatOpt = TABLE,
 ) -> None:
     """Correct a logged contact: summary, time, channel, who, outcome, follow-up, deal.
 

@@ -25,6 +25,7 @@ from salesflow.cli.options import (
     MinScoreOpt,
     OutputOpt,
     OwnerOpt,
+    RecordFormatOpt,
     RemindFormat,
     RemindFormatOpt,
     StoreOpt,
@@ -634,7 +635,7 @@ def remind_done(
     keys: KeysArg,
     note: NoteOpt = None,
     as_of: GivenOpt = None,
-    fmt: FormatOpt = TABLE,
+    fmt: RecordFormatOpt = TABLE,
 ) -> None:
     """Mark items handled: they leave the list until a new situation comes up (undoable).
 
@@ -667,7 +668,7 @@ def remind_snooze(
     ],
     note: NoteOpt = None,
     as_of: GivenOpt = None,
-    fmt: FormatOpt = TABLE,
+    fmt: RecordFormatOpt = TABLE,
 ) -> None:
     """Hide items until a day; then they come back if still due (undoable).
 
@@ -708,7 +709,7 @@ def remind_stop(
     ],
     note: NoteOpt = None,
     as_of: GivenOpt = None,
-    fmt: FormatOpt = TABLE,
+    fmt: RecordFormatOpt = TABLE,
 ) -> None:
     """Stop used-up reminders of a product for a customer until they buy it again (undoable).
 

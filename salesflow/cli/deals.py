@@ -20,6 +20,7 @@ from salesflow.cli.options import (
     LimitOpt,
     Outcome,
     OutputOpt,
+    RecordFormatOpt,
     Role,
     Status,
     TagOpt,
@@ -263,7 +264,7 @@ def deal_add(
     ] = None,
     notes: Annotated[str | None, typer.Option(help="Notes on the deal.")] = None,
     unit: UnitOpt = None,
-    fmt: FormatOpt = TABLE,
+    fmt: RecordFormatOpt = TABLE,
 ) -> None:
     """Open a deal for a customer in a pipeline (for one unit with --unit).
 
@@ -420,7 +421,7 @@ def deal_advance(
     ] = False,
     reason: Annotated[str | None, typer.Option(help="Why the gate is skipped.")] = None,
     by: Annotated[str | None, typer.Option(help="Who moves it (default: the deal owner).")] = None,
-    fmt: FormatOpt = TABLE,
+    fmt: RecordFormatOpt = TABLE,
 ) -> None:
     """Move a deal to its next stage once the current stage's checkpoint is met.
 
@@ -478,7 +479,7 @@ def deal_won(
         str | None, typer.Option(help="The contract's amount (default: the deal's).")
     ] = None,
     technique: TechniqueOpt = None,
-    fmt: FormatOpt = TABLE,
+    fmt: RecordFormatOpt = TABLE,
 ) -> None:
     """Close a deal as won at its closing stage (its unit sold), optionally recording the sale.
 
@@ -531,7 +532,7 @@ def deal_lost(
         str | None, typer.Option("--date", help="Close date (default today).", metavar="DATE")
     ] = None,
     technique: TechniqueOpt = None,
-    fmt: FormatOpt = TABLE,
+    fmt: RecordFormatOpt = TABLE,
 ) -> None:
     """Close a deal as lost, with the reason (its unit is free again).
 
@@ -568,7 +569,7 @@ def deal_edit(
         str | None,
         typer.Option("--unit", help="The unit it is about ('' for none).", metavar="CODE"),
     ] = None,
-    fmt: FormatOpt = TABLE,
+    fmt: RecordFormatOpt = TABLE,
 ) -> None:
     """Correct a deal: title, amount, expected close, probability, owner, notes, unit.
 
@@ -657,7 +658,7 @@ def deal_back(
     deal: DealArg,
     reason: ReasonOpt = None,
     by: ByOpt = None,
-    fmt: FormatOpt = TABLE,
+    fmt: RecordFormatOpt = TABLE,
 ) -> None:
     """Return a deal to its previous stage, saying why.
 
@@ -683,7 +684,7 @@ def deal_reopen(
     deal: DealArg,
     reason: ReasonOpt = None,
     by: ByOpt = None,
-    fmt: FormatOpt = TABLE,
+    fmt: RecordFormatOpt = TABLE,
 ) -> None:
     """Reopen a won or lost deal, saying why.
 
@@ -719,7 +720,7 @@ def deal_deposit(
         str | None, typer.Option("--date", help="Day it was paid (default today).", metavar="DATE")
     ] = None,
     note: Annotated[str | None, typer.Option(help="Receipt number, how it was paid…")] = None,
-    fmt: FormatOpt = TABLE,
+    fmt: RecordFormatOpt = TABLE,
 ) -> None:
     """Record a deposit (成交收订) on an open deal; its unit becomes reserved for it.
 
@@ -758,7 +759,7 @@ def deal_answer(
         ),
     ],
     text: Annotated[str, typer.Argument(help="What the customer said.", metavar="TEXT")],
-    fmt: FormatOpt = TABLE,
+    fmt: RecordFormatOpt = TABLE,
 ) -> None:
     """Record the customer's answer to a standard question of the deal's pipeline.
 
@@ -788,7 +789,7 @@ def stakeholder_add(
     title: Annotated[str | None, typer.Option(help="Job title, e.g. 采购部经理.")] = None,
     attitude: Annotated[Attitude | None, typer.Option(help="Towards us.")] = None,
     owner: Annotated[str | None, typer.Option(help="Our staff member who maintains them.")] = None,
-    fmt: FormatOpt = TABLE,
+    fmt: RecordFormatOpt = TABLE,
 ) -> None:
     """Add a person on the customer's side to the account map.
 
@@ -854,7 +855,7 @@ def stakeholder_edit(
     owner: Annotated[
         str | None, typer.Option(help="Our staff member who maintains them ('' for nobody).")
     ] = None,
-    fmt: FormatOpt = TABLE,
+    fmt: RecordFormatOpt = TABLE,
 ) -> None:
     """Correct a stakeholder: name, title, role, attitude, our owner.
 
@@ -915,7 +916,7 @@ def objection_add(
     response: Annotated[str, typer.Option(help="The answer that works (required).")],
     stage: Annotated[str | None, typer.Option(help="Stage where it comes up.")] = None,
     tag: TagOpt = None,
-    fmt: FormatOpt = TABLE,
+    fmt: RecordFormatOpt = TABLE,
 ) -> None:
     """Add a recurring objection and the answer to it.
 
@@ -989,7 +990,7 @@ def objection_edit(
     tag: Annotated[
         list[str] | None, typer.Option("--tag", help="Replace the tags (repeatable; '' for none).")
     ] = None,
-    fmt: FormatOpt = TABLE,
+    fmt: RecordFormatOpt = TABLE,
 ) -> None:
     """Correct an objection: its text, response, stage or tags.
 

@@ -132,6 +132,7 @@ if TYPE_CHECKING:  # the checker sees plain StrEnums; their members come from ch
     ICS: RemindFormat
     BY_SCORE: TargetBy
     FormatOpt: TypeAlias = Format
+    RecordFormatOpt: TypeAlias = Format
     RemindFormatOpt: TypeAlias = RemindFormat
     TargetByOpt: TypeAlias = TargetBy
     TargetLayoutOpt: TypeAlias = TargetLayout | None
@@ -163,7 +164,8 @@ DESTINATION, FORMAT = "destination", "fmt"
 
 
 def workbook_needs_a_file(ctx: typer.Context, param: typer.CallbackParam, value: object) -> object:
-    """Refuse `--format xlsx` where no file is written, before the command does anything.
+    """Refuse `--format xlsx` without -o FILE, before the command does anything (a command
+    without -o takes RecordFormatOpt, which offers no workbook).
 
     Click handles the options given on the command line first, in their order, then the
     others; so one of the two callbacks (on --format, on -o) sees both values.
@@ -175,12 +177,6 @@ def workbook_needs_a_file(ctx: typer.Context, param: typer.CallbackParam, value:
         known = DESTINATION in ctx.params
     if wanted != "xlsx":
         return value
-    has_output = any(option.name == DESTINATION for option in ctx.command.params)
-    if not has_output:
-        raise typer.BadParameter(
-            _("this command writes no file, so it has no workbook to write"),
-            param_hint="'--format'",
-        )
     if known and destination is None:
         raise typer.BadParameter(
             _("a workbook is written to a file, not to a terminal: add -o FILE.xlsx"),
@@ -200,6 +196,18 @@ OutputOpt = Annotated[
         callback=workbook_needs_a_file,
     ),
 ]
+
+
+def no_workbook(value: object) -> object:
+    """Refuse `--format xlsx` where a command writes no listing to a file."""
+    if value == "xlsx":
+        raise typer.BadParameter(
+            _("this command writes no workbook; use table, csv or json"),
+            param_hint="'--format'",
+        )
+    return value
+
+
 # Options offering a choice enum: (the enum, whether it may be left out, the option).
 CHOICE_OPTIONS: dict[str, tuple[str, bool, Any]] = {
     "FormatOpt": (
@@ -210,6 +218,18 @@ CHOICE_OPTIONS: dict[str, tuple[str, bool, Any]] = {
             "-f",
             help="table (default), csv, json; xlsx with -o FILE.",
             callback=workbook_needs_a_file,
+        ),
+    ),
+    # A command that writes no file (a confirmation, a record shown) offers no workbook.
+    "RecordFormatOpt": (
+        "Format",
+        False,
+        typer.Option(
+            "--format",
+            "-f",
+            help="table (default), csv or json.",
+            metavar="[table|csv|json]",
+            callback=no_workbook,
         ),
     ),
     "RemindFormatOpt": (

@@ -12,6 +12,7 @@ from salesflow.cli.options import (
     FormatOpt,
     LimitOpt,
     OutputOpt,
+    RecordFormatOpt,
     TextOpt,
     YesOpt,
 )
@@ -50,7 +51,7 @@ def product_add(
     cycle_days: Annotated[
         int | None, typer.Option(min=1, help="Days one unit lasts a customer (consumables).")
     ] = None,
-    fmt: FormatOpt = TABLE,
+    fmt: RecordFormatOpt = TABLE,
 ) -> None:
     """Add a product.
 
@@ -121,7 +122,7 @@ def sale_add(
     department: Annotated[str | None, typer.Option(help="Default: the customer's.")] = None,
     store: Annotated[str | None, typer.Option(help="Default: the customer's.")] = None,
     deal: Annotated[int | None, typer.Option(help="The deal this sale closes (id).")] = None,
-    fmt: FormatOpt = TABLE,
+    fmt: RecordFormatOpt = TABLE,
 ) -> None:
     """Record a sale.
 
@@ -201,7 +202,7 @@ def product_edit(
         str | None,
         typer.Option(help="Days one unit lasts ('' removes it); run-out days follow."),
     ] = None,
-    fmt: FormatOpt = TABLE,
+    fmt: RecordFormatOpt = TABLE,
 ) -> None:
     """Correct a product: name, SKU, category, price, cycle days.
 
@@ -285,7 +286,7 @@ def sale_edit(
     rep: Annotated[str | None, typer.Option(help="Salesperson ('' for nobody).")] = None,
     department: Annotated[str | None, typer.Option(help="Department ('' removes it).")] = None,
     store: Annotated[str | None, typer.Option(help="Store ('' removes it).")] = None,
-    fmt: FormatOpt = TABLE,
+    fmt: RecordFormatOpt = TABLE,
 ) -> None:
     """Correct a sale: product, quantity, amount, date, rep, department, store.
 
@@ -370,7 +371,7 @@ def sale_return(
     ] = None,
     return_date: ReturnDateOpt = None,
     reason: ReasonOpt = None,
-    fmt: FormatOpt = TABLE,
+    fmt: RecordFormatOpt = TABLE,
 ) -> None:
     """Record goods coming back from a sale, in full or in part (退货).
 
@@ -422,7 +423,7 @@ def sale_exchange(
         str | None, typer.Option("--date", help="When (default today).", metavar="DATE")
     ] = None,
     reason: ReasonOpt = None,
-    fmt: FormatOpt = TABLE,
+    fmt: RecordFormatOpt = TABLE,
 ) -> None:
     """Exchange a sale for another product: a full return and a new sale, one undo (换货).
 

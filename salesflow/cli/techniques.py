@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from salesflow.cli.options import TABLE, FormatOpt, LimitOpt, OutputOpt, YesOpt
+from salesflow.cli.options import TABLE, FormatOpt, LimitOpt, OutputOpt, RecordFormatOpt, YesOpt
 from salesflow.cli.render import confirm_added, emit, emit_record
 from salesflow.cli.root import fail, group, open_book, tell
 from salesflow.cli.startup import lazy
@@ -40,7 +40,7 @@ def technique_add(
     name: Annotated[str, typer.Argument(help="A short name.", metavar="NAME")],
     zh: ZhOpt = None,
     description: DescriptionOpt = None,
-    fmt: FormatOpt = TABLE,
+    fmt: RecordFormatOpt = TABLE,
 ) -> None:
     """Add a closing technique to the shared list.
 
@@ -83,7 +83,7 @@ def technique_edit(
     name: Annotated[str | None, typer.Option(help="New name.")] = None,
     zh: Annotated[str | None, typer.Option("--zh", help="Chinese name ('' removes it).")] = None,
     description: Annotated[str | None, typer.Option(help="How it is done ('' removes it).")] = None,
-    fmt: FormatOpt = TABLE,
+    fmt: RecordFormatOpt = TABLE,
 ) -> None:
     """Correct a closing technique: name, Chinese name, description.
 

@@ -8,7 +8,15 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from salesflow import choices
-from salesflow.cli.options import TABLE, FormatOpt, LimitOpt, OutputOpt, YesOpt, choice_enum
+from salesflow.cli.options import (
+    TABLE,
+    FormatOpt,
+    LimitOpt,
+    OutputOpt,
+    RecordFormatOpt,
+    YesOpt,
+    choice_enum,
+)
 from salesflow.cli.render import confirm_added, emit, emit_record
 from salesflow.cli.root import fail, group, open_book, tell, today
 from salesflow.cli.startup import lazy
@@ -55,7 +63,7 @@ def unit_add(
     area: AreaOpt = None,
     price: PriceOpt = None,
     notes: NotesOpt = None,
-    fmt: FormatOpt = TABLE,
+    fmt: RecordFormatOpt = TABLE,
 ) -> None:
     """Add a unit for sale.
 
@@ -108,7 +116,7 @@ def unit_edit(
     area: AreaOpt = None,
     price: Annotated[str | None, typer.Option(help="List price ('' removes it).")] = None,
     notes: NotesOpt = None,
-    fmt: FormatOpt = TABLE,
+    fmt: RecordFormatOpt = TABLE,
 ) -> None:
     """Correct a unit: code, project, kind, area, price, notes ('' empties a field).
 
