@@ -98,6 +98,8 @@ class Catalog:
         self._count, self._originals, self._translations = struct.unpack_from(
             order + "III", data, 8
         )
+        if max(self._originals, self._translations) + 8 * self._count > len(data):
+            raise ValueError("a compiled gettext catalog cut short")
         self._data = data
         self._found: dict[str, str] = {}
 
@@ -123,12 +125,16 @@ class Catalog:
             middle = (low + high) // 2
             length, offset = pair(data, self._originals + 8 * middle)
             original = data[offset : offset + length]
+            if offset + length > len(data):
+                raise ValueError("a compiled gettext catalog cut short")
             if original < key:
                 low = middle + 1
             elif original > key:
                 high = middle
             else:
                 length, offset = pair(data, self._translations + 8 * middle)
+                if offset + length > len(data):
+                    raise ValueError("a compiled gettext catalog cut short")
                 return data[offset : offset + length].decode()
         return message
 

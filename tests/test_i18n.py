@@ -282,6 +282,11 @@ def test_a_catalog_is_read_in_either_byte_order_and_other_files_are_refused(tmp_
         i18n.Catalog(b"SQLite format 3\x00" + bytes(100))
     with pytest.raises(ValueError):
         i18n.Catalog(b"")
+    whole = mo_file(entries)
+    with pytest.raises(ValueError, match="cut short"):
+        i18n.Catalog(whole[:40])  # the tables end past the file
+    with pytest.raises(ValueError, match="cut short"):
+        i18n.Catalog(whole[:-8]).gettext("Usage: ")  # a string ends past the file
 
 
 def mo_file(entries: list[tuple[str, str]], order: str = "<") -> bytes:
