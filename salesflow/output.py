@@ -7,7 +7,6 @@ tables when stdout is a terminal.
 import io
 import os
 import re
-import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from decimal import Decimal
@@ -18,6 +17,7 @@ from typing import Any
 
 from salesflow.errors import Conflict, NotFound
 from salesflow.i18n import _
+from salesflow.widths import WIDTHS, text_width
 
 Column = tuple[str, str]  # (key in the row, heading)
 
@@ -117,34 +117,6 @@ def display_text(value: Any) -> str:
         return "yes" if value else ""
     text = cell_text(value)
     return CONTROL.sub(lambda match: match.group().encode("unicode_escape").decode(), text)
-
-
-def text_width(text: str) -> int:
-    """Columns a text takes in a terminal: CJK characters are two wide."""
-    if text.isascii():  # every ASCII character is one column wide
-        return len(text)
-    width = WIDTHS.get(text)
-    if width is None:
-        try:
-            width = sum(map(CHAR_WIDTHS.__getitem__, text))
-        except KeyError:  # a character not met before: measure it once
-            for char in set(text).difference(CHAR_WIDTHS):
-                CHAR_WIDTHS[char] = char_width(char)
-            width = sum(map(CHAR_WIDTHS.__getitem__, text))
-        WIDTHS[text] = width
-    return width
-
-
-def char_width(char: str) -> int:
-    if unicodedata.combining(char):
-        return 0
-    return 2 if unicodedata.east_asian_width(char) in "WF" else 1
-
-
-# Widths of the non-ASCII texts already measured: a long table repeats names, stores, reps;
-# and of every character met (the texts of one book draw on a few thousand).
-WIDTHS: dict[str, int] = {}
-CHAR_WIDTHS: dict[str, int] = dict.fromkeys(map(chr, range(128)), 1)
 
 
 def is_numeric(value: Any) -> bool:

@@ -275,13 +275,13 @@ def _patch_typer() -> None:
 
     formatting.HelpFormatter.write_usage = write_translated_usage  # type: ignore[method-assign]
 
-    from unicodedata import east_asian_width
+    from salesflow.widths import text_width
 
     strip_ansi = _click._compat.strip_ansi
 
     def display_width(text: str) -> int:
         # Click pads help columns by character count; a Chinese character takes two columns.
-        return sum(2 if east_asian_width(char) in "WF" else 1 for char in strip_ansi(text))
+        return text_width(strip_ansi(text))
 
     formatting.term_len = display_width  # type: ignore[assignment]
     wrap_text = formatting.wrap_text
@@ -339,49 +339,54 @@ def _patch_typer() -> None:
     termui.echo = echo_translated  # type: ignore[assignment]
 
 
-# Chinese punctuation a line does not begin with.
-NO_LINE_START = frozenset("，。、；：！？）》」』】〕…’”%")
+# Punctuation a line does not begin with, and what it does not end with.
+NO_LINE_START = frozenset("，。、；：！？）》」』】〕…’”%)]},;:!?")
+NO_LINE_END = frozenset("（《「『【〔‘“([{<")
 
 
 def fitted(line: str, width: int, indent: str = "") -> list[str]:
     """`line` in lines of at most `width` display columns (a Chinese character takes two),
-    broken at a space or beside a Chinese character, never before closing punctuation;
-    continuation lines start with the line's own indent, else `indent`. A word wider than
-    the width stays whole."""
-    from unicodedata import east_asian_width
+    broken at a space or beside a Chinese character, never before closing punctuation nor
+    after an opening bracket; continuation lines start with the line's own indent, else
+    `indent`. A word wider than the width runs over it, as little as it can."""
+    from salesflow.widths import text_width
 
-    def columns(char: str) -> int:
-        return 2 if east_asian_width(char) in "WF" else 1
-
-    if sum(map(columns, line)) <= width:
-        return [line]
     own = line[: len(line) - len(line.lstrip(" "))]
     indent = own or indent
     pieces: list[str] = []
-    while True:
-        taken, cut = 0, None
-        for index, char in enumerate(line):
-            taken += columns(char)
-            if taken > width:
-                break
-            following = line[index + 1 : index + 2]
-            if char == " " and line[:index].strip():
-                cut = (index, index + 1)
-            elif (
-                following
-                and following not in NO_LINE_START
-                and (columns(char) == 2 or columns(following) == 2)
-                and following != " "
-            ):
-                cut = (index + 1, index + 1)
-        else:
-            break  # the rest fits
-        if cut is None or not line[: cut[0]].strip():
-            break  # one word wider than the line: left whole
+    while text_width(line) > width:
+        cut = _last_cut(line, width)
+        if cut is None:
+            break  # nowhere to break: left whole
         pieces.append(line[: cut[0]].rstrip(" "))
         line = indent + line[cut[1] :].lstrip(" ")
     pieces.append(line)
     return pieces
+
+
+def _last_cut(line: str, width: int) -> tuple[int, int] | None:
+    """Where to break `line`: (end of this line, start of the next) at the last break
+    within `width` columns, else at the first one after it."""
+    from salesflow.widths import char_width as columns
+
+    taken, cut = 0, None
+    for index, char in enumerate(line):
+        taken += columns(char)
+        if taken > width and cut is not None:
+            return cut
+        following = line[index + 1 : index + 2]
+        if char == " " and line[:index].strip():
+            cut = (index, index + 1)
+        elif (
+            following
+            and following not in NO_LINE_START
+            and char not in NO_LINE_END
+            and following != " "
+            and (columns(char) == 2 or columns(following) == 2)
+            and line[: index + 1].strip()
+        ):
+            cut = (index + 1, index + 1)
+    return cut if taken > width else None
 
 
 def _translating_pieces(collect: Any) -> Any:
