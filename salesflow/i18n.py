@@ -119,7 +119,11 @@ class Catalog:
         return found
 
     def _search(self, message: str) -> str:
-        key, data, pair = message.encode(), self._data, self._pair
+        try:
+            key = message.encode()
+        except UnicodeEncodeError:  # bytes typed that are not UTF-8: in no catalog
+            return message
+        data, pair = self._data, self._pair
         low, high = 0, self._count
         while low < high:
             middle = (low + high) // 2
@@ -176,7 +180,7 @@ def both_languages(message: str) -> str:
     """English and Chinese side by side, for what goes wrong before a language is chosen."""
     try:
         chinese = Catalog.read(catalog_path("zh")).gettext(message)
-    except OSError:
+    except (OSError, ValueError):  # no catalog, or a damaged one: English alone
         return message
     return message if chinese == message else f"{message} / {chinese}"
 

@@ -28,6 +28,7 @@ from salesflow.errors import BadInput, BadValue, Conflict, NotFound
 from salesflow.i18n import N_, _
 from salesflow.inputs import (
     PLAIN_MONEY,
+    file_label,
     normalise_phone,
     parse_date,
     parse_moment,
@@ -1307,13 +1308,13 @@ def import_file(
             {
                 "change_id": change.id,
                 "kind": kind,
-                "file": path.name,
+                "file": file_label(path),
                 "sha256": digest,
                 "rows": result.rows,
                 "at": datetime.now(UTC).isoformat(timespec="seconds"),
             },
         )
-        change.summary = f"imported {result.imported} {kind} from {path.name}"
+        change.summary = f"imported {result.imported} {kind} from {file_label(path)}"
     return result
 
 

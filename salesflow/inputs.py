@@ -217,6 +217,12 @@ def parse_quantity(text: str) -> float:
     return int(amount) if amount == amount.to_integral_value() else float(amount)
 
 
+def file_label(path: "os.PathLike[str] | str") -> str:
+    """A file's name as text a book can keep: bytes of the name the terminal's encoding
+    could not decode (a name written under another encoding) read as U+FFFD."""
+    return os.fsencode(os.path.basename(path)).decode("utf-8", "replace")
+
+
 def normalise_phone(phone: str | None) -> str | None:
     """The digits that identify a phone, so `138 0013 8000` and `+86-13800138000` match."""
     if not phone:

@@ -78,6 +78,57 @@ def test_an_unknown_salesflow_lang_is_refused_in_both_languages(value):
     assert f"SALESFLOW_LANG 只能是 zh 或 en，不能是 {value!r}" in message
 
 
+@pytest.mark.parametrize("damage", [b"", b"not a catalog at all", "cut"])
+def test_a_damaged_catalog_leaves_the_refusal_in_english(monkeypatch, tmp_path, damage):
+    catalog = tmp_path / "salesflow.mo"
+    whole = Path(i18n.catalog_path("zh")).read_bytes()
+    catalog.write_bytes(whole[: len(whole) // 2] if damage == "cut" else damage)
+    monkeypatch.setattr(i18n, "catalog_path", lambda language: str(catalog))
+    with pytest.raises(BadValue) as refused:
+        choose_language([], {"SALESFLOW_LANG": "fr"})
+    assert str(refused.value) == "SALESFLOW_LANG must be zh or en, not 'fr'"
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_an_argument_that_is_not_text_is_a_usage_error(tmp_path, language):
+    """Bytes the terminal's encoding cannot decode reach Python as lone surrogates."""
+    environ = {**os.environ, "SALESFLOW_LANG": language, "SALESFLOW_DB": str(tmp_path / "b.db")}
+    cases = {
+        (b"customer", b"list", b"\xff"): {"zh": "错误：多余的参数", "en": "Error: Got unexpected"},
+        (b"--\xff",): {"zh": "错误：没有", "en": "Error: No such option"},
+        (b"customer", b"show", b"\xff"): {
+            "zh": "错误：有参数不是终端编码下的文本",
+            "en": "Error: an argument is not text in the terminal's encoding",
+        },
+    }
+    for args, said in cases.items():
+        done = subprocess.run(
+            [sys.executable, "-m", "salesflow", *args], capture_output=True, env=environ
+        )
+        assert done.returncode == 2, done.stderr
+        lines = done.stderr.decode("utf-8", "replace").splitlines()
+        assert lines[-1].startswith(said[language]), lines
+    assert i18n.Catalog.read(i18n.catalog_path("zh")).gettext("\udcff 选项") == "\udcff 选项"
+
+
+def test_a_file_named_in_another_encoding_imports_and_is_named_in_history(tmp_path):
+    folder = os.fsencode(tmp_path)
+    named = folder + b"/\xc4\xe3.csv"  # "你" in GBK, on a system reading names as UTF-8
+    with open(named, "wb") as file:
+        file.write("name\n张三\n".encode())
+    environ = {**os.environ, "SALESFLOW_LANG": "en", "SALESFLOW_DB": str(tmp_path / "b.db")}
+    done = subprocess.run(
+        [sys.executable, "-m", "salesflow", b"import", b"customers", named],
+        capture_output=True, env=environ,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    history = subprocess.run(
+        [sys.executable, "-m", "salesflow", "history", "--format", "json"],
+        capture_output=True, env=environ, text=True, check=True,
+    )  # fmt: skip
+    assert "imported 1 customers from \ufffd\ufffd.csv" in history.stdout
+
+
 def test_the_books_setting_beats_the_locale_variables(blank_book, tmp_path):
     book = book_with_language(blank_book, tmp_path, "zh")
     assert choose_language([], {"SALESFLOW_DB": str(book), "LANG": "en_US.UTF-8"}) == "zh"

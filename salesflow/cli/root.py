@@ -87,6 +87,9 @@ def failure(error: BaseException) -> tuple[str, int] | None:
         return str(error), error.exit_code
     if isinstance(error, BrokenPipeError):
         return None
+    if isinstance(error, UnicodeEncodeError) and error.reason == "surrogates not allowed":
+        # bytes the terminal's encoding could not decode, typed where text belongs
+        return _("an argument is not text in the terminal's encoding; check its locale"), 2
     if isinstance(error, OSError):
         reason = error.strerror or str(error)
         if error.filename:
