@@ -75,7 +75,9 @@ def customer_records(rows: Iterable[Sequence[Any]], names: Sequence[str]) -> lis
     from operator import itemgetter
 
     keys = [key for key in CUSTOMER_KEYS if key in names]
-    values = itemgetter(*(names.index(key) for key in keys))
+    positions = [names.index(key) for key in keys]
+    # itemgetter of one position gives the value itself, not a tuple of one
+    values = itemgetter(*positions) if len(positions) > 1 else lambda row: [row[positions[0]]]
     loads = json.loads
     tags, profile, locked = ("tags" in keys, "profile" in keys, "tier_locked" in keys)
     records = []
@@ -98,7 +100,7 @@ def selecting(keys: Sequence[str]) -> str:
     if list(keys) == list(CUSTOMER_KEYS):
         return CUSTOMER_SELECT
     unknown = set(keys) - set(CUSTOMER_KEYS)
-    if unknown:
+    if not keys or unknown:
         raise ValueError(f"not customer keys: {sorted(unknown)}")
     columns = ", ".join("r.name AS referred_by" if k == "referred_by" else f"c.{k}" for k in keys)
     return f"SELECT {columns} FROM customers c LEFT JOIN customers r ON r.id = c.referred_by_id"

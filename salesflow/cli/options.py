@@ -228,7 +228,7 @@ CHOICE_OPTIONS: dict[str, tuple[str, bool, Any]] = {
             "--format",
             "-f",
             help="table (default), csv or json.",
-            metavar="[table|csv|json]",
+            metavar="<table|csv|json>",
             callback=no_workbook,
         ),
     ),
