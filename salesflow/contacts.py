@@ -1,6 +1,7 @@
 """The contact log: every call, visit and message, and when to follow up."""
 
 import sqlite3
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -39,7 +40,8 @@ CONTACT_SELECT = """
 """
 
 
-def contact_row(row: sqlite3.Row) -> Row:
+def contact_row(row: Sequence[Any]) -> Row:
+    """A row of CONTACT_SELECT as a record (its columns are CONTACT_KEYS, in order)."""
     return dict(zip(CONTACT_KEYS, row, strict=True))
 
 
@@ -156,8 +158,7 @@ def list_contacts(
         sql += f" LIMIT {int(limit)}"
     cursor = conn.cursor()
     cursor.row_factory = None  # plain tuples: a log holds tens of thousands of contacts
-    keys = CONTACT_KEYS
-    return [dict(zip(keys, row, strict=True)) for row in cursor.execute(sql, params)]
+    return list(map(contact_row, cursor.execute(sql, params)))
 
 
 def edit_contact(

@@ -327,6 +327,9 @@ def remind(
             elif summary["due"]:
                 deliver(brief_text(summary), destination)
             return  # cron mails nothing when nothing is due
+        # JSON and CSV carry the English detail alone; an English table shows it too (the
+        # parts word it the same, tested), another language words it anew.
+        reworded = listing is TABLE and current_language() != "en"
         items = reminders.reminders(
             conn,
             evaluated,
@@ -335,15 +338,13 @@ def remind(
             owner=owner,
             days_ahead=days_ahead,
             everything=everything,
-            # JSON and CSV carry the English detail alone; an English table shows it too
-            # (the parts word it the same, tested), another language words it anew.
-            detail_args=listing is TABLE and current_language() != "en",
+            detail_args=reworded,
         )
         keys = [*reminders.REMINDER_KEYS, *(reminders.STATE_KEYS if everything else ())]
         if listing is not TABLE:
             emit(items, REMINDER_COLUMNS, listing, destination, keys=keys)
             return
-        shown = shown_item if current_language() != "en" or everything else None
+        shown = shown_item if reworded or everything else None
         sections = [
             (section_heading(kind_name, rows, everything), rows)
             for kind_name, group in itertools.groupby(items, key=lambda item: item["kind"])

@@ -25,6 +25,7 @@ import sys
 from typing import IO, Any
 
 from salesflow.i18n import N_, _, install
+from salesflow.widths import char_width, text_width
 
 # (English form, catalog message, groups whose text is translated in turn)
 MESSAGE_FORMS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -275,8 +276,6 @@ def _patch_typer() -> None:
 
     formatting.HelpFormatter.write_usage = write_translated_usage  # type: ignore[method-assign]
 
-    from salesflow.widths import text_width
-
     strip_ansi = _click._compat.strip_ansi
 
     def display_width(text: str) -> int:
@@ -349,8 +348,6 @@ def fitted(line: str, width: int, indent: str = "") -> list[str]:
     broken at a space or beside a Chinese character, never before closing punctuation nor
     after an opening bracket; continuation lines start with the line's own indent, else
     `indent`. A word wider than the width runs over it, as little as it can."""
-    from salesflow.widths import text_width
-
     own = line[: len(line) - len(line.lstrip(" "))]
     indent = own or indent
     pieces: list[str] = []
@@ -367,11 +364,9 @@ def fitted(line: str, width: int, indent: str = "") -> list[str]:
 def _last_cut(line: str, width: int) -> tuple[int, int] | None:
     """Where to break `line`: (end of this line, start of the next) at the last break
     within `width` columns, else at the first one after it."""
-    from salesflow.widths import char_width as columns
-
     taken, cut = 0, None
     for index, char in enumerate(line):
-        taken += columns(char)
+        taken += char_width(char)
         if taken > width and cut is not None:
             return cut
         following = line[index + 1 : index + 2]
@@ -382,7 +377,7 @@ def _last_cut(line: str, width: int) -> tuple[int, int] | None:
             and following not in NO_LINE_START
             and char not in NO_LINE_END
             and following != " "
-            and (columns(char) == 2 or columns(following) == 2)
+            and (char_width(char) == 2 or char_width(following) == 2)
             and line[: index + 1].strip()
         ):
             cut = (index + 1, index + 1)
