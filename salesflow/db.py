@@ -606,16 +606,24 @@ def _check_open(conn: sqlite3.Connection, report: dict[str, Any], problems: list
     ).fetchone()[0]
     if stale:
         problems.append(Problem(N_("{count} customers have out-of-date summaries"), count=stale))
-    latest = summaries.latest_purchases()
-    drift = conn.execute(
-        f"""SELECT count(*) FROM (
-                SELECT * FROM customer_products EXCEPT {latest}
-                UNION ALL
-                SELECT * FROM ({latest}) EXCEPT SELECT * FROM customer_products)"""
-    ).fetchone()[0]
+    drift = _drift(conn, "customer_products", summaries.latest_purchases())
     if drift:
         problems.append(Problem(N_("{count} latest-purchase records are out of date"), count=drift))
+    drift = _drift(conn, "sales_days", summaries.sales_per_day())
+    if drift:
+        problems.append(Problem(N_("{count} daily sales totals are out of date"), count=drift))
     _count_records(conn, report)
+
+
+def _drift(conn: sqlite3.Connection, table: str, derived: str) -> int:
+    """How many rows of `table` differ from what `derived` computes from the records: the
+    rows it holds that should not be there, and those it lacks (a changed row is both)."""
+    return conn.execute(
+        f"""SELECT count(*) FROM (
+                SELECT * FROM (SELECT * FROM {table} EXCEPT {derived})
+                UNION ALL
+                SELECT * FROM (SELECT * FROM ({derived}) EXCEPT SELECT * FROM {table}))"""
+    ).fetchone()[0]
 
 
 def _count_records(conn: sqlite3.Connection, report: dict[str, Any]) -> None:

@@ -5,7 +5,13 @@ steps a book has taken — the one record of its schema version.
 
 import sqlite3
 
-from salesflow.summaries import latest_kept_purchase, runs_out, runs_out_of_product
+from salesflow.summaries import (
+    day_totals,
+    latest_kept_purchase,
+    runs_out,
+    runs_out_of_product,
+    sales_per_day,
+)
 
 
 def _run(db: sqlite3.Connection, *statements: str) -> None:
@@ -611,6 +617,34 @@ def m008_sales_by_day_and_rep(db: sqlite3.Connection) -> None:
     _run(db, "CREATE INDEX sales_day_rep ON sales(date, rep, quantity, amount_cents)")
 
 
+def m009_sales_per_day_and_rep(db: sqlite3.Connection) -> None:
+    """Each day's sales per rep (orders, quantity, amount), kept by triggers, the bulk
+    load, undo and `check` like the other summaries: a sales report by period and rep,
+    or by period alone, reads a row per day and rep instead of every sale."""
+    _run(
+        db,
+        """CREATE TABLE sales_days (
+            date TEXT NOT NULL,
+            rep TEXT,
+            orders INTEGER NOT NULL,
+            quantity REAL NOT NULL,
+            amount_cents INTEGER NOT NULL
+        )""",
+        "CREATE INDEX sales_days_date ON sales_days(date, rep)",
+        f"INSERT INTO sales_days {sales_per_day()}",
+        f"""CREATE TRIGGER sales_days_insert AFTER INSERT ON sales BEGIN
+            {day_totals("date = NEW.date")}
+        END""",
+        f"""CREATE TRIGGER sales_days_delete AFTER DELETE ON sales BEGIN
+            {day_totals("date = OLD.date")}
+        END""",
+        f"""CREATE TRIGGER sales_days_update
+            AFTER UPDATE OF date, rep, quantity, amount_cents ON sales BEGIN
+            {day_totals("date IN (OLD.date, NEW.date)")}
+        END""",
+    )
+
+
 STEPS = [
     m001_create_book,
     m002_one_version_one_runs_out,
@@ -620,4 +654,5 @@ STEPS = [
     m006_returns_and_kept_purchases,
     m007_sales_by_customer_day,
     m008_sales_by_day_and_rep,
+    m009_sales_per_day_and_rep,
 ]

@@ -1,13 +1,13 @@
 """What the book keeps derived from its history, and the one statement of each rule
-behind it: the latest contact and sale per customer, and the latest purchase of each
-product with the day it runs out.
+behind it: the latest contact and sale per customer, the latest purchase of each
+product with the day it runs out, and each day's sales per rep.
 
 The schema's triggers, the bulk load, undo and `check` all build their SQL from the
 fragments here, so the runs-out rule is written once.
 """
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 SUMMARY_SOURCES = {"contacts", "sales"}
@@ -76,6 +76,34 @@ def latest_kept_purchase(where: str, pairs: str) -> str:
     GROUP BY s.customer_id, s.product_id;"""
 
 
+def sales_per_day(days: str = "") -> str:
+    """SQL: the rows of `sales_days`, each day's orders, quantity and amount per rep,
+    from the sales of the days `days` selects (a condition on sales.date) or of all. The
+    sums run over the `sales_day_rep` index in its own order, as a query that groups the
+    sales by day and rep does, so both give the same totals."""
+    where = f" WHERE {days}" if days else ""
+    return (
+        "SELECT date, rep, count(*), sum(quantity), sum(amount_cents)"
+        f" FROM sales{where} GROUP BY date, rep"
+    )
+
+
+def day_totals(days: str) -> str:
+    """SQL statements (for a trigger): recompute `sales_days` for the days `days` selects."""
+    return f"""
+    DELETE FROM sales_days WHERE {days};
+    INSERT INTO sales_days (date, rep, orders, quantity, amount_cents) {sales_per_day(days)};"""
+
+
+def refresh_days(
+    conn: sqlite3.Connection, days_sql: str, params: Sequence[Any] | Mapping[str, Any] = ()
+) -> None:
+    """Recompute `sales_days` for the days `days_sql` selects (a query of dates)."""
+    for statement in day_totals(f"date IN ({days_sql})").split(";"):
+        if statement.strip():
+            conn.execute(statement, params)
+
+
 def absorb_new_rows(conn: sqlite3.Connection, table: str, first: int, last: int) -> None:
     """Fold rows first..last just inserted into what the triggers maintain, reading only
     those rows (the bulk-load counterpart of the insert triggers)."""
@@ -121,6 +149,7 @@ def absorb_new_rows(conn: sqlite3.Connection, table: str, first: int, last: int)
             }""",
             new,
         )
+        refresh_days(conn, "SELECT date FROM sales WHERE rowid BETWEEN :first AND :last", new)
 
 
 # An upsert's quantity bought on the latest day: a later day replaces it, the same adds.
