@@ -7,9 +7,9 @@ tables when stdout is a terminal.
 import io
 import os
 import re
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
-from decimal import Decimal
 from operator import itemgetter
 from pathlib import Path
 from types import NoneType
@@ -21,13 +21,26 @@ from salesflow.widths import WIDTHS, text_width
 
 Column = tuple[str, str]  # (key in the row, heading)
 
+
+class _NoMoney:
+    """Stands for Decimal while no module has loaded `decimal`: nothing is one."""
+
+
+def money() -> type[Any]:
+    """The type amounts come in, decimal.Decimal. A value can be one only once `decimal`
+    is loaded, so output without money (the morning list, customers, contacts) does not
+    load it: about 1 ms of their start-up."""
+    module = sys.modules.get("decimal")
+    return module.Decimal if module is not None else _NoMoney
+
+
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
 
 def json_value(value: Any) -> Any:
-    if isinstance(value, Decimal):
+    if isinstance(value, money()):
         # Amounts carry at most two decimals, so the shortest float text is exact.
         return float(value)
     if isinstance(value, date):
@@ -47,7 +60,7 @@ def cell_text(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, Decimal):
+    if isinstance(value, money()):
         return f"{value:.2f}"
     if isinstance(value, list):
         return ", ".join(cell_text(item) for item in value)
@@ -111,7 +124,7 @@ def json_chunks(rows: Iterable[dict[str, Any]], *, batch: int = 1000) -> Iterato
 
 def display_text(value: Any) -> str:
     """A value as a table shows it: thousands separators, control characters escaped."""
-    if isinstance(value, Decimal):
+    if isinstance(value, money()):
         return f"{value:,.2f}"
     if isinstance(value, bool):
         return "yes" if value else ""
@@ -120,7 +133,7 @@ def display_text(value: Any) -> str:
 
 
 def is_numeric(value: Any) -> bool:
-    return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+    return isinstance(value, int | float | money()) and not isinstance(value, bool)
 
 
 def numeric_column(rows: Sequence[dict[str, Any]], key: str) -> bool:
@@ -147,8 +160,9 @@ def plain_table(rows: Sequence[dict[str, Any]], columns: Sequence[Column]) -> st
         kinds = set(map(type, values))
         kinds.discard(NoneType)
         texts = [heading, *column_texts(values, kinds)]
+        number_types = int | float | money()
         right = bool(kinds) and all(
-            issubclass(kind, int | float | Decimal) and not issubclass(kind, bool) for kind in kinds
+            issubclass(kind, number_types) and not issubclass(kind, bool) for kind in kinds
         )  # as numeric_column: every value a number
         if "".join(texts).isascii():  # one column per character
             width = max(map(len, texts))

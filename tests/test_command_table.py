@@ -4,6 +4,7 @@ module, say exactly what the modules register; a run imports only the module it 
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -276,3 +277,38 @@ def test_every_choice_enum_default_and_choice_option_is_built_on_first_use():
         assert offered == (getattr(options, enum) | None if optional else getattr(options, enum))
     with pytest.raises(AttributeError, match="Fromat"):
         options.Fromat  # noqa: B018
+
+
+LOADED_DECIMAL = """
+import sys
+from salesflow.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+print("decimal" in sys.modules)
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "loads_decimal"),
+    [(["remind"], False), (["customer", "list"], False), (["sale", "list"], True)],
+)
+def test_output_without_money_does_not_load_decimal_and_money_still_shows_as_money(
+    tmp_path, args, loads_decimal
+):
+    book = str(tmp_path / "book.db")
+    environment = {**os.environ, "SALESFLOW_LANG": "en", "SALESFLOW_TODAY": "2026-03-16"}
+    subprocess.run(
+        [sys.executable, "-m", "salesflow", "--db", book, "demo", "--customers", "30"],
+        capture_output=True, env=environment, check=True,
+    )  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", LOADED_DECIMAL, "--db", book, *args],
+        capture_output=True, text=True, env=environment, check=True,
+    )  # fmt: skip
+    assert done.stdout.splitlines()[-1] == str(loads_decimal)
+    assert len(done.stdout.splitlines()) > 3  # it listed something
+    if loads_decimal:  # amounts as money: two decimals, right-aligned, thousands grouped
+        table = done.stdout.splitlines()
+        assert re.search(r"\s\d{1,3}(,\d{3})*\.\d\d(\s|$)", "\n".join(table))

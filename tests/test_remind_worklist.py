@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import pytest
 
 from salesflow import cli as salesflow_cli
+from salesflow import reminders
 
 TODAY = date(2026, 3, 16)
 
@@ -57,6 +58,27 @@ def test_keys_are_derived_from_the_situation_and_stable_across_runs(cli):
     assert by_kind["used-up"]["key"] == expected_key("used-up", 1, day(-10), product_id=1)
     assert by_kind["never-contacted"]["key"] == expected_key("never-contacted", 2, day(-2))
     assert all(len(item["key"]) == 7 for item in first)
+
+
+@pytest.mark.parametrize(
+    "situation",
+    [
+        ("follow-up", 1, None, None, "2026-03-16"),
+        ("used-up", 42, None, 7, "2026-03-06"),
+        ("stale-deal", 99999, 12, None, "2025-12-31 09:30"),
+        ("birthday", 3, None, None, "2026-02-28"),
+    ],
+)
+def test_a_key_is_the_documented_sha256_whichever_module_computes_it(situation):
+    """The list takes SHA-256 from the interpreter's own module, not hashlib's: the key
+    in full and in short is still base32 of hashlib's digest."""
+    kind, customer_id, deal_id, product_id, due = situation
+    subject = f"d{deal_id}" if deal_id is not None else f"p{product_id}" if product_id else ""
+    data = f"{kind}|{customer_id}|{subject}|{due}".encode()
+    assert reminders._sha256()(data).digest() == hashlib.sha256(data).digest()
+    whole = base64.b32encode(hashlib.sha256(data).digest()[:10]).decode().lower()
+    assert reminders.full_key(situation) == whole
+    assert reminders.reminder_key(situation) == whole[: reminders.KEY_LENGTH]
 
 
 def test_a_new_situation_gets_a_new_key(cli):
