@@ -13,7 +13,7 @@ evaluation as of an earlier day still shows the item as due.
 
 import importlib
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, timedelta
 from functools import cache
 from typing import Any, Literal, NamedTuple
@@ -302,7 +302,7 @@ def reminders(
     done), `snoozed_until` and `done_at`. With `detail_args`, each item also carries the
     parts of its detail (`detail_args`), for `detail_text` to word it for a person.
     """
-    for row, situation, key, answer in _evaluated(
+    for row, situation, answer in _evaluated(
         conn,
         as_of,
         config=config,
@@ -313,7 +313,7 @@ def reminders(
     ):
         if not everything and answer is not None and _state(answer, as_of) != "due":
             continue
-        item = _item(row, situation, key, detail_args)
+        item = _item(row, situation, reminder_key(situation), detail_args)
         if everything:
             state = _state(answer, as_of)
             item["state"] = state
@@ -339,13 +339,22 @@ def _evaluated(
     owner: str | None = None,
     days_ahead: int = 0,
     detail_args: bool = False,
-) -> Iterator[tuple[tuple[Any, ...], Situation, str, Answer | None]]:
-    """Every due situation: its row (as `_situations` gives it), the situation, its key
-    and its latest answer. `_item` makes the row an item, for the rows a caller keeps."""
+    customers: Sequence[int] | None = None,
+    slipping: "Mapping[int, Slip] | None" = None,
+    bare: bool = False,
+) -> Iterator[tuple[tuple[Any, ...], Situation, Answer | None]]:
+    """Every due situation: its row (as `_situations` gives it), the situation and its
+    latest answer. `_item` makes the row an item with its key, for the rows a caller keeps
+    (a key costs a SHA-256: the brief spells only those it shows).
+    `customers` narrows it to theirs; `slipping`, when given, is `_slipping`'s answer
+    already worked out; `bare`, see `_situations`."""
     answers: dict[Situation, Answer] | None = None
     names = REMINDER_KINDS
-    slipping = _slipping(conn, as_of, config, kinds)
-    rows = _situations(conn, as_of, config, kinds, owner, days_ahead, slipping, detail_args)
+    if slipping is None:
+        slipping = _slipping(conn, as_of, config, kinds)
+    rows = _situations(
+        conn, as_of, config, kinds, owner, days_ahead, slipping, detail_args, customers, bare
+    )
     for row in rows:
         if answers is None:  # only once something is due: an empty list reads nothing more
             answers = _answers(conn, as_of)
@@ -353,7 +362,7 @@ def _evaluated(
         situation = (kind, row[1], row[8], row[10], row[5])
         if kind == SLIPPING:
             situation = (kind, row[1], None, None, slipping[row[1]].last_sale)
-        yield row, situation, reminder_key(situation), answers.get(situation) if answers else None
+        yield row, situation, answers.get(situation) if answers else None
 
 
 def _item(row: tuple[Any, ...], situation: Situation, key: str, detail_args: bool) -> Row:
@@ -449,9 +458,13 @@ def _situations(
     days_ahead: int,
     slipping: Mapping[int, Slip] | None = None,
     detail_args: bool = False,
+    customers: Sequence[int] | None = None,
+    bare: bool = False,
 ) -> Iterator[tuple[Any, ...]]:
     """The due rows: (k, customer_id, customer, owner, tier, due, days_overdue, detail,
-    deal_id, product, product_id, detail_args), in the list's order."""
+    deal_id, product, product_id, detail_args), in the list's order; of `customers` alone
+    if named. `bare` rows hold what makes the situation (k, customer_id, due, deal_id,
+    product_id), the rest None, in no order: about half the time, to look keys up."""
     wanted = [kind for kind in REMINDER_KINDS if kinds is None or kind in kinds]
     day = timedelta(days=1)
     params: dict[str, Any] = {
@@ -487,20 +500,29 @@ def _situations(
         params[f"silent_{tier}"] = (as_of - timedelta(days=cadence) + day).isoformat()
     if not wanted or not conn.execute("SELECT 1 FROM customers LIMIT 1").fetchone():
         return  # no customers, nothing due (every deal belongs to a customer)
+    chosen = ""
+    if customers is not None:
+        params.update({f"customer_{number}": id_ for number, id_ in enumerate(customers)})
+        marks = ", ".join(f":customer_{number}" for number in range(len(customers)))
+        chosen = f" WHERE customer_id IN ({marks})"
+    if bare:
+        shown = "k, customer_id, NULL, NULL, NULL, due, NULL, NULL, deal_id, NULL, product_id, NULL"
+        order = ""
+    else:
+        shown = """k, customer_id, customer, owner, tier, due,
+               CAST(julianday(:today) - julianday(due) AS INTEGER), detail, deal_id, product,
+               product_id, detail_args"""
+        order = """
+        ORDER BY k, CASE tier WHEN 'A' THEN 0 WHEN 'B' THEN 1 WHEN 'C' THEN 2
+                              WHEN 'D' THEN 3 ELSE 4 END,
+                 julianday(due), customer_id, deal_id, product"""
     sql = (
         f"WITH returned AS MATERIALIZED ({RETURNED}),"
         f" book AS MATERIALIZED ({CUSTOMERS_AS_OF}), open_deals AS ({OPEN_DEALS_AS_OF}),"
         " items (k, customer_id, customer, owner, tier, due, detail, deal_id, product,"
         " product_id, detail_args) AS ("
         + " UNION ALL ".join(KIND_SQL[kind] for kind in wanted)
-        + """)
-        SELECT k, customer_id, customer, owner, tier, due,
-               CAST(julianday(:today) - julianday(due) AS INTEGER), detail, deal_id, product,
-               product_id, detail_args
-        FROM items
-        ORDER BY k, CASE tier WHEN 'A' THEN 0 WHEN 'B' THEN 1 WHEN 'C' THEN 2
-                              WHEN 'D' THEN 3 ELSE 4 END,
-                 julianday(due), customer_id, deal_id, product"""
+        + f") SELECT {shown} FROM items{chosen}{order}"
     )
     cursor = conn.cursor()
     cursor.row_factory = None  # plain tuples: the list reads them by position
@@ -597,10 +619,10 @@ def brief(
     `listed_from`) is `as_of`, or a snooze of it ended on `as_of`.
     """
     sections: dict[str, dict[str, Any]] = {}
-    due: dict[str, list[tuple[tuple[Any, ...], Situation, str]]] = {}  # per kind, as listed
+    due: dict[str, list[tuple[tuple[Any, ...], Situation]]] = {}  # per kind, as listed
     today = as_of.isoformat()
     first_listed: dict[tuple[str, str], date] = {}  # items share their kinds and days
-    for row, situation, key, answer in _evaluated(
+    for row, situation, answer in _evaluated(
         conn,
         as_of,
         config=config,
@@ -623,11 +645,13 @@ def brief(
             first_listed[seen] = listed_from(*seen, config, days_ahead)
         if returned or first_listed[seen] == as_of:
             section["new_today"] += 1
-        due[kind].append((row, situation, key))
+        due[kind].append((row, situation))
     for kind, section in sections.items():
         # most overdue first; the list's own order (tier, customer) among equals
         shown = sorted(due[kind], key=lambda listed: -listed[0][6])[:per_kind]
-        section["items"] = [_item(*listed, detail_args) for listed in shown]
+        section["items"] = [
+            _item(row, situation, reminder_key(situation), detail_args) for row, situation in shown
+        ]
         section["more"] = section["due"] - len(section["items"])
     listed = list(sections.values())
     return {
@@ -657,11 +681,34 @@ def find_items(
         )
     matches: dict[str, list[tuple[Row, Situation, str]]] = {key: [] for key in typed}
     plausible = [key for key in typed if set(key) <= KEY_ALPHABET and len(key) <= FULL_KEY_LENGTH]
-    if plausible:
-        for row, situation, shown, _answer in _evaluated(
-            conn, as_of, config=config, days_ahead=LOOKUP_DAYS_AHEAD
+    # First the bare situations, for whose customers a key may stand; then their items,
+    # in the list's order, the same as the whole list would give.
+    slipping = _slipping(conn, as_of, config, None) if plausible else {}
+    starts = tuple(key[:KEY_LENGTH] for key in plausible)
+    customers = sorted(
+        {
+            situation[1]
+            for _row, situation, _answer in _evaluated(
+                conn,
+                as_of,
+                config=config,
+                days_ahead=LOOKUP_DAYS_AHEAD,
+                slipping=slipping,
+                bare=True,
+            )
+            if reminder_key(situation).startswith(starts)
+        }
+    )
+    if customers:
+        for row, situation, _answer in _evaluated(
+            conn,
+            as_of,
+            config=config,
+            days_ahead=LOOKUP_DAYS_AHEAD,
+            customers=customers,
+            slipping=slipping,
         ):
-            # `shown` is the first KEY_LENGTH characters of the whole key
+            shown = reminder_key(situation)  # the whole key's first KEY_LENGTH characters
             for key in plausible:
                 if shown.startswith(key[:KEY_LENGTH]):
                     whole = full_key(situation)

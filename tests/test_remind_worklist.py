@@ -480,3 +480,28 @@ def test_deleting_a_customer_takes_their_answers_along(cli):
     cli("remind", "stop", "张三", "--product", "茶")
     cli("customer", "delete", "张三", "--yes")
     assert cli.json("check")["ok"]
+
+
+def test_every_key_of_a_long_list_finds_its_own_item_as_the_list_shows_it(cli, isolated_book):
+    """Keys are looked up over the bare situations first, then over the items of the
+    customers they may stand for: every item of a demo book's list, looked up by its key,
+    comes back as the whole list shows it, follow-ups planned ahead included."""
+    from salesflow import db, settings
+
+    cli("demo", "--customers", "60", "--seed", "5")
+    conn = db.open_db(isolated_book, write=False)
+    config = settings.load(conn)
+    listed = list(
+        reminders.reminders(
+            conn, TODAY, config=config, days_ahead=reminders.LOOKUP_DAYS_AHEAD, everything=True
+        )
+    )
+    assert len(listed) > 100 and len({item["kind"] for item in listed}) >= 5
+    for item in listed:
+        [(found, situation)] = reminders.find_items(conn, TODAY, [item["key"]], config=config)
+        assert found == {key: item[key] for key in reminders.REMINDER_KEYS}
+        assert situation[:2] == (item["kind"], item["customer_id"])
+    keys = [item["key"] for item in listed[:: len(listed) // 7]]
+    found = reminders.find_items(conn, TODAY, keys, config=config)
+    assert [item["key"] for item, _situation in found] == keys
+    conn.close()
