@@ -41,6 +41,15 @@ def summaries_match(conn):
     }
     if stored != latest_purchases(conn):
         return False
+    per_day: dict = {}
+    for day, rep, quantity, cents in conn.execute(
+        "SELECT date, rep, quantity, amount_cents FROM sales"
+    ):
+        orders, units, amount = per_day.get((day, rep), (0, 0, 0))
+        per_day[(day, rep)] = (orders + 1, units + quantity, amount + cents)
+    kept = {(d, r): (o, q, c) for d, r, o, q, c in conn.execute("SELECT * FROM sales_days")}
+    if kept != per_day:
+        return False
     mismatched = conn.execute(
         """SELECT count(*) FROM customers c WHERE
            c.last_contact_at IS NOT (SELECT max(at) FROM contacts WHERE customer_id = c.id)

@@ -136,6 +136,9 @@ def test_every_way_a_sale_is_written_keeps_the_daily_totals(cli, shop, isolated_
     in_step(isolated_book)
     cli("sale", "edit", "1", "--date", "2026-05-09", "--rep", "", "--quantity", "3")
     in_step(isolated_book)
+    for change in (["--rep", "李娜"], ["--amount", "50"], ["--quantity", "4"]):  # one at a time
+        cli("sale", "edit", "2", *change)
+        in_step(isolated_book)
     cli("sale", "return", "2", "--quantity", "0.5", "--date", "2026-06-01")
     in_step(isolated_book)
     cli("sale", "delete", "3", "--yes")
@@ -154,7 +157,7 @@ def test_every_way_a_sale_is_written_keeps_the_daily_totals(cli, shop, isolated_
     in_step(isolated_book)
     conn = db.open_db(isolated_book, write=False)
     march = conn.execute("SELECT orders FROM sales_days WHERE date = '2026-03-01' AND rep = '李娜'")
-    assert march.fetchone()[0] == 1  # sale 1 moved to May; the import added one
+    assert march.fetchone()[0] == 2  # sale 1 moved to May, sale 2 came to 李娜, one imported
     conn.close()
     cli("undo")
     in_step(isolated_book)
