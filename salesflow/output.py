@@ -17,7 +17,7 @@ from typing import Any
 
 from salesflow.errors import Conflict, NotFound
 from salesflow.i18n import _
-from salesflow.widths import WIDTHS, text_width
+from salesflow.widths import WIDTHS, learn, text_width
 
 Column = tuple[str, str]  # (key in the row, heading)
 
@@ -164,15 +164,18 @@ def plain_table(rows: Sequence[dict[str, Any]], columns: Sequence[Column]) -> st
         right = bool(kinds) and all(
             issubclass(kind, number_types) and not issubclass(kind, bool) for kind in kinds
         )  # as numeric_column: every value a number
-        if "".join(texts).isascii():  # one column per character
+        if number == last and not right:  # nothing follows it: no width to measure
+            padded.append(texts)
+            continue
+        joined = "".join(texts)
+        if joined.isascii():  # one column per character
             width = max(map(len, texts))
             if right:
                 padded.append([text.rjust(width) for text in texts])
-            elif number < last:
-                padded.append([text.ljust(width) for text in texts])
             else:
-                padded.append(texts)
+                padded.append([text.ljust(width) for text in texts])
             continue
+        learn(joined)  # every character of the column measured at once
         measured = WIDTHS.get  # names, stores, reps repeat down a column
         widths = [
             len(text) if text.isascii() else measured(text) or text_width(text) for text in texts
@@ -180,10 +183,8 @@ def plain_table(rows: Sequence[dict[str, Any]], columns: Sequence[Column]) -> st
         width = max(widths)
         if right:
             padded.append([" " * (width - w) + text for text, w in zip(texts, widths, strict=True)])
-        elif number < last:
-            padded.append([text + " " * (width - w) for text, w in zip(texts, widths, strict=True)])
         else:
-            padded.append(texts)
+            padded.append([text + " " * (width - w) for text, w in zip(texts, widths, strict=True)])
     if not padded:
         return "\n" * (len(rows) + 1)
     return "\n".join(["  ".join(cells).rstrip() for cells in zip(*padded, strict=True)]) + "\n"

@@ -14,11 +14,17 @@ def text_width(text: str) -> int:
         try:
             width = sum(map(CHAR_WIDTHS.__getitem__, text))
         except KeyError:  # a character not met before: measure it once
-            for char in set(text).difference(CHAR_WIDTHS):
-                CHAR_WIDTHS[char] = char_width(char)
+            learn(text)
             width = sum(map(CHAR_WIDTHS.__getitem__, text))
         WIDTHS[text] = width
     return width
+
+
+def learn(text: str) -> None:
+    """Measure each character of `text` not met before: a table learns a whole column's
+    characters at once, rather than text by text as each brings a new one."""
+    for char in set(text).difference(CHAR_WIDTHS):
+        CHAR_WIDTHS[char] = char_width(char)
 
 
 def char_width(char: str) -> int:
