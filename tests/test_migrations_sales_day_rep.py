@@ -7,6 +7,8 @@ Starts from `tests/data/book-m001.sqlite` (schema 1, a 40-customer demo book).
 import sqlite3
 from datetime import date
 
+from books import tables
+
 from salesflow import db, migrations, predict
 
 STEP = migrations.m008_sales_by_day_and_rep
@@ -14,18 +16,6 @@ REPORT_BY_REP = (
     "SELECT substr(s.date, 1, 7), s.rep, count(*), sum(s.quantity), sum(s.amount_cents)"
     " FROM sales s WHERE {date} BETWEEN ? AND ? GROUP BY 1, 2"
 )
-
-
-def tables(conn: sqlite3.Connection) -> dict[str, list[tuple]]:
-    names = [
-        row[0]
-        for row in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-        )
-    ]
-    return {
-        name: sorted(map(tuple, conn.execute(f"SELECT * FROM {name}")), key=repr) for name in names
-    }
 
 
 def sales_indexes(conn: sqlite3.Connection) -> set[str]:
@@ -43,7 +33,6 @@ def plan(conn: sqlite3.Connection, sql: str, params) -> str:
 
 def test_m008_adds_the_index_and_keeps_every_row_and_every_report(old_book):
     conn = sqlite3.connect(old_book, isolation_level=None)
-    conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA foreign_keys = ON")
     step = migrations.STEPS.index(STEP)
     start, end = date(2025, 1, 1), date(2026, 12, 31)

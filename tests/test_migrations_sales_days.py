@@ -11,6 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from books import tables
 
 from salesflow import db, migrations, reports
 
@@ -18,18 +19,6 @@ STEP = migrations.m009_sales_per_day_and_rep
 PER_DAY_AND_REP = (
     "SELECT date, rep, count(*), sum(quantity), sum(amount_cents) FROM sales GROUP BY date, rep"
 )
-
-
-def tables(conn: sqlite3.Connection) -> dict[str, list[tuple]]:
-    names = [
-        row[0]
-        for row in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-        )
-    ]
-    return {
-        name: sorted(map(tuple, conn.execute(f"SELECT * FROM {name}")), key=repr) for name in names
-    }
 
 
 def kept(conn: sqlite3.Connection) -> list[tuple]:
@@ -75,7 +64,6 @@ def reported(conn: sqlite3.Connection, start: date, end: date) -> dict:
 
 def test_m009_adds_the_daily_totals_and_keeps_every_row(old_book):
     conn = sqlite3.connect(old_book, isolation_level=None)
-    conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA foreign_keys = ON")
     step = migrations.STEPS.index(STEP)
     with db.transaction(conn):

@@ -3,6 +3,7 @@
 import base64
 import hashlib
 import json
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -273,6 +274,8 @@ def test_an_ambiguous_start_lists_longer_keys_without_names(cli):
     message = result.stderr
     assert message.startswith(f"Error: {prefix} matches 2 reminders: ")
     assert "never-contacted, #1" in message and "never-contacted, #2" in message
+    candidates = re.findall(r"(\w+) \(never-contacted, #\d\)", message)
+    assert len(candidates) == 2 and candidates == sorted(candidates)  # in the order of keys
     assert "甲" not in message and "乙" not in message
     assert len(items(cli, "--kind", "never-contacted")) == 2
     cli("remind", "done", listed[0]["key"])  # the whole key decides
@@ -483,9 +486,9 @@ def test_deleting_a_customer_takes_their_answers_along(cli):
 
 
 def test_every_key_of_a_long_list_finds_its_own_item_as_the_list_shows_it(cli, isolated_book):
-    """Keys are looked up over the bare situations first, then over the items of the
-    customers they may stand for: every item of a demo book's list, looked up by its key,
-    comes back as the whole list shows it, follow-ups planned ahead included."""
+    """Keys are looked up over the list unsorted: every item of a demo book's list, looked
+    up by its key, comes back as the list shows it, follow-ups planned ahead included, and
+    several keys come back in the order they were typed."""
     from salesflow import db, settings
 
     cli("demo", "--customers", "60", "--seed", "5")
