@@ -7,7 +7,7 @@ Starts from `tests/data/book-m001.sqlite` (schema 1, a 40-customer demo book).
 import sqlite3
 from datetime import date
 
-from books import tables
+from books import opened_before, tables
 
 from salesflow import db, migrations, predict
 
@@ -32,18 +32,14 @@ def plan(conn: sqlite3.Connection, sql: str, params) -> str:
 
 
 def test_m008_adds_the_index_and_keeps_every_row_and_every_report(old_book):
-    conn = sqlite3.connect(old_book, isolation_level=None)
-    conn.execute("PRAGMA foreign_keys = ON")
-    step = migrations.STEPS.index(STEP)
     start, end = date(2025, 1, 1), date(2026, 12, 31)
     span = [start.isoformat(), end.isoformat()]
     by_rep = REPORT_BY_REP.format(date="s.date")
-    with db.transaction(conn):
-        for earlier in migrations.STEPS[1:step]:
-            earlier(conn)
-        before, indexes_before = tables(conn), sales_indexes(conn)
-        report_before = conn.execute(by_rep, span).fetchall()
-        STEP(conn)
+    conn = opened_before(old_book, STEP)
+    before, indexes_before = tables(conn), sales_indexes(conn)
+    report_before = conn.execute(by_rep, span).fetchall()
+    STEP(conn)
+    conn.execute("COMMIT")
     assert tables(conn) == before
     assert sales_indexes(conn) - indexes_before == {"sales_day_rep"}
     columns = [row[2] for row in conn.execute("PRAGMA index_info(sales_day_rep)")]

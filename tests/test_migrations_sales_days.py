@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from books import tables
+from books import opened_before, tables
 
 from salesflow import db, migrations, reports
 
@@ -63,14 +63,10 @@ def reported(conn: sqlite3.Connection, start: date, end: date) -> dict:
 
 
 def test_m009_adds_the_daily_totals_and_keeps_every_row(old_book):
-    conn = sqlite3.connect(old_book, isolation_level=None)
-    conn.execute("PRAGMA foreign_keys = ON")
-    step = migrations.STEPS.index(STEP)
-    with db.transaction(conn):
-        for earlier in migrations.STEPS[1:step]:
-            earlier(conn)
-        before = tables(conn)
-        STEP(conn)
+    conn = opened_before(old_book, STEP)
+    before = tables(conn)
+    STEP(conn)
+    conn.execute("COMMIT")
     after = tables(conn)
     assert set(after) - set(before) == {"sales_days"}
     assert {name: rows for name, rows in after.items() if name != "sales_days"} == before
