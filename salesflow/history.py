@@ -13,7 +13,7 @@ from typing import Any
 from salesflow.db import Row, suspended_triggers, transaction
 from salesflow.errors import Conflict, NotFound
 from salesflow.i18n import _
-from salesflow.summaries import refresh_days, refresh_summaries
+from salesflow.summaries import days_spanned, refresh_days, refresh_summaries
 
 
 def list_changes(conn: sqlite3.Connection, *, limit: int | None = None) -> list[Row]:
@@ -134,16 +134,9 @@ def _delete_range(conn: sqlite3.Connection, table: str, first: int, last: int) -
             " WHERE rowid BETWEEN ? AND ?",
             [first, last],
         )
-    if table == "sales":
-        conn.execute("CREATE TEMP TABLE IF NOT EXISTS touched_days (day TEXT PRIMARY KEY)")
-        conn.execute("DELETE FROM touched_days")
-        conn.execute(
-            "INSERT OR IGNORE INTO touched_days SELECT date FROM sales WHERE rowid BETWEEN ? AND ?",
-            [first, last],
-        )
+    days = days_spanned(conn, first, last) if table == "sales" else (None, None)
     with suspended_triggers(conn, table):
         conn.execute(f"DELETE FROM {table} WHERE rowid BETWEEN ? AND ?", [first, last])
     if table in ("contacts", "sales"):
         refresh_summaries(conn, table, "SELECT id FROM temp.touched")
-    if table == "sales":
-        refresh_days(conn, "SELECT day FROM temp.touched_days")
+    refresh_days(conn, *days)

@@ -7,7 +7,7 @@ fragments here, so the runs-out rule is written once.
 """
 
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 SUMMARY_SOURCES = {"contacts", "sales"}
@@ -95,13 +95,23 @@ def day_totals(days: str) -> str:
     INSERT INTO sales_days (date, rep, orders, quantity, amount_cents) {sales_per_day(days)};"""
 
 
-def refresh_days(
-    conn: sqlite3.Connection, days_sql: str, params: Sequence[Any] | Mapping[str, Any] = ()
-) -> None:
-    """Recompute `sales_days` for the days `days_sql` selects (a query of dates)."""
-    for statement in day_totals(f"date IN ({days_sql})").split(";"):
+def days_spanned(conn: sqlite3.Connection, first: int, last: int) -> tuple[str | None, ...]:
+    """The earliest and latest day of the sales with rowids first..last (one pass over
+    them, where a list of their days would sort a million entries for a large load)."""
+    return tuple(
+        conn.execute(
+            "SELECT min(date), max(date) FROM sales WHERE rowid BETWEEN ? AND ?", [first, last]
+        ).fetchone()
+    )
+
+
+def refresh_days(conn: sqlite3.Connection, earliest: str | None, latest: str | None) -> None:
+    """Recompute `sales_days` for every day from `earliest` to `latest`."""
+    if earliest is None or latest is None:
+        return
+    for statement in day_totals("date BETWEEN :earliest AND :latest").split(";"):
         if statement.strip():
-            conn.execute(statement, params)
+            conn.execute(statement, {"earliest": earliest, "latest": latest})
 
 
 def absorb_new_rows(conn: sqlite3.Connection, table: str, first: int, last: int) -> None:
@@ -149,7 +159,7 @@ def absorb_new_rows(conn: sqlite3.Connection, table: str, first: int, last: int)
             }""",
             new,
         )
-        refresh_days(conn, "SELECT date FROM sales WHERE rowid BETWEEN :first AND :last", new)
+        refresh_days(conn, *days_spanned(conn, first, last))
 
 
 # An upsert's quantity bought on the latest day: a later day replaces it, the same adds.
