@@ -54,7 +54,9 @@ def main() -> None:
             "period": month,
             "rep": rep,
             "orders": orders,
-            "quantity": int(quantity) if float(quantity).is_integer() else round(quantity, 3),
+            "quantity": int(round(quantity, 3))
+            if round(quantity, 3).is_integer()
+            else round(quantity, 3),
             "amount": cents / 100,
             "returned_amount": returned / 100,
         }

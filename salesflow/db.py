@@ -617,12 +617,17 @@ def _check_open(conn: sqlite3.Connection, report: dict[str, Any], problems: list
 
 def _drift(conn: sqlite3.Connection, table: str, derived: str) -> int:
     """How many rows of `table` differ from what `derived` computes from the records: the
-    rows it holds that should not be there, and those it lacks (a changed row is both)."""
+    rows it holds that should not be there, and those it lacks (a changed row is both).
+    Rows are compared with how many times each occurs, so a copy of a row counts too."""
+    columns = len(conn.execute(f"PRAGMA table_info({table})").fetchall())
+    every = ", ".join(str(number) for number in range(1, columns + 1))
+    stored = f"SELECT *, count(*) FROM {table} GROUP BY {every}"
+    computed = f"SELECT *, count(*) FROM ({derived}) GROUP BY {every}"
     return conn.execute(
         f"""SELECT count(*) FROM (
-                SELECT * FROM (SELECT * FROM {table} EXCEPT {derived})
+                SELECT * FROM ({stored} EXCEPT {computed})
                 UNION ALL
-                SELECT * FROM (SELECT * FROM ({derived}) EXCEPT SELECT * FROM {table}))"""
+                SELECT * FROM ({computed} EXCEPT {stored}))"""
     ).fetchone()[0]
 
 

@@ -192,6 +192,14 @@ def parse_money(text: str) -> int:
     return int(cents)
 
 
+def units(quantity: float) -> float | int:
+    """A stored quantity (or a sum of them) as people write it: 2, not 2.0, and at most
+    three decimals, so a sum that floating point leaves a hair off a whole number (0.7 +
+    0.2 + 0.1) still reads as that number, whatever order it was added in."""
+    rounded = round(quantity, 3)
+    return int(rounded) if float(rounded).is_integer() else rounded
+
+
 def cents_to_decimal(cents: int | None) -> "Decimal | None":
     from decimal import Decimal
 

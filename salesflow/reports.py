@@ -11,7 +11,7 @@ from salesflow.db import Row
 from salesflow.errors import BadValue, NotFound
 from salesflow.gates import share_pct
 from salesflow.i18n import _
-from salesflow.inputs import cents_to_decimal
+from salesflow.inputs import cents_to_decimal, units
 
 
 def customer_timeline(conn: sqlite3.Connection, customer_id: int) -> list[Row]:
@@ -35,9 +35,7 @@ def customer_timeline(conn: sqlite3.Connection, customer_id: int) -> list[Row]:
         " FROM sales s LEFT JOIN products p ON p.id = s.product_id WHERE s.customer_id = ?",
         [customer_id],
     ):
-        quantity = row["quantity"]
-        shown = int(quantity) if float(quantity).is_integer() else quantity
-        detail = f"{row['product'] or 'sale'} × {shown}"
+        detail = f"{row['product'] or 'sale'} × {units(row['quantity'])}"
         events.append(
             _event(row["date"], "sale", row["id"], detail, row["rep"], row["amount_cents"])
         )
@@ -46,9 +44,7 @@ def customer_timeline(conn: sqlite3.Connection, customer_id: int) -> list[Row]:
         " FROM returns r JOIN sales s ON s.id = r.sale_id WHERE s.customer_id = ?",
         [customer_id],
     ):
-        quantity = row["quantity"]
-        shown = int(quantity) if float(quantity).is_integer() else round(quantity, 3)
-        detail = f"return of sale #{row['sale_id']} × {shown}" + (
+        detail = f"return of sale #{row['sale_id']} × {units(row['quantity'])}" + (
             f": {row['reason']}" if row["reason"] else ""
         )
         events.append(
@@ -342,7 +338,10 @@ def sales_report(
                 if key[0] == compared_label(period, interval, compare)
             }
     rows = []
-    for key in sorted(current, key=lambda k: tuple("" if v is None else str(v) for v in k)):
+    # by their text, an empty value (none, then blank) first
+    for key in sorted(
+        current, key=lambda k: tuple((0, "") if v is None else (1, str(v)) for v in k)
+    ):
         orders, quantity, cents, returned_cents = current[key]
         row: Row = {"period": key[0]}
         row.update(zip(dimension_keys(dims), key[1:], strict=True))
@@ -370,9 +369,7 @@ def _year_earlier(day: date) -> date:
 
 
 def _number(value: float | int | None) -> float | int:
-    if value is None:
-        return 0
-    return int(value) if float(value).is_integer() else round(value, 3)
+    return 0 if value is None else units(value)
 
 
 def change_pct(now: int, before: int) -> float | None:

@@ -9,7 +9,7 @@ from salesflow.customers import get_customer
 from salesflow.db import Change, Row
 from salesflow.errors import Ambiguous, BadValue, Conflict, NotFound
 from salesflow.i18n import _
-from salesflow.inputs import cents_to_decimal
+from salesflow.inputs import cents_to_decimal, units
 from salesflow.lookup import candidate_list, contains, require_deal_of, require_id
 from salesflow.summaries import KEPT_ABOVE, returned_of
 from salesflow.validate import SaleParty, product_columns, sale_columns
@@ -122,11 +122,6 @@ SALE_SELECT = f"""
     LEFT JOIN products p ON p.id = s.product_id
     LEFT JOIN deals d ON d.id = s.deal_id
 """
-
-
-def units(quantity: float) -> float | int:
-    """A stored quantity as people write it: 2, not 2.0."""
-    return int(quantity) if float(quantity).is_integer() else round(quantity, 3)
 
 
 def sale_row(row: sqlite3.Row) -> Row:

@@ -173,3 +173,46 @@ def test_check_names_derived_rows_that_should_not_be_there(cli, shop, isolated_b
         "1 latest-purchase records are out of date",
         "1 daily sales totals are out of date",
     ]
+
+
+def test_check_counts_a_copied_daily_total(cli, shop, isolated_book):
+    """A daily total stored twice would count twice in a report: `check` sees the copy."""
+    conn = sqlite3.connect(isolated_book, isolation_level=None)
+    conn.execute("INSERT INTO sales_days SELECT * FROM sales_days WHERE date = '2026-04-02'")
+    conn.close()
+    problems = [str(problem) for problem in db.check(isolated_book)["problems"]]
+    assert problems == ["2 daily sales totals are out of date"]  # two rows, once too many
+
+
+def test_fractional_quantities_add_up_to_what_people_wrote_whatever_the_order(cli):
+    """0.2 + 0.7 + 0.1 units read 1, by rep or by nothing, in JSON and in the table: sums of
+    floating-point quantities are shown to three decimals before a whole number is told."""
+    cli("customer", "add", "张三")
+    for quantity, day, rep in (("0.2", "2026-03-02", "A"), ("0.7", "2026-03-03", "A"),
+                               ("0.1", "2026-03-03", "B")):  # fmt: skip
+        cli("sale", "add", "张三", "--quantity", quantity, "--amount", "1", "--date", day,
+            "--rep", rep)  # fmt: skip
+    [whole] = cli.json("report", "sales", "--month", "2026-03")
+    assert whole["quantity"] == 1 and isinstance(whole["quantity"], int)
+    by_rep = cli.json("report", "sales", "--month", "2026-03", "--by", "rep")
+    assert [(row["rep"], row["quantity"]) for row in by_rep] == [("A", 0.9), ("B", 0.1)]
+    table = cli("report", "sales", "--month", "2026-03").stdout
+    assert "1.0" not in table and " 1 " in f"{table} "
+
+
+def test_blank_reps_come_in_one_order_nobody_first(cli, isolated_book):
+    """A sale with no rep and one whose rep is blank text (as an older book may hold) are
+    two rows of a report by rep, the one with none first, whichever was stored first."""
+    cli("customer", "add", "张三")
+    for day in ("2026-03-02", "2026-03-03"):
+        cli("sale", "add", "张三", "--amount", "1", "--date", day, "--rep", "")
+    for blank in (1, 2):
+        conn = sqlite3.connect(isolated_book, isolation_level=None)
+        conn.execute("UPDATE sales SET rep = NULL")
+        conn.execute("UPDATE sales SET rep = '' WHERE id = ?", [blank])
+        conn.close()
+        assert db.check(isolated_book)["ok"]
+        rows = cli.json(
+            "report", "sales", "--month", "2026-03", "--interval", "none", "--by", "rep"
+        )
+        assert [row["rep"] for row in rows] == [None, ""]
