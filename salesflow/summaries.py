@@ -80,7 +80,9 @@ def sales_per_day(days: str = "") -> str:
     """SQL: the rows of `sales_days`, each day's orders, quantity and amount per rep,
     from the sales of the days `days` selects (a condition on sales.date) or of all. The
     sums run over the `sales_day_rep` index in its own order, as a query that groups the
-    sales by day and rep does, so both give the same totals."""
+    sales by day and rep does, so both give the same totals. (Amounts are whole cents,
+    exact in any order; quantities are floats, and a report adding reps or days in another
+    order is shown to three decimals, `inputs.units`.)"""
     where = f" WHERE {days}" if days else ""
     return (
         "SELECT date, rep, count(*), sum(quantity), sum(amount_cents)"
