@@ -56,6 +56,8 @@ def to_json(data: Any) -> str:
 
 def cell_text(value: Any) -> str:
     """The text of one value in CSV (money with two decimals, lists joined)."""
+    if type(value) is str:  # most cells, every one of a long export: nothing to convert
+        return value
     if value is None:
         return ""
     if isinstance(value, bool):
