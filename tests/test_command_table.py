@@ -64,13 +64,16 @@ with redirect_stdout(out), redirect_stderr(err):
     except SystemExit as done:
         code = done.code
 loaded = sorted(name for name in sys.modules if name.startswith("salesflow.cli."))
+options = vars(sys.modules.get("salesflow.cli.options", sys))
+built = sorted(name for name in options.get("ENUMS", ()) if name in options)
 print(json.dumps({"code": code, "out": out.getvalue(), "err": err.getvalue(),
-                  "loaded": loaded}))
+                  "loaded": loaded, "enums": built, "decimal": "decimal" in sys.modules}))
 """
 
 
 def run(args: list[str], language: str = "en", **env: str) -> dict:
-    """salesflow.cli.main in a fresh interpreter: what it printed and which modules it loaded."""
+    """salesflow.cli.main in a fresh interpreter: what it printed, which command modules
+    and choice enums it loaded, and whether it loaded `decimal`."""
     environment = {**os.environ, "SALESFLOW_LANG": language, "COLUMNS": "100", **env}
     done = subprocess.run(
         [sys.executable, "-c", RUN, json.dumps(args)],
@@ -236,26 +239,8 @@ def test_runs_one_after_another_in_one_process_each_find_their_whole_group():
     assert {"done", "snooze", "stop"} <= set(tree["remind"])
 
 
-BUILT_ENUMS = """
-import sys
-from salesflow.cli import main
-try:
-    main(sys.argv[1:])
-except SystemExit:
-    pass
-options = sys.modules["salesflow.cli.options"]
-print(" ".join(sorted(name for name in options.ENUMS if name in vars(options))))
-"""
-
-
 def test_a_run_builds_only_the_choice_enums_its_command_offers(tmp_path):
-    book = str(tmp_path / "book.db")
-    environment = {**os.environ, "SALESFLOW_LANG": "en"}
-    done = subprocess.run(
-        [sys.executable, "-c", BUILT_ENUMS, "--db", book, "remind"],
-        capture_output=True, text=True, env=environment, check=True,
-    )  # fmt: skip
-    built = set(done.stdout.split())
+    built = set(run(["--db", str(tmp_path / "book.db"), "remind"])["enums"])
     # `remind`'s module offers formats, kinds and the target list's ranking and layout
     assert built == {"Format", "Kind", "RemindFormat", "TargetBy", "TargetLayout"}
 
@@ -278,17 +263,6 @@ def test_every_choice_enum_default_and_choice_option_is_built_on_first_use():
         options.Fromat  # noqa: B018
 
 
-LOADED_DECIMAL = """
-import sys
-from salesflow.cli import main
-try:
-    main(sys.argv[1:])
-except SystemExit:
-    pass
-print("decimal" in sys.modules)
-"""
-
-
 @pytest.mark.parametrize(
     ("args", "loads_decimal"),
     [(["remind"], False), (["customer", "list"], False), (["sale", "list"], True)],
@@ -297,22 +271,15 @@ def test_output_without_money_does_not_load_decimal_and_money_still_shows_as_mon
     tmp_path, args, loads_decimal
 ):
     book = str(tmp_path / "book.db")
-    environment = {**os.environ, "SALESFLOW_LANG": "en", "SALESFLOW_TODAY": "2026-03-16"}
-    subprocess.run(
-        [sys.executable, "-m", "salesflow", "--db", book, "demo", "--customers", "30"],
-        capture_output=True, env=environment, check=True,
-    )  # fmt: skip
-    subprocess.run(
-        [sys.executable, "-m", "salesflow", "--db", book, "sale", "add", "1", "--amount",
-         "12345.6", "--rep", "钱多多"],
-        capture_output=True, env=environment, check=True,
-    )  # fmt: skip
-    done = subprocess.run(
-        [sys.executable, "-c", LOADED_DECIMAL, "--db", book, *args],
-        capture_output=True, text=True, env=environment, check=True,
-    )  # fmt: skip
-    lines = done.stdout.splitlines()
-    assert lines[-1] == str(loads_decimal)
+    today = {"SALESFLOW_TODAY": "2026-03-16"}
+    assert run(["--db", book, "demo", "--customers", "30"], **today)["code"] in (0, None)
+    added = run(
+        ["--db", book, "sale", "add", "1", "--amount", "12345.6", "--rep", "钱多多"], **today
+    )
+    assert added["code"] in (0, None)
+    done = run(["--db", book, *args], **today)
+    assert done["decimal"] is loads_decimal
+    lines = done["out"].splitlines()
     assert len(lines) > 3  # it listed something
     if loads_decimal:  # the amount as money: two decimals, thousands grouped, right-aligned
         from salesflow.widths import text_width

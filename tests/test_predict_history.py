@@ -168,24 +168,22 @@ def test_the_likelihood_gradients_match_finite_differences():
     recency = np.where(frequency > 0, age * chance.uniform(0.05, 1, 400), 0.0)
     x, t_x, big_t, weight = rhythm._grouped((frequency, recency, age), None)
     book = rhythm._BgnbdBook.of(x, t_x, big_t, weight)
-    params = np.array([0.7, 6.0, 0.9, 2.5])
-    _value, gradient = rhythm._bgnbd_log_likelihood(params, book)
-    for k in range(4):
-        step = np.zeros(4)
-        step[k] = 1e-6 * params[k]
-        up = rhythm._bgnbd_log_likelihood(params + step, book)[0]
-        down = rhythm._bgnbd_log_likelihood(params - step, book)[0]
-        assert gradient[k] == pytest.approx((up - down) / (2 * step[k]), rel=1e-5, abs=1e-6)
+    matches_finite_differences(rhythm._bgnbd_log_likelihood, np.array([0.7, 6.0, 0.9, 2.5]), book)
     spend_x = np.array([1.0, 2.0, 2.0, 5.0, 9.0])
     spend = np.array([0.8, 1.3, 0.6, 1.1, 1.0])
     spend_book = rhythm._SpendBook.of(spend_x, spend, np.array([3.0, 1.0, 2.0, 1.0, 4.0]))
-    params = np.array([5.0, 3.0, 2.0])
-    _value, gradient = rhythm._gamma_gamma_log_likelihood(params, spend_book)
-    for k in range(3):
-        step = np.zeros(3)
+    matches_finite_differences(
+        rhythm._gamma_gamma_log_likelihood, np.array([5.0, 3.0, 2.0]), spend_book
+    )
+
+
+def matches_finite_differences(likelihood, params, book) -> None:
+    """The gradient `likelihood` returns equals central differences, parameter by parameter."""
+    _value, gradient = likelihood(params, book)
+    for k in range(len(params)):
+        step = np.zeros(len(params))
         step[k] = 1e-6 * params[k]
-        up = rhythm._gamma_gamma_log_likelihood(params + step, spend_book)[0]
-        down = rhythm._gamma_gamma_log_likelihood(params - step, spend_book)[0]
+        up, down = likelihood(params + step, book)[0], likelihood(params - step, book)[0]
         assert gradient[k] == pytest.approx((up - down) / (2 * step[k]), rel=1e-5, abs=1e-6)
 
 
