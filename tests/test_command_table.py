@@ -74,9 +74,14 @@ print(json.dumps({"code": code, "out": out.getvalue(), "err": err.getvalue(),
 def run(args: list[str], language: str = "en", **env: str) -> dict:
     """salesflow.cli.main in a fresh interpreter: what it printed, which command modules
     and choice enums it loaded, and whether it loaded `decimal`."""
+    return fresh(RUN, args, language, **env)
+
+
+def fresh(script: str, args: list[str], language: str, **env: str) -> dict:
+    """What `script` reports, run with `args` in a new interpreter speaking `language`."""
     environment = {**os.environ, "SALESFLOW_LANG": language, "COLUMNS": "100", **env}
     done = subprocess.run(
-        [sys.executable, "-c", RUN, json.dumps(args)],
+        [sys.executable, "-c", script, json.dumps(args)],
         capture_output=True,
         text=True,
         env=environment,
@@ -104,15 +109,7 @@ print(json.dumps({"code": code, "out": out.getvalue(), "err": err.getvalue()}))
 
 def full_tree(args: list[str], language: str) -> dict:
     """The same command against the whole tree, every module imported."""
-    environment = {**os.environ, "SALESFLOW_LANG": language, "COLUMNS": "100"}
-    done = subprocess.run(
-        [sys.executable, "-c", FULL_TREE, json.dumps(args)],
-        capture_output=True,
-        text=True,
-        env=environment,
-        check=True,
-    )
-    return json.loads(done.stdout)
+    return fresh(FULL_TREE, args, language)
 
 
 @pytest.mark.parametrize("language", ["en", "zh"])
