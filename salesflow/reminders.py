@@ -36,6 +36,17 @@ KEY_ALPHABET = frozenset("abcdefghijklmnopqrstuvwxyz234567")
 LOOKUP_DAYS_AHEAD = 3650
 SUMMARY_KEYS = 5  # keys named in the history line of one done or snooze
 
+
+def whose(customer_id: str, owner: str) -> str:
+    """Whose items a list holds, as every kind filters them: the owner asked for (:owner),
+    and the customers asked for (:only, a JSON array of ids; a lookup by key reads the
+    whole items of the few customers its keys name)."""
+    return (
+        f"(:owner IS NULL OR {owner} = :owner)"
+        f" AND (:only IS NULL OR {customer_id} IN (SELECT value FROM json_each(:only)))"
+    )
+
+
 # The latest contact and sale as of T: the summary columns when they are not after T
 # (the everyday case, one row read per customer), else looked up in the history.
 CUSTOMERS_AS_OF = """
@@ -56,8 +67,8 @@ CUSTOMERS_AS_OF = """
                    AND {kept})
         END AS last_sale
     FROM customers c
-    WHERE c.created_at <= :today AND (:owner IS NULL OR c.owner = :owner)
-""".format(kept=kept("s", ":today"))
+    WHERE c.created_at <= :today AND {whose}
+""".format(kept=kept("s", ":today"), whose=whose("c.id", "c.owner"))
 # Customers with a return: their latest purchase is looked up net of it (the summary
 # column holds their latest sale, returned or not).
 RETURNED = """
@@ -132,7 +143,7 @@ KIND_SQL = {
         JOIN products p ON p.id = u.product_id
         JOIN customers c ON c.id = u.customer_id
         WHERE u.due <= :used_up_limit AND u.due >= :used_up_expired_before
-          AND c.created_at <= :today AND (:owner IS NULL OR c.owner = :owner)
+          AND c.created_at <= :today AND {whose}
           AND NOT EXISTS (SELECT 1 FROM reminder_stops s
                           WHERE s.customer_id = u.customer_id AND s.product_id = u.product_id
                             AND s.stopped_on <= :today AND u.bought <= s.stopped_on)""".format(
@@ -140,6 +151,7 @@ KIND_SQL = {
         runs_out=runs_out("f.bought", "f.quantity", "p.cycle_days"),
         net=net_quantity("s", ":today"),
         kept=kept("s", ":today"),
+        whose=whose("c.id", "c.owner"),
     ),
     "no-repurchase": """
         SELECT 5, customer_id, name, owner, tier, date(last_sale, '+' || :repurchase_days
@@ -189,9 +201,9 @@ KIND_SQL = {
                                        json_extract(profile, '$.birthday') AS birthday
                                 FROM customers WHERE profile LIKE '%"birthday"%'
                                   AND created_at <= :today
-                                  AND (:owner IS NULL OR owner = :owner))
+                                  AND {whose})
                           WHERE birthday GLOB '*[0-1][0-9]-[0-3][0-9]')))
-        WHERE due <= :birthday_limit""",
+        WHERE due <= :birthday_limit""".format(whose=whose("id", "owner")),
     # the customers the purchase model flagged (see _slipping), passed in as JSON
     "slipping": """
         SELECT 10, b.customer_id, b.name, b.owner, b.tier, s.since,
@@ -217,8 +229,8 @@ OPEN_DEALS_AS_OF = """
                                    AND entered_at <= :today ORDER BY id DESC LIMIT 1)
     JOIN stages s ON s.id = h.stage_id
     WHERE d.created_at <= :today AND (d.status = 'open' OR d.closed_on > :today)
-      AND (:owner IS NULL OR d.owner = :owner)
-"""
+      AND {whose}
+""".format(whose=whose("d.customer_id", "d.owner"))
 
 
 def _leap(year: int) -> bool:
@@ -342,16 +354,22 @@ def _evaluated(
     days_ahead: int = 0,
     detail_args: bool = False,
     ordered: bool = True,
+    bare: bool = False,
+    only: Iterable[int] | None = None,
+    slipping: Mapping[int, "Slip"] | None = None,
 ) -> Iterator[tuple[tuple[Any, ...], Situation, Answer | None]]:
     """Every due situation: its row (as `_situations` gives it), the situation and its
     latest answer. `_item` makes the row an item with its key, for the rows a caller keeps
     (a key costs a SHA-256: the brief spells only those it shows). Not `ordered`, in no
-    particular order (a lookup by key needs none, and sorting takes a sixth of the time)."""
+    particular order (a lookup by key needs none, and sorting takes a sixth of the time).
+    `bare`, `only`: see `_situations`; `slipping`: the customers `_slipping` found, when
+    the caller already has them (the purchase model is fitted once)."""
     answers: dict[Situation, Answer] | None = None
     names = REMINDER_KINDS
-    slipping = _slipping(conn, as_of, config, kinds)
+    if slipping is None:
+        slipping = _slipping(conn, as_of, config, kinds)
     rows = _situations(
-        conn, as_of, config, kinds, owner, days_ahead, slipping, detail_args, ordered
+        conn, as_of, config, kinds, owner, days_ahead, slipping, detail_args, ordered, bare, only
     )
     for row in rows:
         if answers is None:  # only once something is due: an empty list reads nothing more
@@ -460,9 +478,16 @@ def _situations(
     slipping: Mapping[int, Slip] | None = None,
     detail_args: bool = False,
     ordered: bool = True,
+    bare: bool = False,
+    only: Iterable[int] | None = None,
 ) -> Iterator[tuple[Any, ...]]:
     """The due rows: (k, customer_id, customer, owner, tier, due, days_overdue, detail,
-    deal_id, product, product_id, detail_args), in the list's order if `ordered`."""
+    deal_id, product, product_id, detail_args), in the list's order if `ordered`.
+
+    `bare`: only what makes a situation (k, customer_id, due, deal_id, product_id), the
+    other columns NULL; SQLite then builds no detail, which is most of a lookup's time.
+    `only`: the items of these customers alone.
+    """
     wanted = [kind for kind in REMINDER_KINDS if kinds is None or kind in kinds]
     day = timedelta(days=1)
     params: dict[str, Any] = {
@@ -490,6 +515,7 @@ def _situations(
         "slipping": _slipping_json(slipping or {}),
         "slipping_alert": str(config.get("predict.alert", "")),
         "detail_args": detail_args,
+        "only": None if only is None else _json_ids(only),
     }
     for tier in (*TIERS, "none"):
         cadence = config[f"cadence.{tier}"]
@@ -508,16 +534,26 @@ def _situations(
         " items (k, customer_id, customer, owner, tier, due, detail, deal_id, product,"
         " product_id, detail_args) AS ("
         + " UNION ALL ".join(KIND_SQL[kind] for kind in wanted)
-        + """)
-        SELECT k, customer_id, customer, owner, tier, due,
-               CAST(julianday(:today) - julianday(due) AS INTEGER), detail, deal_id, product,
-               product_id, detail_args
-        FROM items"""
+        + ") SELECT "
+        + (BARE_COLUMNS if bare else ITEM_COLUMNS)
+        + " FROM items"
         + (order if ordered else "")
     )
     cursor = conn.cursor()
     cursor.row_factory = None  # plain tuples: the list reads them by position
     yield from cursor.execute(sql, params)
+
+
+ITEM_COLUMNS = """k, customer_id, customer, owner, tier, due,
+    CAST(julianday(:today) - julianday(due) AS INTEGER), detail, deal_id, product, product_id,
+    detail_args"""
+BARE_COLUMNS = "k, customer_id, NULL, NULL, NULL, due, NULL, NULL, deal_id, NULL, product_id, NULL"
+
+
+def _json_ids(ids: Iterable[int]) -> str:
+    import json
+
+    return json.dumps([int(customer_id) for customer_id in ids])
 
 
 def _parts(text: str | None) -> dict[str, str | None]:
@@ -670,12 +706,20 @@ def find_items(
                 count=SHORTEST_PREFIX, keys=", ".join(short)
             )
         )
-    matches: dict[str, list[tuple[Row, Situation, str]]] = {key: [] for key in typed}
+    matches: dict[str, list[tuple[Situation, str, str]]] = {key: [] for key in typed}
     plausible = [key for key in typed if set(key) <= KEY_ALPHABET and len(key) <= FULL_KEY_LENGTH]
+    slipping: Mapping[int, Slip] = {}
     if plausible:
+        slipping = _slipping(conn, as_of, config, None)
         starts = tuple(key[:KEY_LENGTH] for key in plausible)
-        for row, situation, _answer in _evaluated(
-            conn, as_of, config=config, days_ahead=LOOKUP_DAYS_AHEAD, ordered=False
+        for _row, situation, _answer in _evaluated(
+            conn,
+            as_of,
+            config=config,
+            days_ahead=LOOKUP_DAYS_AHEAD,
+            ordered=False,
+            bare=True,
+            slipping=slipping,
         ):
             shown = reminder_key(situation)  # the whole key's first KEY_LENGTH characters
             if not shown.startswith(starts):
@@ -683,7 +727,7 @@ def find_items(
             whole = full_key(situation)
             for key in plausible:
                 if whole.startswith(key):
-                    matches[key].append((_item(row, situation, shown, False), situation, whole))
+                    matches[key].append((situation, shown, whole))
     unknown = [key for key, found in matches.items() if not found]
     if unknown:
         raise NotFound(
@@ -700,25 +744,42 @@ def find_items(
             )
             + _("; type more of the key (nothing was changed)")
         )
-    chosen: dict[Situation, Row] = {}
+    chosen: dict[Situation, str] = {}
     for found in matches.values():
-        item, situation, _whole = found[0]
-        chosen.setdefault(situation, item)
-    return [(item, situation) for situation, item in chosen.items()]
+        situation, shown, _whole = found[0]
+        chosen.setdefault(situation, shown)
+    # The whole items of the few customers the keys name (same transaction, same rows).
+    rows = {
+        situation: row
+        for row, situation, _answer in _evaluated(
+            conn,
+            as_of,
+            config=config,
+            kinds=frozenset(situation[0] for situation in chosen),
+            days_ahead=LOOKUP_DAYS_AHEAD,
+            ordered=False,
+            only={situation[1] for situation in chosen},
+            slipping=slipping,
+        )
+        if situation in chosen
+    }
+    return [
+        (_item(rows[situation], situation, shown, False), situation)
+        for situation, shown in chosen.items()
+    ]
 
 
-def _candidates(found: list[tuple[Row, Situation, str]]) -> str:
+def _candidates(found: list[tuple[Situation, str, str]]) -> str:
     """Each candidate as a key long enough to tell it from the others, its kind and
     customer number (no names: an error message carries no customer data), in the order
     of their keys."""
     found = sorted(found, key=lambda candidate: candidate[2])
-    wholes = [whole for _item, _situation, whole in found]
+    wholes = [whole for _situation, _shown, whole in found]
     length = KEY_LENGTH
     while length < FULL_KEY_LENGTH and len({w[:length] for w in wholes}) < len(wholes):
         length += 1
     return ", ".join(
-        f"{whole[:length]} ({item['kind']}, #{item['customer_id']})"
-        for item, _situation, whole in found
+        f"{whole[:length]} ({situation[0]}, #{situation[1]})" for situation, _shown, whole in found
     )
 
 

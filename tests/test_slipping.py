@@ -133,9 +133,12 @@ def test_it_appears_once_the_silence_is_long_and_clears_when_they_buy(cli, book)
 
 def test_done_holds_until_they_buy_again(cli, book):
     cli("config", "set", "remind.slipping", "on")
-    key = slipping(cli)["Wendy Weekly"]["key"]
+    listed = slipping(cli)["Wendy Weekly"]
+    key = listed["key"]
 
-    cli("remind", "done", key)
+    [handled] = cli.json("remind", "done", key, "--format", "json")
+    assert {name: handled[name] for name in listed} == listed  # the item as the list shows it
+    assert handled["state"] == "done"
 
     assert "Wendy Weekly" not in slipping(cli)
     later = (TODAY + timedelta(days=10)).isoformat()
