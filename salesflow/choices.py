@@ -5,9 +5,11 @@ from them, so `--help`, the validators and the import all agree. Standard librar
 the command line reads this module at start-up.
 """
 
-# xlsx is a file format: a command writes a workbook only into a file (-o), never to a
-# terminal or a pipe.
-FORMATS = ("table", "csv", "json", "xlsx")
+# What a command that writes no file offers (a confirmation, a record shown); xlsx is a
+# file format: a command writes a workbook only into a file (-o), never to a terminal or
+# a pipe.
+RECORD_FORMATS = ("table", "csv", "json")
+FORMATS = (*RECORD_FORMATS, "xlsx")
 TIERS = ("A", "B", "C", "D")
 CHANNELS = ("call", "visit", "email", "sms", "wechat", "meeting", "showroom", "other")
 # How spreadsheets and people name the channels; the import reads these too.

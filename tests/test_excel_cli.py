@@ -472,10 +472,6 @@ def test_export_never_overwrites_without_force(cli, book_with_sales, tmp_path):
         ["report", "sales", "--format", "xlsx"],
         ["export", "sales", "--format", "xlsx"],
         ["tiers", "--apply", "--format", "xlsx"],
-        ["customer", "add", "Bob", "--format", "xlsx"],
-        # -o names the restored book there, not a listing: still no workbook
-        ["restore", "-o", "restored.db", "--format", "xlsx"],
-        ["sale", "add", "1", "--amount", "5", "-f", "xlsx"],
     ],
 )
 def test_a_workbook_is_never_written_to_the_terminal(cli, book_with_sales, args):
@@ -483,6 +479,27 @@ def test_a_workbook_is_never_written_to_the_terminal(cli, book_with_sales, args)
     result = cli(*args, code=2)
     assert result.stdout == "" and "workbook" in result.stderr
     assert cli.json("history") == before
+
+
+@pytest.mark.parametrize(
+    ("command", "args"),
+    [
+        (["customer", "add"], ["Bob"]),
+        # -o names the restored book there, not a listing: still no workbook
+        (["restore"], ["-o", "restored.db"]),
+        (["sale", "add"], ["1", "--amount", "5"]),
+    ],
+)
+@pytest.mark.parametrize("value", ["xlsx", "foo"])
+def test_a_command_that_writes_no_listing_offers_no_workbook(
+    cli, book_with_sales, command, args, value
+):
+    """Its --format offers, and its refusal lists, exactly what it writes."""
+    before = cli.json("history")
+    result = cli(*command, *args, "--format", value, code=2)
+    assert f"'{value}' is not one of 'table', 'csv', 'json'." in result.stderr
+    assert result.stdout == "" and cli.json("history") == before
+    assert "<table|csv|json>" in cli(*command, "--help").stdout
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 
 import typer
+from typer._types import TyperChoice
 
 from salesflow import choices
 from salesflow.i18n import _
@@ -198,16 +199,6 @@ OutputOpt = Annotated[
 ]
 
 
-def no_workbook(value: object) -> object:
-    """Refuse `--format xlsx` where a command writes no listing to a file."""
-    if value == "xlsx":
-        raise typer.BadParameter(
-            _("this command writes no workbook; use table, csv or json"),
-            param_hint="'--format'",
-        )
-    return value
-
-
 # Options offering a choice enum: (the enum, whether it may be left out, the option).
 CHOICE_OPTIONS: dict[str, tuple[str, bool, Any]] = {
     "FormatOpt": (
@@ -228,8 +219,8 @@ CHOICE_OPTIONS: dict[str, tuple[str, bool, Any]] = {
             "--format",
             "-f",
             help="table (default), csv or json.",
-            metavar="<table|csv|json>",
-            callback=no_workbook,
+            # Offered and checked: no workbook (typer pinned below 0.29, see startup)
+            click_type=TyperChoice(choices.RECORD_FORMATS),
         ),
     ),
     "RemindFormatOpt": (
