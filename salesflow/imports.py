@@ -561,25 +561,27 @@ def read_sheet_rows(
     )
     result.sheet, result.headers = sheet.name, sheet.header
     columns, result.ignored_columns = map_headers(kind, sheet.header, options.mapping)
-    return _sheet_rows(sheet.rows, columns, DATE_FIELDS.get(kind, ()), result)
+    return _sheet_rows(sheet, columns, DATE_FIELDS.get(kind, ()), result)
 
 
 def _sheet_rows(
-    rows: workbook.Rows,
+    sheet: workbook.Sheet,
     columns: dict[int, str],
     date_fields: tuple[str, ...],
     result: ImportResult,
 ) -> Iterator[SourceRow]:
     width = max(columns) + 1
     serial_fields = [name for name in date_fields if name in columns.values()]
-    for number, cells in rows:
+    for number, cells in sheet.rows:
         if len(cells) < width:
             cells += [""] * (width - len(cells))
         values = {name: cells[index].strip() for index, name in columns.items()}
         try:
             for name in serial_fields:
                 if EXCEL_SERIAL.fullmatch(values[name]):
-                    values[name] = workbook.excel_serial_to_date(values[name])
+                    values[name] = workbook.excel_serial_to_date(
+                        values[name], date_1904=sheet.date_1904
+                    )
         except BadValue as error:
             result.rows += 1
             result.invalid.append(

@@ -66,6 +66,11 @@ READ_CHUNK = 1024 * 1024
 SIGNIFICANT_DIGITS = 15  # also in number_text's ".15g"
 # Serial 2958465 is 9999-12-31, the last day Excel can hold.
 LAST_SERIAL = 2_958_465
+# The 1904 date system (old Mac Excel) counts from 1904-01-01 (serial 0), 1462 days later.
+DAYS_TO_1904 = 1462
+# How an .xlsx says it uses the 1904 date system: <workbookPr date1904="1"/> in its
+# workbook part (a prefix, x:workbookPr, in strict Office Open XML).
+DATE_1904 = re.compile(rb"<(?:[\w.-]+:)?workbookPr\b[^>]*?\bdate1904\s*=\s*[\"'](?:1|true)[\"']")
 PHANTOM_LEAP_DAY = 60  # Excel counts 1900-02-29, which never existed (Lotus 1-2-3's bug)
 
 Cell = str | int | float | bool | date | datetime | time | timedelta | None
@@ -81,11 +86,13 @@ class BadWorkbook(BadInput):
 
 @dataclass
 class Sheet:
-    """One sheet opened for reading: its name, its header and its data rows."""
+    """One sheet opened for reading: its name, its header and its data rows, and whether
+    its workbook counts dates in the 1904 date system (see `excel_serial_to_date`)."""
 
     name: str
     header: list[str]
     rows: Rows
+    date_1904: bool = False
 
 
 def read_sheet(
@@ -151,7 +158,7 @@ def open_sheet(
     rows = _text_rows(grid.iter_rows())
     for number, cells in rows:
         if header_row is None or number == header_row:
-            return Sheet(name, cells, rows)
+            return Sheet(name, cells, rows, content == ".xlsx" and _counts_from_1904(path))
         if number > header_row:
             break
     if header_row is None:
@@ -273,25 +280,29 @@ def _moment_text(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M")
 
 
-def excel_serial_to_date(value: float | str) -> str:
-    """An Excel date serial number (1900 date system) as ISO text, as `read_sheet` gives dates.
+def excel_serial_to_date(value: float | str, *, date_1904: bool = False) -> str:
+    """An Excel date serial number as ISO text, as `read_sheet` gives dates.
 
     Call it for a plain number in a date field of a workbook: a date typed into a cell
     formatted as a number reads as its serial ("46086" is 2026-03-05). A fraction of a day
-    adds the time ("46086.5" is "2026-03-05 12:00"). Workbooks saved in the 1904 date system
-    (old Mac Excel) are not told apart; their serials land four years early.
+    adds the time ("46086.5" is "2026-03-05 12:00"). `date_1904`: the workbook counts in
+    the 1904 date system (`Sheet.date_1904`), where serial 0 is 1904-01-01.
     """
+    first, last = (0, LAST_SERIAL - DAYS_TO_1904) if date_1904 else (1, LAST_SERIAL)
     try:
         number = float(value)
     except (TypeError, ValueError):
         number = float("nan")
-    if not 1 <= number < LAST_SERIAL + 1:
+    if not first <= number < last + 1:
         raise BadValue(
-            _("{value} is not an Excel date serial (a number from 1 to {last})").format(
-                value=value, last=LAST_SERIAL
+            _("{value} is not an Excel date serial (a number from {first} to {last})").format(
+                value=value, first=first, last=last
             )
         )
     whole = int(number)
+    seconds = round((number - whole) * 86_400)
+    if date_1904:
+        return _moment_text(datetime(1904, 1, 1) + timedelta(days=whole, seconds=seconds))
     if whole == PHANTOM_LEAP_DAY:
         raise BadValue(
             _("Excel date serial {value} is 1900-02-29, a day that never existed").format(
@@ -300,7 +311,6 @@ def excel_serial_to_date(value: float | str) -> str:
         )
     # Before the phantom day Excel's count is one ahead of the calendar's.
     epoch = datetime(1899, 12, 31) if whole < PHANTOM_LEAP_DAY else datetime(1899, 12, 30)
-    seconds = round((number - whole) * 86_400)
     return _moment_text(epoch + timedelta(days=whole, seconds=seconds))
 
 
@@ -336,6 +346,20 @@ def check_workbook(path: Path, *, any_name: bool = False) -> str:
     if magic.startswith(ZIP_MAGIC):
         return _check_archive(path)
     raise BadWorkbook(_not_a_workbook(path))
+
+
+def _counts_from_1904(path: Path) -> bool:
+    """Whether an .xlsx (already checked by `check_workbook`) uses the 1904 date system.
+    Its date cells read right either way; a date typed as a plain number needs to know."""
+    with zipfile.ZipFile(path) as archive:
+        names = set(archive.namelist())
+        part = WORKBOOK_PART if WORKBOOK_PART in names else None
+        if part is None:  # named otherwise: the part of the main content type
+            part = next((n for n in sorted(names) if n.lower().endswith("/workbook.xml")), None)
+        return part is not None and DATE_1904.search(archive.read(part)) is not None
+
+
+WORKBOOK_PART = "xl/workbook.xml"
 
 
 def _holds_encrypted_package(handle: IO[bytes]) -> bool:

@@ -39,10 +39,13 @@ def members_workbook(path: Path) -> Path:
     return path
 
 
-def sales_workbook(path: Path, rows: list[list], *, sheet_name: str = "销售") -> Path:
+def sales_workbook(
+    path: Path, rows: list[list], *, sheet_name: str = "销售", date_1904: bool = False
+) -> Path:
     """A purchase log: member number, product, quantity, amount (as Excel computed it),
-    date (a date cell, a datetime, or a serial number)."""
-    book = xlsxwriter.Workbook(str(path))
+    date (a date cell, a datetime, or a serial number); `date_1904`: saved in the 1904
+    date system, as old Mac Excel did."""
+    book = xlsxwriter.Workbook(str(path), {"date_1904": date_1904})
     sheet = book.add_worksheet(sheet_name)
     day = book.add_format({"num_format": "yyyy-mm-dd"})
     sheet.write_row(0, 0, ["会员卡号", "产品", "数量", "金额", "日期"])
@@ -113,6 +116,23 @@ def test_sales_amounts_land_on_the_cent_and_dates_of_every_shape_are_dates(cli, 
         ("2026-03-05", 1234.5, 2),
         ("2026-03-06", 0.3, 1),
         ("2026-03-08", 88.0, 1),
+    ]
+
+
+def test_a_workbook_in_the_1904_date_system_reads_typed_serials_in_it(cli, members, tmp_path):
+    """Old Mac Excel counted days from 1904: a date typed as a plain number there is read
+    in that system (not four years early); its date cells read right either way."""
+    rows = [["1000000001", "面霜", 1, 10, date(2026, 3, 5)], ["1000000002", "面霜", 1, 20, 44624]]
+    cli("import", "sales", sales_workbook(tmp_path / "mac.xlsx", rows, date_1904=True))
+    cli("import", "sales", sales_workbook(tmp_path / "pc.xlsx", rows))
+
+    got = sorted((sale["date"], sale["amount"]) for sale in cli.json("sale", "list"))
+    # 44624 days after 1904-01-01 is 2026-03-05; after 1899-12-30, 2022-03-04
+    assert got == [
+        ("2022-03-04", 20.0),
+        ("2026-03-05", 10.0),
+        ("2026-03-05", 10.0),
+        ("2026-03-05", 20.0),
     ]
 
 

@@ -260,6 +260,60 @@ def test_numbers_that_are_no_excel_date_are_refused(serial):
         excel_serial_to_date(serial)
 
 
+@pytest.mark.parametrize(
+    ("serial", "text"),
+    [
+        (0, "1904-01-01"),
+        (59, "1904-02-29"),  # a real leap day: no phantom day in this system
+        (44624, "2026-03-05"),
+        ("44624.25", "2026-03-05 06:00"),
+        (2957003, "9999-12-31"),
+    ],
+)
+def test_serials_of_the_1904_date_system_count_from_1904(serial, text):
+    assert excel_serial_to_date(serial, date_1904=True) == text
+
+
+@pytest.mark.parametrize("serial", [-1, 2957004, "abc"])
+def test_numbers_outside_the_1904_date_system_are_refused(serial):
+    with pytest.raises(BadValue, match="from 0 to 2957003"):
+        excel_serial_to_date(serial, date_1904=True)
+
+
+def workbook_part(path: Path, workbook_xml: bytes) -> Path:
+    """An .xlsx whose workbook part is `workbook_xml` (XlsxWriter's, with its tag replaced)."""
+    book = xlsxwriter.Workbook(str(path))
+    book.add_worksheet().write_row(0, 0, ["name", "day"])
+    book.close()
+    with zipfile.ZipFile(path) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    part = "xl/workbook.xml"
+    parts[part] = re.sub(rb"<workbookPr[^>]*/>", workbook_xml, parts[part])
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("tag", "counts_from_1904"),
+    [
+        (b'<workbookPr date1904="1"/>', True),
+        (b"<workbookPr defaultThemeVersion='124226' date1904='true'/>", True),
+        (b'<x:workbookPr date1904="1"/>', True),  # strict Office Open XML names a prefix
+        (b'<workbookPr date1904="0"/>', False),
+        (b'<workbookPr date1904="false"/>', False),
+        (b'<workbookPr defaultThemeVersion="124226"/>', False),
+    ],
+)
+def test_the_1904_date_system_is_read_from_the_workbook_part(tmp_path, tag, counts_from_1904):
+    from salesflow.workbook import open_sheet
+
+    sheet = open_sheet(workbook_part(tmp_path / "book.xlsx", tag))
+    assert sheet.header == ["name", "day"]
+    assert sheet.date_1904 is counts_from_1904
+
+
 # ---------------------------------------------------------------- hostile and broken input
 
 
