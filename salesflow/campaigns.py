@@ -13,7 +13,7 @@ from salesflow.choices import CAMPAIGN_CHANNELS, CAMPAIGN_CONTACT_CHANNELS
 from salesflow.customers import find_customer
 from salesflow.db import Change, Row
 from salesflow.errors import Ambiguous, BadInput, BadValue, Conflict, NotFound
-from salesflow.i18n import _
+from salesflow.i18n import N_, _
 from salesflow.inputs import cents_to_decimal
 from salesflow.validate import contact_columns
 
@@ -85,7 +85,7 @@ def add_campaign(
             "notes": (notes or "").strip() or None,
         },
     )
-    change.summary = f"added campaign #{campaign_id}"
+    change.describe(N_("added campaign #{id}"), id=campaign_id)
     return campaign_id
 
 
@@ -175,7 +175,7 @@ def log_campaign(
             },
         )
         logged += 1
-    change.summary = f"logged campaign #{campaign_id}: {logged} contacts"
+    change.describe(N_("logged campaign #{id}: {count} contacts"), id=campaign_id, count=logged)
     return {"logged": logged, "already_reached": skipped}
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from salesflow.customers import get_customer
 from salesflow.db import Change, Row
 from salesflow.errors import Ambiguous, BadValue, NotFound
-from salesflow.i18n import _
+from salesflow.i18n import N_, _
 from salesflow.lookup import require_deal_of
 from salesflow.validate import channel as channel_name_of
 from salesflow.validate import contact_columns, contact_moment
@@ -85,7 +85,9 @@ def log_contact(
             "stakeholder_id": stakeholder_id,
         },
     )
-    change.summary = f"logged contact #{contact_id} with customer #{customer_id}"
+    change.describe(
+        N_("logged contact #{id} with customer #{customer}"), id=contact_id, customer=customer_id
+    )
     return contact_id
 
 
@@ -210,8 +212,8 @@ def edit_contact(
         raise BadValue(_("nothing to change"), hint="contact-fields")
     changed = [FIELD_NAMES.get(key, key) for key, value in values.items() if stored[key] != value]
     change.update("contacts", contact_id, values)
-    change.summary = f"edited contact #{contact_id}" + (
-        f" ({', '.join(changed)})" if changed else ""
+    change.describe_edit(
+        N_("edited contact #{id}"), N_("edited contact #{id} ({fields})"), changed, id=contact_id
     )
     return changed
 
@@ -223,5 +225,5 @@ def delete_contact(change: Change, contact_id: int) -> Row:
     """Delete a logged contact (the customer's last contact and follow-up follow)."""
     contact = get_contact(change.conn, contact_id)
     change.delete("contacts", contact_id)
-    change.summary = f"deleted contact #{contact_id}"
+    change.describe(N_("deleted contact #{id}"), id=contact_id)
     return contact

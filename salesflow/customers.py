@@ -14,7 +14,7 @@ from typing import Any
 
 from salesflow.db import Change, Row
 from salesflow.errors import Ambiguous, BadValue, Conflict, NotFound
-from salesflow.i18n import _
+from salesflow.i18n import N_, _
 from salesflow.inputs import normalise_phone
 from salesflow.lookup import candidate_list, contains, require_id
 from salesflow.validate import (
@@ -160,7 +160,7 @@ def add_customer(
         values["referred_by_id"] = referred_by_id
     values.setdefault("created_at", today.isoformat())
     customer_id = change.insert("customers", values)
-    change.summary = f"added customer #{customer_id}"
+    change.describe(N_("added customer #{id}"), id=customer_id)
     return customer_id
 
 
@@ -180,7 +180,7 @@ def edit_customer(
     if referred_by_id is not None or clear_referred_by:
         values["referred_by_id"] = referred_by_id
     change.update("customers", customer_id, values)
-    change.summary = f"edited customer #{customer_id}"
+    change.describe(N_("edited customer #{id}"), id=customer_id)
 
 
 def _customer_values(
@@ -279,7 +279,7 @@ def delete_customer(change: Change, customer_id: int) -> None:
     ):
         change.update("customers", referred, {"referred_by_id": None})
     change.delete("customers", customer_id)
-    change.summary = f"deleted customer #{customer_id}"
+    change.describe(N_("deleted customer #{id}"), id=customer_id)
 
 
 def customer_history_counts(conn: sqlite3.Connection, customer_id: int) -> dict[str, int]:
@@ -334,5 +334,7 @@ def merge_customers(change: Change, keep_id: int, duplicate_id: int) -> dict[str
         change.update("customers", duplicate_id, {"ref": None})
     change.update("customers", keep_id, fills)
     change.delete("customers", duplicate_id)
-    change.summary = f"merged customer #{duplicate_id} into #{keep_id}"
+    change.describe(
+        N_("merged customer #{duplicate} into #{kept}"), duplicate=duplicate_id, kept=keep_id
+    )
     return moved

@@ -257,8 +257,28 @@ class Change:
     def __init__(self, conn: sqlite3.Connection, change_id: int) -> None:
         self.conn = conn
         self.id = change_id
-        # Stored in the book as written: English, whatever language the user reads.
+        # What it did, as `describe` gives it: stored in the book in English, as the log
+        # records it (JSON and CSV show that), and in parts, so a person reads it in their
+        # own language (history.worded).
         self.summary: str | None = None
+        self.summary_parts: dict[str, Any] | None = None
+
+    def describe(self, message: str, **values: str | int) -> None:
+        """Say what this change did: `message` is English marked with N_, its named
+        placeholders filled with `values` (ids, counts, keys: never a customer's data)."""
+        self.summary = message.format(**values)
+        self.summary_parts = {"message": message, "values": values}
+
+    def describe_edit(
+        self, message: str, with_fields: str, fields: Iterable[str], **values: str | int
+    ) -> None:
+        """`describe` an edit, naming the fields it changed ({fields} in `with_fields`)
+        when it changed any."""
+        named = ", ".join(fields)
+        if named:
+            self.describe(with_fields, fields=named, **values)
+        else:
+            self.describe(message, **values)
 
     def insert(self, table: str, values: Row) -> int:
         columns = ", ".join(values)
@@ -497,8 +517,16 @@ def _recorded(conn: sqlite3.Connection, command: str) -> Iterator[Change]:
         recorded = Change(conn, cursor.lastrowid or 0)
         yield recorded
         if recorded.summary:
+            import json
+
+            parts = recorded.summary_parts
             conn.execute(
-                "UPDATE changes SET summary = ? WHERE id = ?", [recorded.summary, recorded.id]
+                "UPDATE changes SET summary = ?, summary_parts = ? WHERE id = ?",
+                [
+                    recorded.summary,
+                    None if parts is None else json.dumps(parts, ensure_ascii=False),
+                    recorded.id,
+                ],
             )
 
 

@@ -178,7 +178,7 @@ def add_deal(
     )
     if unit_id is not None:
         units.attach(change, deal_id, unit_id)
-    change.summary = f"opened deal #{deal_id}"
+    change.describe(N_("opened deal #{id}"), id=deal_id)
     return deal_id
 
 
@@ -281,7 +281,7 @@ def check_item(
         if existing is None:
             raise Conflict(_("item {id} is not checked").format(id=chosen["id"]))
         change.delete("deal_checks", existing[0])
-        change.summary = f"unchecked item {chosen['id']} of deal #{deal_id}"
+        change.describe(N_("unchecked item {item} of deal #{id}"), item=chosen["id"], id=deal_id)
     else:
         if existing is not None:
             raise Conflict(_("item {id} is already checked").format(id=chosen["id"]))
@@ -295,7 +295,7 @@ def check_item(
                 "note": (note or "").strip() or None,
             },
         )
-        change.summary = f"checked item {chosen['id']} of deal #{deal_id}"
+        change.describe(N_("checked item {item} of deal #{id}"), item=chosen["id"], id=deal_id)
     return chosen
 
 
@@ -427,7 +427,9 @@ def answer_question(change: Change, deal_id: int, question: str, text: str, *, t
         change.update("deal_answers", existing[0], values)
     else:
         change.insert("deal_answers", {"deal_id": deal_id, "question_id": chosen["id"], **values})
-    change.summary = f"answered question {chosen['number']} of deal #{deal_id}"
+    change.describe(
+        N_("answered question {number} of deal #{id}"), number=chosen["number"], id=deal_id
+    )
     return {**chosen, **values, "answer": values["text"], "replaced": existing is not None}
 
 
@@ -569,7 +571,7 @@ def advance(
         reason=(reason or "").strip() or None,
         forced=bool(missing),
     )
-    change.summary = f"moved deal #{deal_id} to {stages[target]['key']}"
+    change.describe(N_("moved deal #{id} to {stage}"), id=deal_id, stage=stages[target]["key"])
     return {"missing": missing, "stage": stages[target]["key"]}
 
 
@@ -616,7 +618,7 @@ def back(change: Change, deal_id: int, *, reason: str | None, by: str | None, to
         raise Conflict(_("deal #{id} is at its first stage").format(id=deal_id))
     target = stages[position - 1]
     _enter(change, deal_id, target, on=today, by=(by or "").strip() or deal["owner"], reason=why)
-    change.summary = f"moved deal #{deal_id} back to {target['key']}"
+    change.describe(N_("moved deal #{id} back to {stage}"), id=deal_id, stage=target["key"])
     return {"stage": target["key"], "from": deal["stage"]}
 
 
@@ -648,7 +650,7 @@ def reopen(change: Change, deal_id: int, *, reason: str | None, by: str | None, 
         row[0]
         for row in conn.execute("SELECT id FROM sales WHERE deal_id = ? ORDER BY id", [deal_id])
     ]
-    change.summary = f"reopened deal #{deal_id}"
+    change.describe(N_("reopened deal #{id}"), id=deal_id)
     return {"stage": target["key"], "was": deal["status"], "sale_ids": kept, "freed_unit": freed}
 
 
@@ -746,7 +748,7 @@ def win(
         },
     )
     units.take(change, deal_id, "sold")
-    change.summary = f"won deal #{deal_id}" + (" (forced)" if forced else "")
+    change.describe(N_("won deal #{id} (forced)") if forced else N_("won deal #{id}"), id=deal_id)
     sale_id = None
     if record_sale:
         assert cents is not None
@@ -789,7 +791,7 @@ def lose(
             "technique_id": technique_id,
         },
     )
-    change.summary = f"lost deal #{deal_id}"
+    change.describe(N_("lost deal #{id}"), id=deal_id)
     return units.release(change, deal_id)
 
 
@@ -856,8 +858,8 @@ def edit_deal(change: Change, deal_id: int, edit: DealEdit) -> list[str]:
         if unit_id != stored["unit_id"]:
             units.attach(change, deal_id, unit_id)
     change.update("deals", deal_id, values)
-    change.summary = f"edited deal #{before['id']}" + (
-        f" ({', '.join(changed)})" if changed else ""
+    change.describe_edit(
+        N_("edited deal #{id}"), N_("edited deal #{id} ({fields})"), changed, id=before["id"]
     )
     return changed
 
@@ -896,7 +898,7 @@ def delete_deal(change: Change, deal_id: int) -> dict[str, int]:
         for (row_id,) in conn.execute(f"SELECT rowid FROM {table} WHERE deal_id = ?", [deal_id]):
             change.delete(table, row_id)
     change.delete("deals", deal_id)
-    change.summary = f"deleted deal #{deal_id}"
+    change.describe(N_("deleted deal #{id}"), id=deal_id)
     return counts
 
 
@@ -975,7 +977,11 @@ def add_stakeholder(
         "stakeholders",
         {"customer_id": customer_id, "title": None, "attitude": None, "owner": None, **values},
     )
-    change.summary = f"added stakeholder #{stakeholder_id} for customer #{customer_id}"
+    change.describe(
+        N_("added stakeholder #{id} for customer #{customer}"),
+        id=stakeholder_id,
+        customer=customer_id,
+    )
     return stakeholder_id
 
 
@@ -1023,7 +1029,7 @@ def edit_stakeholder(
         _refuse_same_person(change.conn, person["customer_id"], name, other_than=stakeholder_id)
     change.update("stakeholders", stakeholder_id, values)
     unticked = recheck_people_gates(change, person["customer_id"])
-    change.summary = f"edited stakeholder #{stakeholder_id}"
+    change.describe(N_("edited stakeholder #{id}"), id=stakeholder_id)
     return unticked
 
 
@@ -1035,7 +1041,7 @@ def delete_stakeholder(change: Change, stakeholder_id: int) -> Row:
         change.update("contacts", contact_id, {"stakeholder_id": None})
     change.delete("stakeholders", stakeholder_id)
     person["unticked"] = recheck_people_gates(change, person["customer_id"])
-    change.summary = f"deleted stakeholder #{stakeholder_id}"
+    change.describe(N_("deleted stakeholder #{id}"), id=stakeholder_id)
     return person
 
 
@@ -1075,7 +1081,7 @@ def add_objection(
             "tags": _tags(tags),
         },
     )
-    change.summary = f"added objection #{objection_id}"
+    change.describe(N_("added objection #{id}"), id=objection_id)
     return objection_id
 
 
@@ -1104,7 +1110,7 @@ def edit_objection(
     if not values:
         raise BadValue(_("nothing to change"), hint="objection-fields")
     change.update("objections", objection_id, values)
-    change.summary = f"edited objection #{objection_id}"
+    change.describe(N_("edited objection #{id}"), id=objection_id)
 
 
 def delete_objection(change: Change, objection_id: int) -> Row:
@@ -1115,7 +1121,7 @@ def delete_objection(change: Change, objection_id: int) -> Row:
     ):
         change.delete("objection_uses", use_id)
     change.delete("objections", objection_id)
-    change.summary = f"deleted objection #{objection_id}"
+    change.describe(N_("deleted objection #{id}"), id=objection_id)
     return found
 
 
@@ -1180,4 +1186,6 @@ def use_objection(
             "used_on": today.isoformat(),
         },
     )
-    change.summary = f"used objection #{objection_id} on deal #{deal_id}"
+    change.describe(
+        N_("used objection #{objection} on deal #{id}"), objection=objection_id, id=deal_id
+    )

@@ -16,7 +16,7 @@ from typing import Any
 from salesflow import pipelines, settings, tiers
 from salesflow.db import Change
 from salesflow.errors import Conflict
-from salesflow.i18n import _
+from salesflow.i18n import N_, _
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚华飞鑫波斌宇浩凯佳琪晨欣怡"
@@ -191,7 +191,7 @@ def build(change: Change, *, customers: int, seed: int, today: date, force: bool
         "UPDATE customers SET tier = ? WHERE id = ? AND tier_locked = 0",
         [(row["tier"], row["customer_id"]) for row in tiers.tier_changes(graded)],
     )
-    change.summary = f"demo book: {customers} customers"
+    change.describe(N_("demo book: {count} customers"), count=customers)
     return counts
 
 

@@ -1,9 +1,11 @@
 """The audit log read back: `history` lists changes, `undo` reverts the latest one and
 `redo` applies again what undo reverted, until a new change is made.
 
-A change's `summary` ("added customer #12") is stored in the book in English and shown as
-stored, in every language: one book is shared by people who read different languages, and
-the log records what was done, the way `command` records the command's own name.
+A change's `summary` ("added customer #12") is stored in the book in English, the way
+`command` records the command's own name: one book is shared by people who read different
+languages, and JSON and CSV show the log as it is. Its parts (the English message and the
+values filling it) are stored beside it, so a table, `undo` and `redo` word it in the
+reader's language (`worded`).
 """
 
 import json
@@ -12,12 +14,12 @@ from typing import Any
 
 from salesflow.db import Row, suspended_triggers, transaction
 from salesflow.errors import Conflict, NotFound
-from salesflow.i18n import _
+from salesflow.i18n import _, current_language
 from salesflow.summaries import days_spanned, refresh_days, refresh_summaries
 
 
 def list_changes(conn: sqlite3.Connection, *, limit: int | None = None) -> list[Row]:
-    sql = """SELECT c.id, c.at, c.command, c.summary, c.undone,
+    sql = """SELECT c.id, c.at, c.command, c.summary, c.summary_parts, c.undone,
                     coalesce(sum(coalesce(e.last_row_id - e.row_id + 1, 1)), 0) AS records
              FROM changes c LEFT JOIN events e ON e.change_id = c.id
              GROUP BY c.id ORDER BY c.id DESC"""
@@ -26,11 +28,25 @@ def list_changes(conn: sqlite3.Connection, *, limit: int | None = None) -> list[
     return [{**dict(row), "undone": bool(row["undone"])} for row in conn.execute(sql)]
 
 
+def worded(change: Row) -> str:
+    """A change's summary in the reader's language, from its parts; the stored English
+    when it has none (recorded before parts were kept) or they cannot be read."""
+    parts = change.get("summary_parts")
+    if not parts or current_language() == "en":
+        return str(change.get("summary") or "")
+    try:
+        stored = json.loads(parts)
+        return str(_(stored["message"]).format(**stored["values"]))
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError):
+        return str(change.get("summary") or "")
+
+
 def undo_last(conn: sqlite3.Connection) -> Row:
     """Revert the latest change not yet undone, whatever it was, in one transaction."""
     with transaction(conn):
         last = conn.execute(
-            "SELECT id, command, summary FROM changes WHERE undone = 0 ORDER BY id DESC LIMIT 1"
+            "SELECT id, command, summary, summary_parts FROM changes WHERE undone = 0"
+            " ORDER BY id DESC LIMIT 1"
         ).fetchone()
         if last is None:
             raise NotFound(_("there is nothing to undo"))
@@ -49,7 +65,7 @@ def undo_last(conn: sqlite3.Connection) -> Row:
             [last["id"]],
         )
     return {"id": last["id"], "command": last["command"], "summary": last["summary"],
-            "records": len(events)}  # fmt: skip
+            "records": len(events), "summary_parts": last["summary_parts"]}  # fmt: skip
 
 
 def redo_last(conn: sqlite3.Connection) -> Row:
@@ -57,7 +73,7 @@ def redo_last(conn: sqlite3.Connection) -> Row:
     after the undo ends what can be redone: it was made on the book without it."""
     with transaction(conn):
         last = conn.execute(
-            "SELECT id, command, summary FROM changes WHERE undone = 1"
+            "SELECT id, command, summary, summary_parts FROM changes WHERE undone = 1"
             " ORDER BY undo_order DESC, id LIMIT 1"
         ).fetchone()
         newer = (
@@ -84,7 +100,7 @@ def redo_last(conn: sqlite3.Connection) -> Row:
             _reapply(conn, event)
         conn.execute("UPDATE changes SET undone = 0, undo_order = NULL WHERE id = ?", [last["id"]])
     return {"id": last["id"], "command": last["command"], "summary": last["summary"],
-            "records": len(events)}  # fmt: skip
+            "records": len(events), "summary_parts": last["summary_parts"]}  # fmt: skip
 
 
 def _reapply(conn: sqlite3.Connection, event: sqlite3.Row) -> None:

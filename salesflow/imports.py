@@ -1316,7 +1316,12 @@ def import_file(
                 "at": datetime.now(UTC).isoformat(timespec="seconds"),
             },
         )
-        change.summary = f"imported {result.imported} {kind} from {file_label(path)}"
+        change.describe(
+            N_("imported {count} {kind} from {file}"),
+            count=result.imported,
+            kind=kind,
+            file=file_label(path),
+        )
     return result
 
 

@@ -645,6 +645,13 @@ def m009_sales_per_day_and_rep(db: sqlite3.Connection) -> None:
     )
 
 
+def m010_change_summaries_in_parts(db: sqlite3.Connection) -> None:
+    """Each change's summary also in parts, its English message and the values filling
+    it, so `history` and `undo` word it in the reader's language. Changes recorded before
+    keep their English summary alone, and show it."""
+    _run(db, "ALTER TABLE changes ADD COLUMN summary_parts TEXT")
+
+
 STEPS = [
     m001_create_book,
     m002_one_version_one_runs_out,
@@ -655,4 +662,5 @@ STEPS = [
     m007_sales_by_customer_day,
     m008_sales_by_day_and_rep,
     m009_sales_per_day_and_rep,
+    m010_change_summaries_in_parts,
 ]

@@ -17,7 +17,7 @@ from typing import Any
 from salesflow.choices import STAKEHOLDER_ROLES
 from salesflow.db import Change, Row, transaction
 from salesflow.errors import BadInput, Conflict, NotFound
-from salesflow.i18n import _
+from salesflow.i18n import N_, _
 
 
 @dataclass(frozen=True)
@@ -704,4 +704,4 @@ def import_pipeline(change: Change, pipeline: Pipeline) -> None:
     if change.conn.execute("SELECT 1 FROM pipelines WHERE name = ?", [pipeline.name]).fetchone():
         raise Conflict(_("a pipeline named {name!r} already exists").format(name=pipeline.name))
     _insert(change.insert, pipeline)
-    change.summary = f"imported pipeline {pipeline.name}"
+    change.describe(N_("imported pipeline {name}"), name=pipeline.name)

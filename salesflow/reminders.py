@@ -815,10 +815,17 @@ def answer(
             },
         )
     keys = [item["key"] for item, _situation in chosen]
-    listed = ", ".join(keys[:SUMMARY_KEYS]) + (
-        f" and {len(keys) - SUMMARY_KEYS} more" if len(keys) > SUMMARY_KEYS else ""
-    )
-    change.summary = f"done {listed}" if state == "done" else f"snoozed {listed} until {ending}"
+    named, more = ", ".join(keys[:SUMMARY_KEYS]), len(keys) - SUMMARY_KEYS
+    if state == "done" and more > 0:
+        change.describe(N_("done {keys} and {more} more"), keys=named, more=more)
+    elif state == "done":
+        change.describe(N_("done {keys}"), keys=named)
+    elif more > 0:
+        change.describe(
+            N_("snoozed {keys} and {more} more until {day}"), keys=named, more=more, day=str(ending)
+        )
+    else:
+        change.describe(N_("snoozed {keys} until {day}"), keys=named, day=str(ending))
     return [
         {
             **item,
@@ -869,7 +876,11 @@ def stop_product(
         {"customer_id": customer_id, "product_id": product_id, "stopped_on": since,
          "note": note},
     )  # fmt: skip
-    change.summary = f"stopped used-up of product #{product_id} for customer #{customer_id}"
+    change.describe(
+        N_("stopped used-up of product #{product} for customer #{customer}"),
+        product=product_id,
+        customer=customer_id,
+    )
     return {"customer_id": customer_id, "product_id": product_id, "product": product["name"],
             "stopped_on": since, "last_bought": bought, "note": note}  # fmt: skip
 

@@ -8,7 +8,7 @@ from typing import Any
 from salesflow.customers import get_customer
 from salesflow.db import Change, Row
 from salesflow.errors import Ambiguous, BadValue, Conflict, NotFound
-from salesflow.i18n import _
+from salesflow.i18n import N_, _
 from salesflow.inputs import cents_to_decimal, units
 from salesflow.lookup import candidate_list, contains, require_deal_of, require_id
 from salesflow.summaries import KEPT_ABOVE, returned_of
@@ -62,7 +62,7 @@ def add_product(
             _("SKU {sku!r} already belongs to another product").format(sku=values["sku"])
         )
     product_id = change.insert("products", values)
-    change.summary = f"added product #{product_id}"
+    change.describe(N_("added product #{id}"), id=product_id)
     return product_id
 
 
@@ -179,7 +179,9 @@ def add_sale(
             "deal_id": deal_id,
         },
     )
-    change.summary = f"recorded sale #{sale_id} for customer #{customer_id}"
+    change.describe(
+        N_("recorded sale #{id} for customer #{customer}"), id=sale_id, customer=customer_id
+    )
     return sale_id
 
 
@@ -272,8 +274,8 @@ def edit_product(
     stored = change.conn.execute("SELECT * FROM products WHERE id = ?", [product_id]).fetchone()
     changed = [key for key, value in values.items() if stored[key] != value]
     change.update("products", product_id, values)
-    change.summary = f"edited product #{before['id']}" + (
-        f" ({', '.join(changed)})" if changed else ""
+    change.describe_edit(
+        N_("edited product #{id}"), N_("edited product #{id} ({fields})"), changed, id=before["id"]
     )
     return changed
 
@@ -307,9 +309,12 @@ def delete_product(change: Change, product_id: int, *, force: bool = False) -> i
     ).fetchall():
         change.delete("reminder_stops", stop_id)
     change.delete("products", product_id)
-    change.summary = f"deleted product #{product_id}" + (
-        f" ({sold} sales keep its name)" if sold else ""
-    )
+    if sold:
+        change.describe(
+            N_("deleted product #{id} ({count} sales keep its name)"), id=product_id, count=sold
+        )
+    else:
+        change.describe(N_("deleted product #{id}"), id=product_id)
     return sold
 
 
@@ -384,8 +389,11 @@ def edit_sale(
         key for key, value in values.items() if stored[key] != value and key != "product_name"
     ]
     change.update("sales", sale_id, values)
-    change.summary = f"edited sale #{sale_id}" + (
-        f" ({', '.join(FIELD_NAMES.get(key, key) for key in changed)})" if changed else ""
+    change.describe_edit(
+        N_("edited sale #{id}"),
+        N_("edited sale #{id} ({fields})"),
+        (FIELD_NAMES.get(key, key) for key in changed),
+        id=sale_id,
     )
     return [FIELD_NAMES.get(key, key) for key in changed]
 
@@ -407,7 +415,7 @@ def delete_sale(change: Change, sale_id: int) -> Row:
     ).fetchall():
         change.update("returns", return_id, {"exchange_sale_id": None})
     change.delete("sales", sale_id)
-    change.summary = f"deleted sale #{sale_id}"
+    change.describe(N_("deleted sale #{id}"), id=sale_id)
     return sale
 
 
@@ -551,7 +559,7 @@ def record_return(
         from salesflow import units  # nothing of the sale kept: its unit is for sale again
 
         units.release_for_sale(change, sale_id)
-    change.summary = f"recorded return #{return_id} of sale #{sale_id}"
+    change.describe(N_("recorded return #{id} of sale #{sale}"), id=return_id, sale=sale_id)
     return return_id
 
 
@@ -595,5 +603,10 @@ def exchange_sale(
         reason=reason,
         exchange_sale_id=new_sale_id,
     )
-    change.summary = f"exchanged sale #{sale_id} for sale #{new_sale_id} (return #{return_id})"
+    change.describe(
+        N_("exchanged sale #{sale} for sale #{new_sale} (return #{id})"),
+        sale=sale_id,
+        new_sale=new_sale_id,
+        id=return_id,
+    )
     return return_id, new_sale_id

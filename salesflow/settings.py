@@ -251,5 +251,8 @@ def set_value(change: Change, key: str, text: str) -> Value:
         change.insert("settings", {"key": setting.key, "value": str(value)})
     else:
         change.update("settings", row[0], {"value": str(value)})
-    change.summary = f"set {setting.key}" + ("" if setting.secret else f" = {value}")
+    if setting.secret:  # a secret's value is never logged
+        change.describe(N_("set {key}"), key=setting.key)
+    else:
+        change.describe(N_("set {key} = {value}"), key=setting.key, value=str(value))
     return shown(setting, value)

@@ -8,7 +8,7 @@ from datetime import date
 from salesflow.db import Change, Row
 from salesflow.errors import Ambiguous, BadValue, Conflict, NotFound
 from salesflow.gates import share_pct
-from salesflow.i18n import _
+from salesflow.i18n import N_, _
 from salesflow.lookup import contains
 
 TECHNIQUE_KEYS = ("id", "name", "label_zh", "description", "builtin", "uses")
@@ -115,7 +115,7 @@ def add_technique(
             "description": (description or "").strip() or None,
         },
     )
-    change.summary = f"added closing technique #{technique_id}"
+    change.describe(N_("added closing technique #{id}"), id=technique_id)
     return technique_id
 
 
@@ -143,7 +143,7 @@ def edit_technique(
     if not values:
         raise BadValue(_("nothing to change"), hint="technique-fields")
     change.update("techniques", technique_id, values)
-    change.summary = f"edited closing technique #{technique_id}"
+    change.describe(N_("edited closing technique #{id}"), id=technique_id)
 
 
 def delete_technique(change: Change, technique_id: int) -> Row:
@@ -155,7 +155,7 @@ def delete_technique(change: Change, technique_id: int) -> Row:
     ).fetchall():
         change.update("deals", deal_id, {"technique_id": None})
     change.delete("techniques", technique_id)
-    change.summary = f"deleted closing technique #{technique_id}"
+    change.describe(N_("deleted closing technique #{id}"), id=technique_id)
     return found
 
 

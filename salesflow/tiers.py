@@ -10,6 +10,7 @@ from typing import Any
 
 from salesflow.choices import TIERS
 from salesflow.db import Change, Row
+from salesflow.i18n import N_
 from salesflow.inputs import cents_to_decimal
 from salesflow.summaries import kept, net_cents
 
@@ -130,7 +131,7 @@ def apply_tiers(change: Change, graded: list[Row]) -> int:
     changed = tier_changes(graded)
     for row in changed:
         change.update("customers", row["customer_id"], {"tier": row["tier"]})
-    change.summary = f"graded members: {len(changed)} tier changes"
+    change.describe(N_("graded members: {count} tier changes"), count=len(changed))
     return len(changed)
 
 

@@ -135,7 +135,7 @@ def add_unit(change: Change, fields: UnitFields, *, today: date) -> int:
     values = _values(fields)
     _refuse_taken_code(change.conn, values["code"], None)
     unit_id = change.insert("units", {**values, "created_at": today.isoformat()})
-    change.summary = f"added unit #{unit_id}"
+    change.describe(N_("added unit #{id}"), id=unit_id)
     return unit_id
 
 
@@ -196,7 +196,7 @@ def edit_unit(change: Change, unit_id: int, fields: UnitFields) -> list[str]:
         if stored[key] != value
     ]
     change.update("units", unit_id, values)
-    change.summary = f"edited unit #{unit_id}"
+    change.describe(N_("edited unit #{id}"), id=unit_id)
     return changed
 
 
@@ -225,7 +225,7 @@ def delete_unit(change: Change, unit_id: int) -> list[int]:
     for deal_id in untied:
         change.update("deals", deal_id, {"unit_id": None})
     change.delete("units", unit_id)
-    change.summary = f"deleted unit #{unit_id}"
+    change.describe(N_("deleted unit #{id}"), id=unit_id)
     return untied
 
 
@@ -334,7 +334,7 @@ def record_deposit(
             "note": (note or "").strip() or None,
         },
     )
-    change.summary = f"recorded deposit #{deposit_id} on deal #{deal_id}"
+    change.describe(N_("recorded deposit #{id} on deal #{deal}"), id=deposit_id, deal=deal_id)
     return {"deposit_id": deposit_id, "unit_id": deal["unit_id"]}
 
 

@@ -12,40 +12,11 @@ import os
 import subprocess
 import sys
 from datetime import date
-from pathlib import Path
 
 import pytest
 
 from salesflow import db, i18n, reminders, settings
 from salesflow.choices import REMINDER_KINDS
-
-# Runs the commands given as JSON in one process, in the language the environment
-# chooses, and prints one JSON result per command (stdout and stderr as text).
-RUNNER = """\
-import io, json, os, sys
-from salesflow import i18n
-if os.environ.get("TEST_CATALOG"):
-    i18n.catalog_path = lambda language: os.environ["TEST_CATALOG"]
-from salesflow.cli.typer_i18n import prepare
-prepare(i18n.choose_language([], os.environ))
-from salesflow.cli import startup
-results = []
-real_stdout = sys.stdout
-for args in json.loads(sys.argv[1]):
-    out, err = io.BytesIO(), io.BytesIO()
-    sys.stdout = io.TextIOWrapper(out, encoding="utf-8", write_through=True)
-    sys.stderr = io.TextIOWrapper(err, encoding="utf-8", write_through=True)
-    try:
-        startup.main(args)
-        code = 0
-    except SystemExit as done:
-        code = done.code if isinstance(done.code, int) else 0
-    sys.stdout.flush()
-    sys.stderr.flush()
-    results.append({"code": code, "stdout": out.getvalue().decode("utf-8"),
-                    "stderr": err.getvalue().decode("utf-8")})
-real_stdout.write(json.dumps(results))
-"""
 
 # What the test catalog says: each message as the code writes it, and a translation.
 TEST_TRANSLATIONS = {
@@ -79,34 +50,6 @@ def test_catalog(tmp_path_factory):
     with path.open("wb") as compiled:
         write_mo(compiled, catalog)
     return path
-
-
-@pytest.fixture
-def run(tmp_path, isolated_book):
-    """Run commands in a fresh process: run(language, [args, …], catalog=None)."""
-    runner = tmp_path / "run_salesflow.py"
-    runner.write_text(RUNNER, encoding="utf-8")
-
-    def run(language: str, commands: list[list[str]], catalog: Path | None = None):
-        environ = {
-            key: value
-            for key, value in os.environ.items()
-            if key not in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG", "TEST_CATALOG")
-        }
-        environ.update(SALESFLOW_LANG=language, SALESFLOW_DB=str(isolated_book), COLUMNS="200")
-        if catalog is not None:
-            environ["TEST_CATALOG"] = str(catalog)
-        done = subprocess.run(
-            [sys.executable, str(runner), json.dumps(commands)],
-            capture_output=True,
-            text=True,
-            env=environ,
-            timeout=120,
-        )
-        assert done.returncode == 0, done.stderr
-        return json.loads(done.stdout)
-
-    return run
 
 
 def follow_up_book(cli):
@@ -284,8 +227,6 @@ def test_an_item_without_parts_shows_its_detail(demo_book):
 
 
 def test_reports_name_built_in_stages_by_their_chinese_labels_in_tables_only(tmp_path):
-    import subprocess
-    import sys
 
     env = {**os.environ, "SALESFLOW_DB": str(tmp_path / "b.db"), "SALESFLOW_LANG": "zh"}
 
@@ -304,8 +245,6 @@ def test_reports_name_built_in_stages_by_their_chinese_labels_in_tables_only(tmp
 
 
 def test_check_says_its_problems_in_chinese_and_keeps_them_english_in_json(tmp_path):
-    import subprocess
-    import sys
 
     foreign = tmp_path / "notes.db"
     foreign.write_bytes(b"SQLite format 3\x00" + b"\x00" * 200)

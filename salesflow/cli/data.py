@@ -404,7 +404,11 @@ def history_command(
     with open_book(ctx) as conn:
         rows = history.list_changes(conn, limit=limit)
     keys = ["id", "at", "command", "summary", "records", "undone"]
-    emit(rows, HISTORY_COLUMNS_LOG, fmt, destination, keys=keys)
+    listed = [{key: row[key] for key in keys} for row in rows]
+    if fmt is TABLE:  # for people: in their language (JSON, CSV, a workbook: as stored)
+        for shown, row in zip(listed, rows, strict=True):
+            shown["summary"] = history.worded(row)
+    emit(listed, HISTORY_COLUMNS_LOG, fmt, destination, keys=keys)
 
 
 @app.command("undo")
@@ -417,11 +421,11 @@ def undo_command(ctx: typer.Context, fmt: RecordFormatOpt = TABLE) -> None:
         undone = history.undo_last(conn)
     tell(
         _("Undid change #{id} ({command}): {summary}")
-        .format(id=undone["id"], command=undone["command"], summary=undone["summary"] or "")
+        .format(id=undone["id"], command=undone["command"], summary=history.worded(undone))
         .rstrip(": ")
     )
     if fmt is JSON:
-        deliver(output.to_json(undone), None)
+        deliver(output.to_json({key: undone[key] for key in CHANGE_KEYS}), None)
 
 
 @app.command("redo")
@@ -434,11 +438,15 @@ def redo_command(ctx: typer.Context, fmt: RecordFormatOpt = TABLE) -> None:
         redone = history.redo_last(conn)
     tell(
         _("Redid change #{id} ({command}): {summary}")
-        .format(id=redone["id"], command=redone["command"], summary=redone["summary"] or "")
+        .format(id=redone["id"], command=redone["command"], summary=history.worded(redone))
         .rstrip(": ")
     )
     if fmt is JSON:
-        deliver(output.to_json(redone), None)
+        deliver(output.to_json({key: redone[key] for key in CHANGE_KEYS}), None)
+
+
+# What `undo` and `redo` say of the change in JSON (its summary in English, as stored).
+CHANGE_KEYS = ("id", "command", "summary", "records")
 
 
 @app.command("backup")
