@@ -106,6 +106,39 @@ def test_targets_by_value_follow_the_predicted_value(cli, tmp_path):
     assert "Expected value" in cli("targets", "--by", "value", "--limit", "3").stdout
 
 
+def test_targets_by_value_take_the_forecasts_horizon_and_day(cli, tmp_path):
+    """The ranking by value looks as far ahead, and as of the day, `predict` is told to."""
+    build_book(cli, tmp_path)
+    for options in (["--horizon", "1y"], ["--horizon", "30d", "--as-of", "2026-01-31"]):
+        predicted = {
+            row["customer"]: row["expected_value"] for row in cli.json("predict", *options)
+        }
+        ranked = cli.json("targets", "--by", "value", *options)
+        assert {
+            row["customer"]: row["expected_value"] for row in ranked if row["expected_value"]
+        } == {name: value for name, value in predicted.items() if value}
+    a_year, a_quarter = (
+        {row["customer"]: row["expected_value"] for row in cli.json("targets", "--by", "value", *o)}
+        for o in (["--horizon", "1y"], [])
+    )
+    assert all(a_year[name] > a_quarter[name] for name in a_quarter if a_quarter[name])
+
+
+@pytest.mark.parametrize(
+    ("options", "refusal"),
+    [
+        (["--horizon", "3m"], "--horizon and --as-of go with --by value"),
+        (["--as-of", "2026-01-01"], "--horizon and --as-of go with --by value"),
+        (["--by", "value", "--horizon", "soon"], "cannot read horizon 'soon'"),
+        (["--by", "value", "--as-of", "someday"], "someday"),
+    ],
+)
+def test_targets_refuse_a_horizon_without_a_forecast_and_one_they_cannot_read(
+    cli, book, options, refusal
+):
+    assert refusal in cli("targets", *options, code=2).stderr
+
+
 def test_campaign_log_from_targets_is_one_undoable_step(cli, book):
     added = cli.json("campaign", "add", "春季会员日", "--channel", "sms", "--date", "2026-03-10")
     assert (added["channel"], added["date"], added["reached"]) == ("sms", "2026-03-10", 0)

@@ -12,6 +12,7 @@ import typer
 
 from salesflow.cli.options import (
     BY_SCORE,
+    DEFAULT_HORIZON,
     ICS,
     JSON,
     REMIND_TABLE,
@@ -20,6 +21,7 @@ from salesflow.cli.options import (
     CustomerArg,
     Format,
     FormatOpt,
+    HorizonOpt,
     Kind,
     LimitOpt,
     MinScoreOpt,
@@ -55,12 +57,23 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from salesflow import calendar as ical
-    from salesflow import customers, db, inputs, notify, output, reminders, sales, settings
+    from salesflow import (
+        customers,
+        db,
+        inputs,
+        notify,
+        output,
+        predict,
+        reminders,
+        sales,
+        settings,
+    )
     from salesflow import tiers as grading
 else:
     customers, db, inputs, output, reminders, sales, settings, grading = lazy(
         "customers", "db", "inputs", "output", "reminders", "sales", "settings", "tiers"
     )
+    (predict,) = lazy("predict")
     ical, notify = lazy("calendar", "notify")
 
 config_app = group("config", "Reminder cadences and thresholds, tier thresholds.")
@@ -172,6 +185,8 @@ def targets(
     min_score: MinScoreOpt = None,
     limit: LimitOpt = None,
     by: TargetByOpt = BY_SCORE,
+    horizon: HorizonOpt = None,
+    as_of: AsOfOpt = None,
     layout: TargetLayoutOpt = None,
     fmt: FormatOpt = TABLE,
     destination: OutputOpt = None,
@@ -179,15 +194,29 @@ def targets(
     """Rank target customers (选择目标客户) by score or predicted value, with phone and email.
 
     Example: salesflow targets --tier A --store 南京路店 --for sms --format csv -o sms.csv
+    (or: --by value --horizon 6m)
     """
+    valued = by.value == "value"
+    if not valued and (horizon is not None or as_of is not None):
+        raise BadValue(_("--horizon and --as-of go with --by value (a score has no date)"))
+    evaluated = to_date(as_of) or today()
+    # a score reads no sales: the forecast's module is loaded for a value ranking only
+    horizon_days = predict.parse_horizon(horizon or DEFAULT_HORIZON, evaluated) if valued else 0
     chosen = grading.TargetFilter(tier=tier, owner=owner, store=store, tag=tag, min_score=min_score)
     with open_book(ctx) as conn:
-        rows = grading.targets(conn, where=chosen, limit=limit, by=by.value, as_of=today())
+        rows = grading.targets(
+            conn,
+            where=chosen,
+            limit=limit,
+            by=by.value,
+            as_of=evaluated,
+            horizon_days=horizon_days,
+        )
     if layout is not None:
         emit(grading.sms_rows(rows), SMS_COLUMNS, fmt, destination, keys=grading.SMS_KEYS)
         return
     columns, keys = TARGET_COLUMNS, grading.TARGET_KEYS
-    if by.value == "value":
+    if valued:
         columns, keys = [*columns, VALUE_COLUMN], [*keys, "expected_value"]
     emit([{key: row[key] for key in keys} for row in rows], columns, fmt, destination, keys=keys)
 

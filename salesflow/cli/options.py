@@ -262,6 +262,15 @@ AsOfOpt = Annotated[
         "--as-of", help="Evaluate as of DATE (later records are ignored).", metavar="DATE"
     ),
 ]
+# How far ahead a forecast looks (`predict`, `targets --by value`); 90 days unless given.
+HorizonOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="How far ahead: days, weeks, months or years (90d, 12w, 3m, 1y; default 90d).",
+        metavar="DURATION",
+    ),
+]
+DEFAULT_HORIZON = "90d"
 FromOpt = Annotated[str | None, typer.Option("--from", help="First day.", metavar="DATE")]
 ToOpt = Annotated[str | None, typer.Option("--to", help="Last day.", metavar="DATE")]
 # The filters of a target list, shared by `targets` and `campaign log --targets`.

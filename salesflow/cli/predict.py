@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from salesflow.cli.options import TABLE, AsOfOpt, FormatOpt, LimitOpt, OutputOpt
+from salesflow.cli.options import (
+    DEFAULT_HORIZON,
+    TABLE,
+    AsOfOpt,
+    FormatOpt,
+    HorizonOpt,
+    LimitOpt,
+    OutputOpt,
+)
 from salesflow.cli.render import emit, emit_record
 from salesflow.cli.root import app, open_book, tell, to_date, today
 from salesflow.cli.startup import lazy
@@ -35,13 +43,7 @@ PREDICTION_COLUMNS = [
 def predict(
     ctx: typer.Context,
     as_of: AsOfOpt = None,
-    horizon: Annotated[
-        str,
-        typer.Option(
-            help="How far ahead: days, weeks, months or years (90d, 12w, 3m, 1y).",
-            metavar="DURATION",
-        ),
-    ] = "90d",
+    horizon: HorizonOpt = None,
     customer: Annotated[
         str | None,
         typer.Option(
@@ -62,7 +64,7 @@ def predict(
     Example: salesflow predict --horizon 3m --owner 李娜 --limit 20
     """
     evaluated = to_date(as_of) or today()
-    horizon_days = prediction.parse_horizon(horizon, evaluated)
+    horizon_days = prediction.parse_horizon(horizon or DEFAULT_HORIZON, evaluated)
     with open_book(ctx) as conn:
         if model:
             history, fitted = prediction.fit_book(conn, evaluated)
