@@ -147,12 +147,15 @@ def numeric_column(rows: Sequence[dict[str, Any]], key: str) -> bool:
 def plain_table(rows: Sequence[dict[str, Any]], columns: Sequence[Column]) -> str:
     """Aligned plain text, nothing truncated, for pipes, files and cron mail.
 
-    Column by column, since a listing can hold a hundred thousand cells: each cell's text
-    once (`column_texts`), the column's width from its lengths when it is all ASCII, every
-    cell padded with str.ljust/rjust, and each line joined once. The last column is not
-    padded: every line's trailing blanks are stripped anyway.
+    Column by column, since a listing can hold a hundred thousand cells, and with no Python
+    call per cell: each cell's text once (`column_texts`); an all-ASCII column is padded by
+    the line's format (`%-12s`, one `%` per line for every such column); any other is
+    padded to its width in terminal columns text by distinct text (names, stores, reps,
+    channels repeat down a column). The last column is not padded: every line's trailing
+    blanks are stripped anyway.
     """
-    padded = []
+    cells: list[list[str]] = []
+    shapes: list[str] = []
     last = len(columns) - 1
     for number, (key, heading) in enumerate(columns):
         try:
@@ -166,30 +169,31 @@ def plain_table(rows: Sequence[dict[str, Any]], columns: Sequence[Column]) -> st
         right = bool(kinds) and all(
             issubclass(kind, number_types) and not issubclass(kind, bool) for kind in kinds
         )  # as numeric_column: every value a number
-        if number == last and not right:  # nothing follows it: no width to measure
-            padded.append(texts)
-            continue
+        cells.append(texts)
         joined = "".join(texts)
-        if joined.isascii():  # one column per character
-            width = max(map(len, texts))
-            if right:
-                padded.append([text.rjust(width) for text in texts])
-            else:
-                padded.append([text.ljust(width) for text in texts])
-            continue
-        learn(joined)  # every character of the column measured at once
-        measured = WIDTHS.get  # names, stores, reps repeat down a column
-        widths = [
-            len(text) if text.isascii() else measured(text) or text_width(text) for text in texts
-        ]
-        width = max(widths)
-        if right:
-            padded.append([" " * (width - w) + text for text, w in zip(texts, widths, strict=True)])
+        if number == last and not right:  # nothing follows it: no width to measure
+            shapes.append("%s")
+        elif joined.isascii():  # one terminal column per character: % pads it
+            shapes.append(f"%{'' if right else '-'}{max(map(len, texts))}s")
         else:
-            padded.append([text + " " * (width - w) for text, w in zip(texts, widths, strict=True)])
-    if not padded:
+            distinct = set(texts)
+            learn("".join(distinct))  # every character of the column measured at once
+            measured = WIDTHS.get
+            widths = {
+                text: len(text) if text.isascii() else measured(text) or text_width(text)
+                for text in distinct
+            }
+            width = max(widths.values())
+            if right:
+                shaped = {text: " " * (width - w) + text for text, w in widths.items()}
+            else:
+                shaped = {text: text + " " * (width - w) for text, w in widths.items()}
+            cells[-1] = list(map(shaped.__getitem__, texts))
+            shapes.append("%s")
+    if not cells:
         return "\n" * (len(rows) + 1)
-    return "\n".join(["  ".join(cells).rstrip() for cells in zip(*padded, strict=True)]) + "\n"
+    line = "  ".join(shapes)
+    return "\n".join(map(str.rstrip, map(line.__mod__, zip(*cells, strict=True)))) + "\n"
 
 
 def column_texts(values: list[Any], kinds: set[type] | None = None) -> list[str]:
@@ -199,7 +203,7 @@ def column_texts(values: list[Any], kinds: set[type] | None = None) -> list[str]
     if kinds is None:
         kinds = set(map(type, values)) - {NoneType}
     if kinds <= {str}:
-        texts = ["" if value is None else value for value in values]
+        texts = ["" if value is None else value for value in values] if None in values else values
         if "".join(texts).isprintable():  # no control character anywhere: nothing to escape
             return texts
         return [text if text.isprintable() else display_text(text) for text in texts]
