@@ -68,9 +68,6 @@ SIGNIFICANT_DIGITS = 15  # also in number_text's ".15g"
 LAST_SERIAL = 2_958_465
 # The 1904 date system (old Mac Excel) counts from 1904-01-01 (serial 0), 1462 days later.
 DAYS_TO_1904 = 1462
-# How an .xlsx says it uses the 1904 date system: <workbookPr date1904="1"/> in its
-# workbook part (a prefix, x:workbookPr, in strict Office Open XML).
-DATE_1904 = re.compile(rb"<(?:[\w.-]+:)?workbookPr\b[^>]*?\bdate1904\s*=\s*[\"'](?:1|true)[\"']")
 PHANTOM_LEAP_DAY = 60  # Excel counts 1900-02-29, which never existed (Lotus 1-2-3's bug)
 
 Cell = str | int | float | bool | date | datetime | time | timedelta | None
@@ -293,14 +290,18 @@ def excel_serial_to_date(value: float | str, *, date_1904: bool = False) -> str:
         number = float(value)
     except (TypeError, ValueError):
         number = float("nan")
-    if not first <= number < last + 1:
-        raise BadValue(
-            _("{value} is not an Excel date serial (a number from {first} to {last})").format(
-                value=value, first=first, last=last
-            )
+    refused = BadValue(
+        _("{value} is not an Excel date serial (a number from {first} to {last})").format(
+            value=value, first=first, last=last
         )
+    )
+    if not first <= number < last + 1:
+        raise refused
     whole = int(number)
     seconds = round((number - whole) * 86_400)
+    whole, seconds = whole + seconds // 86_400, seconds % 86_400  # 23:59:59.99 is midnight
+    if whole > last:
+        raise refused
     if date_1904:
         return _moment_text(datetime(1904, 1, 1) + timedelta(days=whole, seconds=seconds))
     if whole == PHANTOM_LEAP_DAY:
@@ -349,14 +350,27 @@ def check_workbook(path: Path, *, any_name: bool = False) -> str:
 
 
 def _counts_from_1904(path: Path) -> bool:
-    """Whether an .xlsx (already checked by `check_workbook`) uses the 1904 date system.
-    Its date cells read right either way; a date typed as a plain number needs to know."""
+    """Whether an .xlsx (already checked by `check_workbook`: no DTD, no bomb) uses the 1904
+    date system: `<workbookPr date1904="1"/>` in its workbook part, read with the standard
+    XML parser up to that element. Its date cells read right either way; a date typed as a
+    plain number needs to know."""
+    from xml.etree.ElementTree import ParseError, iterparse
+
     with zipfile.ZipFile(path) as archive:
-        names = set(archive.namelist())
+        names = archive.namelist()
         part = WORKBOOK_PART if WORKBOOK_PART in names else None
         if part is None:  # named otherwise: the part of the main content type
             part = next((n for n in sorted(names) if n.lower().endswith("/workbook.xml")), None)
-        return part is not None and DATE_1904.search(archive.read(part)) is not None
+        if part is None:
+            return False
+        try:
+            with archive.open(part) as xml:
+                for _event, element in iterparse(xml, events=("start",)):
+                    if element.tag.rpartition("}")[2] == "workbookPr":
+                        return element.get("date1904", "").strip().lower() in ("1", "true")
+        except ParseError:
+            return False  # what calamine reads of it is read in the 1900 system
+    return False
 
 
 WORKBOOK_PART = "xl/workbook.xml"

@@ -247,6 +247,7 @@ def test_number_cells_are_plain_decimal_text(value, text):
         ("46086", "2026-03-05"),
         ("46086.5", "2026-03-05 12:00"),
         (46086.604166666664, "2026-03-05 14:30"),
+        ("46086.9999999", "2026-03-06"),  # a fraction that rounds to midnight: the next day
         (2958465, "9999-12-31"),
     ],
 )
@@ -254,7 +255,7 @@ def test_excel_serials_become_iso_dates(serial, text):
     assert excel_serial_to_date(serial) == text
 
 
-@pytest.mark.parametrize("serial", [0, -1, 60, 2958466, "abc", "", "nan"])
+@pytest.mark.parametrize("serial", [0, -1, 60, 2958466, "abc", "", "nan", "2958465.9999999"])
 def test_numbers_that_are_no_excel_date_are_refused(serial):
     with pytest.raises(BadValue):
         excel_serial_to_date(serial)
@@ -274,7 +275,7 @@ def test_serials_of_the_1904_date_system_count_from_1904(serial, text):
     assert excel_serial_to_date(serial, date_1904=True) == text
 
 
-@pytest.mark.parametrize("serial", [-1, 2957004, "abc"])
+@pytest.mark.parametrize("serial", [-1, 2957004, "abc", "2957003.9999999"])
 def test_numbers_outside_the_1904_date_system_are_refused(serial):
     with pytest.raises(BadValue, match="from 0 to 2957003"):
         excel_serial_to_date(serial, date_1904=True)
@@ -300,7 +301,13 @@ def workbook_part(path: Path, workbook_xml: bytes) -> Path:
     [
         (b'<workbookPr date1904="1"/>', True),
         (b"<workbookPr defaultThemeVersion='124226' date1904='true'/>", True),
-        (b'<x:workbookPr date1904="1"/>', True),  # strict Office Open XML names a prefix
+        # strict Office Open XML names a prefix
+        (
+            b'<x:workbookPr xmlns:x="http://purl.oclc.org/ooxml/spreadsheetml/main" date1904="1"/>',
+            True,
+        ),
+        # a commented-out element is no element
+        (b'<!-- <workbookPr date1904="1"/> --><workbookPr date1904="0"/>', False),
         (b'<workbookPr date1904="0"/>', False),
         (b'<workbookPr date1904="false"/>', False),
         (b'<workbookPr defaultThemeVersion="124226"/>', False),
