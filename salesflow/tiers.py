@@ -176,10 +176,14 @@ def targets(
     horizon_days: int = 90,
 ) -> list[Row]:
     """Customers ranked by urgency + quick effect + price fit (选择目标客户), or (`by`
-    value) by the value their purchase rhythm predicts over the horizon; filtered by tier,
-    owner, store, tag and a lowest score. Ties go by tier, then name."""
+    value) by the value their purchase rhythm predicts over the horizon as of `as_of`
+    (customers added later left out); filtered by tier, owner, store, tag and a lowest
+    score. Ties go by tier, then name."""
     where = where or TargetFilter()
     conditions, params = _conditions(where)
+    if by == "value":  # a forecast as of a day: customers added after it are not there yet
+        conditions.append("c.created_at <= ?")
+        params.append((as_of or date.today()).isoformat())
     sql = (
         "SELECT id, name, urgency, quick_effect, price_fit, tier, owner, store, phone,"
         " phone_norm, email FROM customers c"

@@ -4,6 +4,7 @@ list logged as one contact per customer in one step, and what they sold."""
 
 import csv
 import io
+import sqlite3
 from datetime import date, timedelta
 
 import pytest
@@ -106,22 +107,54 @@ def test_targets_by_value_follow_the_predicted_value(cli, tmp_path):
     assert "Expected value" in cli("targets", "--by", "value", "--limit", "3").stdout
 
 
-def test_targets_by_value_take_the_forecasts_horizon_and_day(cli, tmp_path):
-    """The ranking by value looks as far ahead, and as of the day, `predict` is told to."""
+def dated_book(cli, tmp_path, path) -> None:
+    """The rhythms' book, each customer added the day of their first purchase."""
     build_book(cli, tmp_path)
-    for options in (["--horizon", "1y"], ["--horizon", "30d", "--as-of", "2026-01-31"]):
-        predicted = {
-            row["customer"]: row["expected_value"] for row in cli.json("predict", *options)
-        }
-        ranked = cli.json("targets", "--by", "value", *options)
-        assert {
-            row["customer"]: row["expected_value"] for row in ranked if row["expected_value"]
-        } == {name: value for name, value in predicted.items() if value}
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "UPDATE customers SET created_at = coalesce("
+            "(SELECT min(date) FROM sales s WHERE s.customer_id = customers.id), created_at)"
+        )
+
+
+def worth(rows) -> dict:
+    return {row["customer"]: row["expected_value"] for row in rows if row["expected_value"]}
+
+
+def test_targets_by_value_take_the_forecasts_horizon_and_day(cli, tmp_path, isolated_book):
+    """The ranking by value looks as far ahead, and as of the day, `predict` is told to."""
+    dated_book(cli, tmp_path, isolated_book)
+    for options in ([], ["--horizon", "1y"], ["--horizon", "30d", "--as-of", "2026-01-31"]):
+        predicted = worth(cli.json("predict", *options))
+        assert len(predicted) >= 3, options
+        assert worth(cli.json("targets", "--by", "value", *options)) == predicted, options
     a_year, a_quarter = (
-        {row["customer"]: row["expected_value"] for row in cli.json("targets", "--by", "value", *o)}
-        for o in (["--horizon", "1y"], [])
+        worth(cli.json("targets", "--by", "value", *options))
+        for options in (["--horizon", "1y"], [])
     )
-    assert all(a_year[name] > a_quarter[name] for name in a_quarter if a_quarter[name])
+    assert all(a_year[name] > a_quarter[name] for name in a_quarter)
+
+
+def test_targets_by_value_as_of_a_day_leave_out_customers_added_after_it(
+    cli, tmp_path, isolated_book
+):
+    dated_book(cli, tmp_path, isolated_book)
+    cli("customer", "add", "Latecomer", "--urgency", "5")  # added today, 2026-03-16
+    today = {row["customer"] for row in cli.json("targets", "--by", "value")}
+    assert "Latecomer" in today
+    day = "2026-01-31"
+    then = cli.json("targets", "--by", "value", "--as-of", day)
+    with sqlite3.connect(isolated_book) as conn:
+        there = {name for (name,) in conn.execute(
+            "SELECT name FROM customers WHERE created_at <= ?", [day]
+        )}  # fmt: skip
+    assert {row["customer"] for row in then} == there
+    assert "Latecomer" not in there and 0 < len(there) < len(today)
+
+
+def test_predict_refuses_an_empty_horizon(cli, tmp_path):
+    build_book(cli, tmp_path)
+    assert "cannot read horizon ''" in cli("predict", "--horizon", "", code=2).stderr
 
 
 @pytest.mark.parametrize(
@@ -130,6 +163,7 @@ def test_targets_by_value_take_the_forecasts_horizon_and_day(cli, tmp_path):
         (["--horizon", "3m"], "--horizon and --as-of go with --by value"),
         (["--as-of", "2026-01-01"], "--horizon and --as-of go with --by value"),
         (["--by", "value", "--horizon", "soon"], "cannot read horizon 'soon'"),
+        (["--by", "value", "--horizon", ""], "cannot read horizon ''"),
         (["--by", "value", "--as-of", "someday"], "someday"),
     ],
 )

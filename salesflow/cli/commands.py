@@ -55,8 +55,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
         "daily",
         "Rank target customers (选择目标客户) by score or predicted value, with phone "
         "and email.\n\n"
-        "Example: salesflow targets --tier A --store 南京路店 --for sms --format csv -o sms.csv\n"
-        "(or: --by value --horizon 6m)",
+        "Example: salesflow targets --tier A --store 南京路店 --for sms --format csv -o sms.csv",
     ),
     (
         "demo",

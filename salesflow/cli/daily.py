@@ -12,7 +12,6 @@ import typer
 
 from salesflow.cli.options import (
     BY_SCORE,
-    DEFAULT_HORIZON,
     ICS,
     JSON,
     REMIND_TABLE,
@@ -35,6 +34,7 @@ from salesflow.cli.options import (
     TargetByOpt,
     TargetLayoutOpt,
     TierOpt,
+    horizon_or_default,
 )
 from salesflow.cli.render import (
     WORKBOOK_SUFFIX,
@@ -194,14 +194,13 @@ def targets(
     """Rank target customers (选择目标客户) by score or predicted value, with phone and email.
 
     Example: salesflow targets --tier A --store 南京路店 --for sms --format csv -o sms.csv
-    (or: --by value --horizon 6m)
     """
     valued = by.value == "value"
     if not valued and (horizon is not None or as_of is not None):
         raise BadValue(_("--horizon and --as-of go with --by value (a score has no date)"))
     evaluated = to_date(as_of) or today()
     # a score reads no sales: the forecast's module is loaded for a value ranking only
-    horizon_days = predict.parse_horizon(horizon or DEFAULT_HORIZON, evaluated) if valued else 0
+    horizon_days = predict.parse_horizon(horizon_or_default(horizon), evaluated) if valued else 0
     chosen = grading.TargetFilter(tier=tier, owner=owner, store=store, tag=tag, min_score=min_score)
     with open_book(ctx) as conn:
         rows = grading.targets(

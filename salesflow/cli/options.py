@@ -270,7 +270,13 @@ HorizonOpt = Annotated[
         metavar="DURATION",
     ),
 ]
-DEFAULT_HORIZON = "90d"
+
+
+def horizon_or_default(given: str | None) -> str:
+    """The horizon typed, or 90 days when none was (an empty one is refused as typed)."""
+    return "90d" if given is None else given
+
+
 FromOpt = Annotated[str | None, typer.Option("--from", help="First day.", metavar="DATE")]
 ToOpt = Annotated[str | None, typer.Option("--to", help="Last day.", metavar="DATE")]
 # The filters of a target list, shared by `targets` and `campaign log --targets`.

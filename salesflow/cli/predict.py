@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from salesflow.cli.options import (
-    DEFAULT_HORIZON,
     TABLE,
     AsOfOpt,
     FormatOpt,
     HorizonOpt,
     LimitOpt,
     OutputOpt,
+    horizon_or_default,
 )
 from salesflow.cli.render import emit, emit_record
 from salesflow.cli.root import app, open_book, tell, to_date, today
@@ -64,7 +64,7 @@ def predict(
     Example: salesflow predict --horizon 3m --owner 李娜 --limit 20
     """
     evaluated = to_date(as_of) or today()
-    horizon_days = prediction.parse_horizon(horizon or DEFAULT_HORIZON, evaluated)
+    horizon_days = prediction.parse_horizon(horizon_or_default(horizon), evaluated)
     with open_book(ctx) as conn:
         if model:
             history, fitted = prediction.fit_book(conn, evaluated)
