@@ -85,6 +85,15 @@ def test_every_change_reads_in_chinese_with_its_numbers(worked, isolated_book, c
     assert shown["sale edit"] == "修改销售 #1（quantity, amount）"
 
 
+def test_every_kind_of_import_has_its_own_sentence():
+    from salesflow import choices, imports
+
+    assert set(imports.IMPORTED) == set(choices.IMPORT_KINDS)
+    assert {message.format(count=3, file="f.csv") for message in imports.IMPORTED.values()} == {
+        f"imported 3 {kind} from f.csv" for kind in choices.IMPORT_KINDS
+    }
+
+
 def test_a_secret_setting_leaves_no_trace_in_the_log(worked, isolated_book):
     with sqlite3.connect(isolated_book) as conn:
         stored = conn.execute("SELECT summary, summary_parts FROM changes").fetchall()
