@@ -9,6 +9,9 @@ the command line reads this module at start-up.
 # file format: a command writes a workbook only into a file (-o), never to a terminal or
 # a pipe.
 RECORD_FORMATS = ("table", "csv", "json")
+# What a command that reports what it did (an import, an undo, a check) offers: its report
+# holds lists and sections, which no CSV row holds.
+SUMMARY_FORMATS = ("table", "json")
 FORMATS = (*RECORD_FORMATS, "xlsx")
 TIERS = ("A", "B", "C", "D")
 CHANNELS = ("call", "visit", "email", "sms", "wechat", "meeting", "showroom", "other")

@@ -502,11 +502,33 @@ def test_a_workbook_is_never_written_to_the_terminal(cli, book_with_sales, args)
 
 
 @pytest.mark.parametrize(
+    "args",
+    [
+        ["undo"],
+        ["redo"],
+        ["check"],
+        ["import", "customers", "members.csv", "--dry-run"],
+        ["replicate", "--once"],
+        # -o names the restored book there, not a listing: still no workbook
+        ["restore", "-o", "restored.db"],
+    ],
+)
+@pytest.mark.parametrize("value", ["csv", "xlsx"])
+def test_a_command_that_reports_what_it_did_offers_table_and_json(
+    cli, book_with_sales, args, value
+):
+    """Its report holds lists and sections, no rows: no CSV, and no silent nothing for it."""
+    before = cli.json("history")
+    result = cli(*args, "--format", value, code=2)
+    assert f"'{value}' is not one of 'table', 'json'." in result.stderr
+    assert result.stdout == "" and cli.json("history") == before
+    assert "<table|json>" in cli(args[0], "--help").stdout
+
+
+@pytest.mark.parametrize(
     ("command", "args"),
     [
         (["customer", "add"], ["Bob"]),
-        # -o names the restored book there, not a listing: still no workbook
-        (["restore"], ["-o", "restored.db"]),
         (["sale", "add"], ["1", "--amount", "5"]),
     ],
 )

@@ -31,7 +31,7 @@ from salesflow.cli.options import (
     LimitOpt,
     OnDuplicate,
     OutputOpt,
-    RecordFormatOpt,
+    SummaryFormatOpt,
     workbook_needs_a_file,
 )
 from salesflow.cli.render import WORKBOOK_SUFFIX, counted, deliver, emit, record_kind
@@ -142,7 +142,7 @@ def import_command(
     again: Annotated[
         bool, typer.Option("--again", help="Import a sales/contacts file already imported.")
     ] = False,
-    fmt: RecordFormatOpt = TABLE,
+    fmt: SummaryFormatOpt = TABLE,
 ) -> None:
     """Import customers, products, sales or contacts from CSV, a workbook or .vcf (all or nothing).
 
@@ -412,7 +412,7 @@ def history_command(
 
 
 @app.command("undo")
-def undo_command(ctx: typer.Context, fmt: RecordFormatOpt = TABLE) -> None:
+def undo_command(ctx: typer.Context, fmt: SummaryFormatOpt = TABLE) -> None:
     """Revert the latest change: an edit, a deletion, a whole import, a merge, a tier run.
 
     Example: salesflow undo
@@ -429,7 +429,7 @@ def undo_command(ctx: typer.Context, fmt: RecordFormatOpt = TABLE) -> None:
 
 
 @app.command("redo")
-def redo_command(ctx: typer.Context, fmt: RecordFormatOpt = TABLE) -> None:
+def redo_command(ctx: typer.Context, fmt: SummaryFormatOpt = TABLE) -> None:
     """Apply again the change undone last (until a new change is made).
 
     Example: salesflow undo && salesflow redo
@@ -472,7 +472,7 @@ def backup_command(
 
 
 @app.command("check")
-def check_command(ctx: typer.Context, fmt: RecordFormatOpt = TABLE) -> None:
+def check_command(ctx: typer.Context, fmt: SummaryFormatOpt = TABLE) -> None:
     """Check the database file: integrity, schema version, derived data; exit 1 if damaged.
 
     Example: salesflow check

@@ -134,6 +134,7 @@ if TYPE_CHECKING:  # the checker sees plain StrEnums; their members come from ch
     BY_SCORE: TargetBy
     FormatOpt: TypeAlias = Format
     RecordFormatOpt: TypeAlias = Format
+    SummaryFormatOpt: TypeAlias = Format
     RemindFormatOpt: TypeAlias = RemindFormat
     TargetByOpt: TypeAlias = TargetBy
     TargetLayoutOpt: TypeAlias = TargetLayout | None
@@ -221,6 +222,17 @@ CHOICE_OPTIONS: dict[str, tuple[str, bool, Any]] = {
             help="table (default), csv or json.",
             # Offered and checked: no workbook (typer pinned below 0.29, see startup)
             click_type=TyperChoice(choices.RECORD_FORMATS),
+        ),
+    ),
+    # A command that reports what it did: table or JSON (its report has no rows for CSV).
+    "SummaryFormatOpt": (
+        "Format",
+        False,
+        typer.Option(
+            "--format",
+            "-f",
+            help="table (default) or json.",
+            click_type=TyperChoice(choices.SUMMARY_FORMATS),
         ),
     ),
     "RemindFormatOpt": (

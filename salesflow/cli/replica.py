@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from salesflow.cli.options import JSON, TABLE, FormatOpt, OutputOpt, RecordFormatOpt
+from salesflow.cli.options import JSON, TABLE, FormatOpt, OutputOpt, SummaryFormatOpt
 from salesflow.cli.render import deliver, emit_record
 from salesflow.cli.root import app, fail, group, open_book, session, tell, today
 from salesflow.cli.startup import lazy
@@ -139,7 +139,7 @@ def replicate_command(
     once: Annotated[
         bool, typer.Option("--once", help="Ship what is committed, then exit (for cron).")
     ] = False,
-    fmt: RecordFormatOpt = TABLE,
+    fmt: SummaryFormatOpt = TABLE,
 ) -> None:
     """Replicate the book continuously in the foreground, or once with --once.
 
@@ -206,7 +206,7 @@ def restore_command(
         ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
-    fmt: RecordFormatOpt = TABLE,
+    fmt: SummaryFormatOpt = TABLE,
 ) -> None:
     """Restore the replica (as it was at --at) into a new, checked file.
 
