@@ -571,7 +571,12 @@ def advance(
         reason=(reason or "").strip() or None,
         forced=bool(missing),
     )
-    change.describe(N_("moved deal #{id} to {stage}"), id=deal_id, stage=stages[target]["key"])
+    change.describe(
+        N_("moved deal #{id} to {stage}"),
+        id=deal_id,
+        stage=stages[target]["key"],
+        stage_zh=stages[target]["label_zh"] or "",
+    )
     return {"missing": missing, "stage": stages[target]["key"]}
 
 
@@ -618,7 +623,12 @@ def back(change: Change, deal_id: int, *, reason: str | None, by: str | None, to
         raise Conflict(_("deal #{id} is at its first stage").format(id=deal_id))
     target = stages[position - 1]
     _enter(change, deal_id, target, on=today, by=(by or "").strip() or deal["owner"], reason=why)
-    change.describe(N_("moved deal #{id} back to {stage}"), id=deal_id, stage=target["key"])
+    change.describe(
+        N_("moved deal #{id} back to {stage}"),
+        id=deal_id,
+        stage=target["key"],
+        stage_zh=target["label_zh"] or "",
+    )
     return {"stage": target["key"], "from": deal["stage"]}
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from salesflow.db import Row, suspended_triggers, transaction
 from salesflow.errors import Conflict, NotFound
-from salesflow.i18n import _, current_language
+from salesflow.i18n import _, current_language, labelled
 from salesflow.summaries import days_spanned, refresh_days, refresh_summaries
 
 
@@ -36,7 +36,7 @@ def worded(change: Row) -> str:
         return str(change.get("summary") or "")
     try:
         stored = json.loads(parts)
-        return str(_(stored["message"]).format(**stored["values"]))
+        return str(_(stored["message"]).format(**labelled(stored["values"])))
     except (ValueError, TypeError, KeyError, IndexError, AttributeError):
         return str(change.get("summary") or "")
 

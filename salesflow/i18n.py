@@ -12,6 +12,7 @@ the compiled `locale/<language>/LC_MESSAGES/salesflow.mo` beside this module.
 
 import os
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from salesflow.errors import BadValue
 
@@ -39,6 +40,14 @@ def _(message: str) -> str:
 def N_(message: str) -> str:
     """Mark `message` for the catalog without translating it now."""
     return message
+
+
+def labelled(values: dict[str, Any]) -> dict[str, Any]:
+    """`values` for a message in the user's language: a value carried with its Chinese
+    label (`stage` with `stage_zh`, as a built-in stage is) reads as that label in Chinese."""
+    if _language != "zh":
+        return values
+    return {key: values.get(f"{key}_zh") or value for key, value in values.items()}
 
 
 def current_language() -> str:

@@ -21,7 +21,7 @@ from typing import Any, Literal
 from salesflow.choices import REMINDER_KINDS, TIERS
 from salesflow.db import Change, Row
 from salesflow.errors import Ambiguous, BadValue, Conflict, NotFound
-from salesflow.i18n import N_, _, current_language
+from salesflow.i18n import N_, _, labelled
 from salesflow.summaries import kept, lasts_days, net_quantity, runs_out
 
 REMINDER_KEYS = ("kind", "customer_id", "customer", "owner", "tier", "due", "days_overdue",
@@ -594,9 +594,7 @@ def detail_text(item: Mapping[str, Any]) -> str:
     message = DETAIL_MESSAGES[kind]
     if kind == "birthday" and values.get("age") is not None:
         message = BIRTHDAY_WITH_AGE
-    if values.get("stage_zh") and current_language() == "zh":
-        values["stage"] = values["stage_zh"]
-    return _(message).format(**values)
+    return _(message).format(**labelled(values))
 
 
 def _slipping_json(slipping: Mapping[int, Slip]) -> str:

@@ -85,6 +85,26 @@ def test_every_change_reads_in_chinese_with_its_numbers(worked, isolated_book, c
     assert shown["sale edit"] == "修改销售 #1（quantity, amount）"
 
 
+def test_a_built_in_stage_reads_by_its_chinese_label(cli, isolated_book, chinese):
+    cli("customer", "add", "张三")
+    cli("deal", "add", "张三", "年度采购")
+    cli("deal", "advance", "1", "--force", "--reason", "急单")
+    cli("deal", "back", "1", "--reason", "客户改期")
+    with sqlite3.connect(isolated_book) as conn:
+        (key, label), *_ = conn.execute(
+            "SELECT s.key, s.label_zh FROM deal_history h JOIN stages s ON s.id = h.stage_id"
+            " WHERE h.deal_id = 1 ORDER BY h.id DESC LIMIT 2 OFFSET 1"
+        ).fetchall()
+    changes = {row["command"]: row for row in logged(isolated_book)}
+    advanced, back = changes["deal advance"], changes["deal back"]
+    assert advanced["summary"] == f"moved deal #1 to {key}"
+    assert key not in history.worded(advanced) and label in history.worded(advanced)
+    assert back["summary"].startswith("moved deal #1 back to ")
+    assert history.worded(back).startswith("将商机 #1 退回到 ")
+    i18n.install("en")
+    assert history.worded(advanced) == advanced["summary"]
+
+
 def test_every_kind_of_import_has_its_own_sentence():
     from salesflow import choices, imports
 
