@@ -45,7 +45,6 @@ if TYPE_CHECKING:
     DayArray = npt.NDArray[np.datetime64]
 
 DAYS_PER_WEEK = 7.0
-DEFAULT_HORIZON = "90d"
 # Beyond ten years a forecast says more about the model than about the customer.
 MAX_HORIZON_DAYS = 3650
 

@@ -354,7 +354,7 @@ def _counts_from_1904(path: Path) -> bool:
     date system: `<workbookPr date1904="1"/>` in its workbook part, read with the standard
     XML parser up to that element. Its date cells read right either way; a date typed as a
     plain number needs to know."""
-    from xml.etree.ElementTree import ParseError, iterparse
+    from xml.etree.ElementTree import Element, ParseError, XMLPullParser
 
     with zipfile.ZipFile(path) as archive:
         names = archive.namelist()
@@ -363,17 +363,29 @@ def _counts_from_1904(path: Path) -> bool:
             part = next((n for n in sorted(names) if n.lower().endswith("/workbook.xml")), None)
         if part is None:
             return False
+        parser: XMLPullParser[Element] = XMLPullParser(events=("start",))
         try:
             with archive.open(part) as xml:
-                for _event, element in iterparse(xml, events=("start",)):
-                    if element.tag.rpartition("}")[2] == "workbookPr":
-                        return element.get("date1904", "").strip().lower() in ("1", "true")
-        except ParseError:
-            return False  # what calamine reads of it is read in the 1900 system
-    return False
+                # The element comes near the top of the part: only its first MiB is read,
+                # so no crafted part (one enormous token) costs more than that.
+                for _chunk in range(WORKBOOK_PREFIX_CHUNKS):
+                    data = xml.read(READ_CHUNK // WORKBOOK_PREFIX_CHUNKS)
+                    if not data:
+                        break
+                    parser.feed(data)
+                    for event in parser.read_events():
+                        element = event[-1]  # a start event: (name, element)
+                        if not isinstance(element, Element):
+                            continue
+                        if element.tag.rpartition("}")[2] == "workbookPr":
+                            return element.get("date1904", "").strip().lower() in ("1", "true")
+        except (ParseError, ValueError, LookupError):  # unreadable, or an encoding expat lacks
+            pass
+    return False  # what calamine reads of it is read in the 1900 system
 
 
 WORKBOOK_PART = "xl/workbook.xml"
+WORKBOOK_PREFIX_CHUNKS = 16
 
 
 def _holds_encrypted_package(handle: IO[bytes]) -> bool:
@@ -468,6 +480,9 @@ def _declares_doctype(head: bytes) -> bool:
     """
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         head = head[: len(head) // 2 * 2].decode("utf-16", errors="replace").encode("utf-8")
+    elif head.startswith((b"<\x00", b"\x00<")):  # UTF-16 without its mark, as XML parsers read it
+        codec = "utf-16-le" if head[0] else "utf-16-be"
+        head = head[: len(head) // 2 * 2].decode(codec, errors="replace").encode("utf-8")
     position = 0
     while True:
         start = head.find(b"<", position)

@@ -22,6 +22,7 @@ from salesflow.workbook import (
     ColumnKind,
     excel_serial_to_date,
     number_text,
+    open_sheet,
     read_sheet,
     sheet_title,
     write_workbook,
@@ -296,6 +297,28 @@ def workbook_part(path: Path, workbook_xml: bytes) -> Path:
     return path
 
 
+@pytest.mark.parametrize("encoding", ["GBK", "x-nonesuch"])
+def test_a_workbook_part_in_an_encoding_the_parser_lacks_reads_in_the_1900_system(
+    tmp_path, encoding
+):
+    path = workbook_part(tmp_path / "book.xlsx", b'<workbookPr date1904="1"/>')
+    with zipfile.ZipFile(path) as archive:
+        part = archive.read("xl/workbook.xml")
+    declared = re.sub(rb'encoding="[^"]*"', f'encoding="{encoding}"'.encode(), part, count=1)
+    assert declared != part
+    sheet = open_sheet(with_part(path, tmp_path / "declared.xlsx", "xl/workbook.xml", declared))
+    assert sheet.header == ["name", "day"] and sheet.date_1904 is False
+
+
+def test_only_the_top_of_the_workbook_part_is_read_for_its_date_system(tmp_path):
+    """The element comes first in every workbook a spreadsheet writes; past the first MiB
+    (here behind a comment of 2 MiB) it is not looked for, so no part costs more."""
+    padded = b"<!-- " + b"x" * (2 * 1024 * 1024) + b' --><workbookPr date1904="1"/>'
+    assert open_sheet(workbook_part(tmp_path / "padded.xlsx", padded)).date_1904 is False
+    near = b"<!-- " + b"x" * 1024 + b' --><workbookPr date1904="1"/>'
+    assert open_sheet(workbook_part(tmp_path / "near.xlsx", near)).date_1904 is True
+
+
 @pytest.mark.parametrize(
     ("tag", "counts_from_1904"),
     [
@@ -314,8 +337,6 @@ def workbook_part(path: Path, workbook_xml: bytes) -> Path:
     ],
 )
 def test_the_1904_date_system_is_read_from_the_workbook_part(tmp_path, tag, counts_from_1904):
-    from salesflow.workbook import open_sheet
-
     sheet = open_sheet(workbook_part(tmp_path / "book.xlsx", tag))
     assert sheet.header == ["name", "day"]
     assert sheet.date_1904 is counts_from_1904
@@ -489,16 +510,20 @@ def with_part(source: Path, target: Path, name: str, data: bytes) -> Path:
         BILLION_LAUGHS,
         b'<?xml version="1.0"?><!-- ' + b"padding " * 2000 + b"-->" + BILLION_LAUGHS[21:],
         (BILLION_LAUGHS.decode()).encode("utf-16"),
+        (BILLION_LAUGHS.decode()).encode("utf-16-le"),  # no byte order mark
+        (BILLION_LAUGHS.decode()).encode("utf-16-be"),
     ],
-    ids=["doctype", "doctype-after-a-long-comment", "doctype-in-utf-16"],
+    ids=["doctype", "doctype-after-a-long-comment", "doctype-in-utf-16", "utf-16-le", "utf-16-be"],
 )
 def test_an_xml_document_type_declaration_is_refused(tmp_path, prolog):
     source = hand_typed(tmp_path / "members.xlsx")
     with zipfile.ZipFile(source) as archive:
         sheet_xml = archive.read("xl/worksheets/sheet1.xml")
     body = sheet_xml[sheet_xml.index(b"<worksheet") :]
-    if prolog.startswith(b"\xff\xfe"):
+    if prolog.startswith((b"\xff\xfe", b"<\x00")):
         body = body.decode().encode("utf-16-le")
+    elif prolog.startswith(b"\x00<"):
+        body = body.decode().encode("utf-16-be")
     path = with_part(source, tmp_path / "laughs.xlsx", "xl/worksheets/sheet1.xml", prolog + body)
     with pytest.raises(BadWorkbook, match="declares an XML document type"):
         read_sheet(path, header_row=3)
