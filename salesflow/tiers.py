@@ -181,9 +181,13 @@ def targets(
     score. Ties go by tier, then name."""
     where = where or TargetFilter()
     conditions, params = _conditions(where)
-    if by == "value":  # a forecast as of a day: customers added after it are not there yet
-        conditions.append("c.created_at <= ?")
-        params.append((as_of or date.today()).isoformat())
+    if by == "value":  # a forecast as of a day: customers not yet there then are left out
+        day = (as_of or date.today()).isoformat()
+        conditions.append(
+            "(c.created_at <= ? OR EXISTS (SELECT 1 FROM sales s"
+            " WHERE s.customer_id = c.id AND s.date <= ?))"
+        )  # a customer added with their past purchases was there when they bought
+        params += [day, day]
     sql = (
         "SELECT id, name, urgency, quick_effect, price_fit, tier, owner, store, phone,"
         " phone_norm, email FROM customers c"

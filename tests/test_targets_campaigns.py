@@ -107,23 +107,13 @@ def test_targets_by_value_follow_the_predicted_value(cli, tmp_path):
     assert "Expected value" in cli("targets", "--by", "value", "--limit", "3").stdout
 
 
-def dated_book(cli, tmp_path, path) -> None:
-    """The rhythms' book, each customer added the day of their first purchase."""
-    build_book(cli, tmp_path)
-    with sqlite3.connect(path) as conn:
-        conn.execute(
-            "UPDATE customers SET created_at = coalesce("
-            "(SELECT min(date) FROM sales s WHERE s.customer_id = customers.id), created_at)"
-        )
-
-
 def worth(rows) -> dict:
     return {row["customer"]: row["expected_value"] for row in rows if row["expected_value"]}
 
 
-def test_targets_by_value_take_the_forecasts_horizon_and_day(cli, tmp_path, isolated_book):
+def test_targets_by_value_take_the_forecasts_horizon_and_day(cli, tmp_path):
     """The ranking by value looks as far ahead, and as of the day, `predict` is told to."""
-    dated_book(cli, tmp_path, isolated_book)
+    build_book(cli, tmp_path)
     for options in ([], ["--horizon", "1y"], ["--horizon", "30d", "--as-of", "2026-01-31"]):
         predicted = worth(cli.json("predict", *options))
         assert len(predicted) >= 3, options
@@ -135,21 +125,25 @@ def test_targets_by_value_take_the_forecasts_horizon_and_day(cli, tmp_path, isol
     assert all(a_year[name] > a_quarter[name] for name in a_quarter)
 
 
-def test_targets_by_value_as_of_a_day_leave_out_customers_added_after_it(
+def test_targets_by_value_as_of_a_day_leave_out_customers_not_there_yet(
     cli, tmp_path, isolated_book
 ):
-    dated_book(cli, tmp_path, isolated_book)
-    cli("customer", "add", "Latecomer", "--urgency", "5")  # added today, 2026-03-16
-    today = {row["customer"] for row in cli.json("targets", "--by", "value")}
-    assert "Latecomer" in today
+    """As of a day, a customer is there if added by then, or if they had bought by then
+    (imported today with their past purchases)."""
+    build_book(cli, tmp_path)  # every customer added today, 2026-03-16, with past sales
+    cli("customer", "add", "Latecomer", "--urgency", "5")
     day = "2026-01-31"
-    then = cli.json("targets", "--by", "value", "--as-of", day)
     with sqlite3.connect(isolated_book) as conn:
-        there = {name for (name,) in conn.execute(
-            "SELECT name FROM customers WHERE created_at <= ?", [day]
+        conn.execute("UPDATE customers SET created_at = '2026-01-02' WHERE name = 'Tiny'")
+        bought = {name for (name,) in conn.execute(
+            "SELECT DISTINCT c.name FROM customers c JOIN sales s ON s.customer_id = c.id"
+            " WHERE s.date <= ?", [day]
         )}  # fmt: skip
-    assert {row["customer"] for row in then} == there
-    assert "Latecomer" not in there and 0 < len(there) < len(today)
+    today = {row["customer"] for row in cli.json("targets", "--by", "value")}
+    then = {row["customer"] for row in cli.json("targets", "--by", "value", "--as-of", day)}
+    assert {"Latecomer", "Tiny"} <= today
+    assert "Tiny" not in bought and len(bought) >= 3
+    assert then == bought | {"Tiny"}  # Tiny: added on 2026-01-02, no purchase by then
 
 
 def test_predict_refuses_an_empty_horizon(cli, tmp_path):
