@@ -4,6 +4,7 @@ list logged as one contact per customer in one step, and what they sold."""
 
 import csv
 import io
+import json
 import sqlite3
 from datetime import date, timedelta
 
@@ -144,6 +145,20 @@ def test_targets_by_value_as_of_a_day_leave_out_customers_not_there_yet(
     assert {"Latecomer", "Tiny"} <= today
     assert "Tiny" not in bought and len(bought) >= 3
     assert then == bought | {"Tiny"}  # Tiny: added on 2026-01-02, no purchase by then
+
+
+def test_targets_by_value_say_when_no_value_can_be_predicted(cli, tmp_path):
+    build_book(cli, tmp_path, flat_amount=100)  # one spend for all: no spend model
+    result = cli("targets", "--by", "value", "--format", "json")
+    rows = json.loads(result.stdout)
+    assert rows and all(row["expected_value"] is None for row in rows)
+    assert "No expected values to rank by" in result.stderr
+    assert [row["score"] for row in rows] == sorted((row["score"] for row in rows), reverse=True)
+
+
+def test_targets_by_value_say_nothing_when_values_rank_them(cli, tmp_path):
+    build_book(cli, tmp_path)
+    assert cli("targets", "--by", "value").stderr == ""
 
 
 def test_predict_refuses_an_empty_horizon(cli, tmp_path):

@@ -211,6 +211,8 @@ def targets(
             as_of=evaluated,
             horizon_days=horizon_days,
         )
+    if valued and rows and all(row["expected_value"] is None for row in rows):
+        tell(_("No expected values to rank by (`salesflow predict` says why): ranked by score"))
     if layout is not None:
         emit(grading.sms_rows(rows), SMS_COLUMNS, fmt, destination, keys=grading.SMS_KEYS)
         return
