@@ -257,17 +257,15 @@ class Change:
     def __init__(self, conn: sqlite3.Connection, change_id: int) -> None:
         self.conn = conn
         self.id = change_id
-        # What it did, as `describe` gives it: stored in the book in English, as the log
-        # records it (JSON and CSV show that), and in parts, so a person reads it in their
-        # own language (history.worded).
-        self.summary: str | None = None
-        self.summary_parts: dict[str, Any] | None = None
+        # What it did, as `describe` gives it: stored in the book as an English summary,
+        # as the log records it (JSON and CSV show that), and in parts, so a person reads
+        # it in their own language (history.worded).
+        self.described: tuple[str, dict[str, str | int]] | None = None
 
     def describe(self, message: str, **values: str | int) -> None:
         """Say what this change did: `message` is English marked with N_, its named
         placeholders filled with `values` (ids, counts, keys: never a customer's data)."""
-        self.summary = message.format(**values)
-        self.summary_parts = {"message": message, "values": values}
+        self.described = (message, values)
 
     def describe_edit(
         self, message: str, with_fields: str, fields: Iterable[str], **values: str | int
@@ -516,17 +514,14 @@ def _recorded(conn: sqlite3.Connection, command: str) -> Iterator[Change]:
         )
         recorded = Change(conn, cursor.lastrowid or 0)
         yield recorded
-        if recorded.summary:
+        if recorded.described:
             import json
 
-            parts = recorded.summary_parts
+            message, values = recorded.described
+            parts = json.dumps({"message": message, "values": values}, ensure_ascii=False)
             conn.execute(
                 "UPDATE changes SET summary = ?, summary_parts = ? WHERE id = ?",
-                [
-                    recorded.summary,
-                    None if parts is None else json.dumps(parts, ensure_ascii=False),
-                    recorded.id,
-                ],
+                [message.format(**values), parts, recorded.id],
             )
 
 

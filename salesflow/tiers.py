@@ -181,8 +181,9 @@ def targets(
     score. Ties go by tier, then name."""
     where = where or TargetFilter()
     conditions, params = _conditions(where)
+    as_of = as_of or date.today()
     if by == "value":  # a forecast as of a day: customers not yet there then are left out
-        day = (as_of or date.today()).isoformat()
+        day = as_of.isoformat()
         conditions.append(
             "(c.created_at <= ? OR EXISTS (SELECT 1 FROM sales s"
             " WHERE s.customer_id = c.id AND s.date <= ?))"
@@ -213,7 +214,7 @@ def targets(
     if where.min_score is not None:
         rows = [row for row in rows if row["score"] >= where.min_score]
     if by == "value":
-        worth = _expected_values(conn, as_of or date.today(), horizon_days)
+        worth = _expected_values(conn, as_of, horizon_days)
         for row in rows:
             row["expected_value"] = worth.get(row["customer_id"])
         rows.sort(

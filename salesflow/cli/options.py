@@ -11,7 +11,7 @@ import typer
 from typer._types import TyperChoice
 
 from salesflow import choices
-from salesflow.i18n import _
+from salesflow.i18n import N_, _
 
 
 def choice_enum(name: str, values: tuple[str, ...]) -> type[StrEnum]:
@@ -200,6 +200,17 @@ OutputOpt = Annotated[
 ]
 
 
+def formats_of(offered: tuple[str, ...], text: str) -> tuple[str, bool, Any]:
+    """A --format offering only some of the formats: Typer checks and lists `offered`,
+    and the command still gets the Format member (typer pinned below 0.29, see startup).
+    `text` is marked with N_: help is worded in the user's language when shown."""
+    return (
+        "Format",
+        False,
+        typer.Option("--format", "-f", help=text, click_type=TyperChoice(offered)),
+    )
+
+
 # Options offering a choice enum: (the enum, whether it may be left out, the option).
 CHOICE_OPTIONS: dict[str, tuple[str, bool, Any]] = {
     "FormatOpt": (
@@ -213,28 +224,9 @@ CHOICE_OPTIONS: dict[str, tuple[str, bool, Any]] = {
         ),
     ),
     # A command that writes no file (a confirmation, a record shown) offers no workbook.
-    "RecordFormatOpt": (
-        "Format",
-        False,
-        typer.Option(
-            "--format",
-            "-f",
-            help="table (default), csv or json.",
-            # Offered and checked: no workbook (typer pinned below 0.29, see startup)
-            click_type=TyperChoice(choices.RECORD_FORMATS),
-        ),
-    ),
+    "RecordFormatOpt": formats_of(choices.RECORD_FORMATS, N_("table (default), csv or json.")),
     # A command that reports what it did: table or JSON (its report has no rows for CSV).
-    "SummaryFormatOpt": (
-        "Format",
-        False,
-        typer.Option(
-            "--format",
-            "-f",
-            help="table (default) or json.",
-            click_type=TyperChoice(choices.SUMMARY_FORMATS),
-        ),
-    ),
+    "SummaryFormatOpt": formats_of(choices.SUMMARY_FORMATS, N_("table (default) or json.")),
     "RemindFormatOpt": (
         "RemindFormat",
         False,
