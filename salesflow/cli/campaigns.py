@@ -1,8 +1,6 @@
 """Campaign commands: a message, event or call round to a target list, logged as one
 contact per customer reached, and what it sold."""
 
-from __future__ import annotations
-
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated

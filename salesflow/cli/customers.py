@@ -1,8 +1,6 @@
 """Customer commands: add, list, show, edit, delete, merge; logging contacts and reading
 the contact log."""
 
-from __future__ import annotations
-
 import sys
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -96,7 +94,7 @@ CreatedOpt = Annotated[
 ]
 
 
-def customer_fields(options: dict[str, Any]) -> CustomerFields:
+def customer_fields(options: dict[str, Any]) -> "CustomerFields":
     """The profile a `customer add`/`edit` command line describes (its options by name)."""
     return customers.CustomerFields(
         name=options["name"],
@@ -111,7 +109,7 @@ def customer_fields(options: dict[str, Any]) -> CustomerFields:
     )
 
 
-def referrer(conn: sqlite3.Connection, reference: str | None) -> int | None:
+def referrer(conn: "sqlite3.Connection", reference: str | None) -> int | None:
     """The customer `--referred-by` names ('' names nobody)."""
     return customers.find_customer(conn, reference) if reference else None
 

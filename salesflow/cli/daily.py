@@ -1,8 +1,6 @@
 """The daily work: the morning list (remind, and done/snooze/stop to work it down), member
 tiers, target customers, settings."""
 
-from __future__ import annotations
-
 import itertools
 import os
 import sys
@@ -406,7 +404,7 @@ def check_remind_options(
     post_to_chat: bool,
     everything: bool,
     per_kind: int | None,
-    destination: Path | None,
+    destination: "Path | None",
 ) -> None:
     """Refuse the combinations that mean nothing, before the book is opened."""
     if per_kind is not None and not (brief or post_to_chat):
@@ -473,7 +471,7 @@ def kind_label(kind: str) -> str:
     return _(KIND_LABELS[kind]) if kind in KIND_LABELS else kind
 
 
-def event_summary(item: Mapping[str, Any]) -> str:
+def event_summary(item: "Mapping[str, Any]") -> str:
     """A calendar event's title: what to do and for whom, e.g. `Follow up: 张三 (A)`."""
     customer = str(item["customer"]) + (f" ({item['tier']})" if item.get("tier") else "")
     template = EVENT_SUMMARIES.get(item["kind"], "{customer}")
@@ -482,7 +480,7 @@ def event_summary(item: Mapping[str, Any]) -> str:
     )
 
 
-def event_description(item: Mapping[str, Any]) -> str:
+def event_description(item: "Mapping[str, Any]") -> str:
     """A calendar event's notes: the situation, when it fell due, and how to tick it off."""
     lines = [
         reminders.detail_text(item),
@@ -493,7 +491,7 @@ def event_description(item: Mapping[str, Any]) -> str:
 
 
 def write_calendar(
-    items: Iterable[dict[str, Any]], config: Mapping[str, Any], destination: Path | None
+    items: "Iterable[dict[str, Any]]", config: "Mapping[str, Any]", destination: "Path | None"
 ) -> None:
     """The items as an iCalendar file. Written even when nothing is due: a calendar that
     subscribes to the file must see yesterday's events go."""
@@ -517,7 +515,7 @@ def write_calendar(
         tell(_("Wrote {path}").format(path=destination))
 
 
-def robot_settings(config: Mapping[str, Any]) -> tuple[notify.Robot, str, str | None]:
+def robot_settings(config: "Mapping[str, Any]") -> "tuple[notify.Robot, str, str | None]":
     """The robot to post to: notify.kind, and the address and secret from the environment
     (SALESFLOW_NOTIFY_URL, SALESFLOW_NOTIFY_SECRET) or else the settings."""
     url = os.environ.get("SALESFLOW_NOTIFY_URL", "").strip() or str(config["notify.url"])
@@ -526,9 +524,9 @@ def robot_settings(config: Mapping[str, Any]) -> tuple[notify.Robot, str, str | 
 
 
 def post_brief(
-    conn: sqlite3.Connection,
-    evaluated: date,
-    config: Mapping[str, Any],
+    conn: "sqlite3.Connection",
+    evaluated: "date",
+    config: "Mapping[str, Any]",
     *,
     per_kind: int,
     kinds: frozenset[str] | None,
@@ -564,7 +562,7 @@ def post_brief(
         tell(_("Posted the morning list to the chat ({count} messages)").format(count=sent))
 
 
-def chat_brief(summary: dict[str, Any]) -> notify.Brief:
+def chat_brief(summary: dict[str, Any]) -> "notify.Brief":
     """The brief as the chat shows it: a heading per kind, its counts, its items."""
     sections = []
     for section in summary["kinds"]:
@@ -651,7 +649,7 @@ def when_text(days: int) -> str:
     return _("due tomorrow") if days == -1 else _("due in {days} days").format(days=-days)
 
 
-def given_on(ctx: typer.Context, as_of: str | None) -> date:
+def given_on(ctx: typer.Context, as_of: str | None) -> "date":
     """The day a done, snooze or stop is recorded: --as-of here or before the subcommand."""
     return to_date(as_of or ctx.meta.get("remind.as_of")) or today()
 

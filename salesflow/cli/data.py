@@ -1,8 +1,6 @@
 """Data in and out and the book itself: import, export, history, undo, backup, check, and
 the demo book."""
 
-from __future__ import annotations
-
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager

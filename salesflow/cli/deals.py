@@ -1,8 +1,6 @@
 """Pipeline, deal, stakeholder and objection commands: the sales processes and the deals
 moving through their stage gates."""
 
-from __future__ import annotations
-
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -143,7 +141,7 @@ OBJECTION_COLUMNS = [
 ]
 
 
-def stage_words(conn: sqlite3.Connection, pipeline_names: Iterable[str]) -> dict[str, str]:
+def stage_words(conn: "sqlite3.Connection", pipeline_names: "Iterable[str]") -> dict[str, str]:
     """In Chinese, the Chinese label of each stage that has one, by `pipeline/key` (the
     built-in pipelines have them); in English nothing: tables show the stage keys."""
     if current_language() != "zh":

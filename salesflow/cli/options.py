@@ -1,8 +1,6 @@
 """Options and arguments shared by many commands, defined once, and the choice enums
 built from the domain's vocabularies (so `--help` lists exactly what the domain accepts)."""
 
-from __future__ import annotations
-
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeAlias

@@ -1,8 +1,6 @@
 """Who is still buying: each customer's chance of still buying, the purchases to expect and
 what they are worth (BG/NBD and Gamma-Gamma, fitted on the book as of a day)."""
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING, Annotated
 
 import typer

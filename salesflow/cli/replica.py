@@ -1,8 +1,6 @@
 """Beyond one laptop: replicate the book with Litestream, restore it (to a point in time),
 and keep a read-only follower on a second machine."""
 
-from __future__ import annotations
-
 import signal
 import sys
 import threading

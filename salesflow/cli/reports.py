@@ -1,7 +1,5 @@
 """Report commands: sales by period and dimension, pipeline, funnel, activity, members."""
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -242,7 +240,9 @@ def report_pipeline(
     emit(rows, columns_of(keys), fmt, destination, keys=keys)
 
 
-def with_stage_words(conn: sqlite3.Connection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def with_stage_words(
+    conn: "sqlite3.Connection", rows: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     """Rows with each stage named as the table shows it (its Chinese label under zh)."""
     words = stage_words(conn, {row["pipeline"] for row in rows})
     return [{**row, "stage": stage_word(words, row["pipeline"], row["stage"])} for row in rows]

@@ -1,8 +1,6 @@
 """The root command, the book each command opens, and the one place where a failure
 becomes an `Error: …` line and an exit code."""
 
-from __future__ import annotations
-
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -204,7 +202,7 @@ def session(ctx: typer.Context) -> Session:
 
 
 @contextmanager
-def open_book(ctx: typer.Context, *, write: bool = False) -> Iterator[sqlite3.Connection]:
+def open_book(ctx: typer.Context, *, write: bool = False) -> "Iterator[sqlite3.Connection]":
     conn = db.open_db(session(ctx).path, write=write)
     try:
         yield conn

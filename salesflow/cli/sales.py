@@ -1,7 +1,5 @@
 """Product and sale commands."""
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING, Annotated
 
 import typer

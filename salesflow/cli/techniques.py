@@ -1,7 +1,5 @@
 """Closing technique commands: the shared list of ways to ask for the order (成交技巧)."""
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING, Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """Unit commands: the units for sale one at a time and who holds each (现场销控)."""
 
-from __future__ import annotations
-
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
