@@ -206,12 +206,16 @@ def test_the_program_turns_the_collector_back_on_for_the_command():
 
     from salesflow.cli import startup
 
+    thresholds = gc.get_threshold()
     gc.disable()
     try:
         startup.resume_collection()
         assert gc.isenabled()
+        assert gc.get_threshold() == (startup.YOUNG_OBJECTS, *thresholds[1:])
+        assert thresholds[0] < startup.YOUNG_OBJECTS
     finally:
         gc.unfreeze()
+        gc.set_threshold(*thresholds)
         gc.enable()
 
 
