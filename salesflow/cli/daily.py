@@ -589,12 +589,12 @@ def chat_brief(summary: dict[str, Any]) -> "notify.Brief":
 
 def section_heading(kind: str, rows: list[dict[str, Any]], everything: bool) -> str:
     """`used-up: 12 due`, and with --all how many are snoozed and done."""
-    counts = {state: sum(row.get("state", "due") == state for row in rows) for state in
-              ("due", "snoozed", "done")}  # fmt: skip
-    heading = _("{kind}: {count} due").format(kind=kind_name(kind), count=counts["due"])
+    states = [row["state"] for row in rows] if everything else ()
+    due = states.count("due") if everything else len(rows)  # without --all, only what is due
+    heading = _("{kind}: {count} due").format(kind=kind_name(kind), count=due)
     if everything:
         heading += _(", {snoozed} snoozed, {done} done").format(
-            snoozed=counts["snoozed"], done=counts["done"]
+            snoozed=states.count("snoozed"), done=states.count("done")
         )
     return heading
 
