@@ -22,7 +22,7 @@ from salesflow.choices import REMINDER_KINDS, TIERS
 from salesflow.db import Change, Row
 from salesflow.errors import Ambiguous, BadValue, Conflict, NotFound
 from salesflow.i18n import N_, _, labelled
-from salesflow.summaries import kept, lasts_days, net_quantity, runs_out
+from salesflow.summaries import BIRTHDAY, HAS_BIRTHDAY, kept, lasts_days, net_quantity, runs_out
 
 REMINDER_KEYS = ("kind", "customer_id", "customer", "owner", "tier", "due", "days_overdue",
                  "detail", "deal_id", "product", "key")  # fmt: skip
@@ -124,7 +124,8 @@ KIND_SQL = {
             SELECT customer_id, product_id, last_date AS bought, last_quantity AS quantity,
                    runs_out AS due
             FROM customer_products
-            WHERE runs_out <= :used_up_limit AND last_date <= :today
+            WHERE runs_out BETWEEN :used_up_expired_before AND :used_up_limit
+              AND last_date <= :today
             UNION ALL
             SELECT f.customer_id, f.product_id, f.bought, f.quantity,
                    {runs_out}
@@ -198,12 +199,14 @@ KIND_SQL = {
                     FROM (SELECT customer_id, name, owner, tier, birthday,
                                  substr(birthday, -5) AS month_day
                           FROM (SELECT id AS customer_id, name, owner, tier,
-                                       json_extract(profile, '$.birthday') AS birthday
-                                FROM customers WHERE profile LIKE '%"birthday"%'
+                                       {birthday} AS birthday
+                                FROM customers WHERE {has_birthday}
                                   AND created_at <= :today
                                   AND {whose})
                           WHERE birthday GLOB '*[0-1][0-9]-[0-3][0-9]')))
-        WHERE due <= :birthday_limit""".format(whose=whose("id", "owner")),
+        WHERE due <= :birthday_limit""".format(
+        birthday=BIRTHDAY, has_birthday=HAS_BIRTHDAY, whose=whose("id", "owner")
+    ),
     # the customers the purchase model flagged (see _slipping), passed in as JSON
     "slipping": """
         SELECT 10, b.customer_id, b.name, b.owner, b.tier, s.since,

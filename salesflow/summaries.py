@@ -12,6 +12,12 @@ from typing import Any
 
 SUMMARY_SOURCES = {"contacts", "sales"}
 
+# A customer's birthday from their profile, and which customers have one: the partial index
+# customers_birthday is built on these, and the birthday reminder reads through it only
+# when its SQL says the same (a profile that is not JSON has no birthday).
+BIRTHDAY = "json_extract(profile, '$.birthday')"
+HAS_BIRTHDAY = f"json_valid(profile) AND {BIRTHDAY} IS NOT NULL"
+
 
 def lasts_days(quantity: str, cycle_days: str) -> str:
     """SQL: how many whole days `quantity` units last, one unit lasting `cycle_days`."""
