@@ -30,15 +30,37 @@ CONTACT_KEYS = (
     "stakeholder",
 )
 
+# Each key's column, and the table it needs joined beyond the contact itself.
+CONTACT_FIELDS = {
+    "id": ("k.id", None),
+    "customer_id": ("k.customer_id", None),
+    "customer": ("c.name", "JOIN customers c ON c.id = k.customer_id"),
+    "at": ("k.at", None),
+    "channel": ("k.channel", None),
+    "by": ("k.rep", None),
+    "summary": ("k.summary", None),
+    "outcome": ("k.outcome", None),
+    "next_at": ("k.next_at", None),
+    "deal_id": ("k.deal_id", None),
+    "deal": ("d.title", "LEFT JOIN deals d ON d.id = k.deal_id"),
+    "stakeholder_id": ("k.stakeholder_id", None),
+    "stakeholder": ("p.name", "LEFT JOIN stakeholders p ON p.id = k.stakeholder_id"),
+}
+
+
+def selecting(keys: Sequence[str]) -> str:
+    """SELECT the contacts' `keys`, in their order, joining only what they need (a table
+    shows a few of a contact's columns, and a log holds tens of thousands)."""
+    unknown = set(keys) - set(CONTACT_FIELDS)
+    if not keys or unknown:
+        raise ValueError(f"not contact keys: {sorted(unknown)}")
+    columns = ", ".join(CONTACT_FIELDS[key][0] for key in keys)
+    joins = dict.fromkeys(CONTACT_FIELDS[key][1] for key in keys if CONTACT_FIELDS[key][1])
+    return f"SELECT {columns} FROM contacts k " + " ".join(joins)
+
+
 # The columns in the order of CONTACT_KEYS, so a row is a record by position.
-CONTACT_SELECT = """
-    SELECT k.id, k.customer_id, c.name AS customer, k.at, k.channel, k.rep AS by, k.summary,
-           k.outcome, k.next_at, k.deal_id, d.title AS deal, k.stakeholder_id,
-           p.name AS stakeholder
-    FROM contacts k JOIN customers c ON c.id = k.customer_id
-    LEFT JOIN deals d ON d.id = k.deal_id
-    LEFT JOIN stakeholders p ON p.id = k.stakeholder_id
-"""
+CONTACT_SELECT = selecting(CONTACT_KEYS)
 
 
 def contact_row(row: Sequence[Any]) -> Row:
@@ -134,7 +156,9 @@ def list_contacts(
     channel: str | None = None,
     deal_id: int | None = None,
     limit: int | None = None,
+    keys: Sequence[str] = CONTACT_KEYS,
 ) -> list[Row]:
+    """Contacts matching every filter given, oldest first; each record holds `keys`."""
     where: list[str] = []
     params: list[Any] = []
     if customer_id is not None:
@@ -155,14 +179,14 @@ def list_contacts(
     if channel is not None:
         where.append("k.channel = ?")
         params.append(channel)
-    sql = CONTACT_SELECT + (" WHERE " + " AND ".join(where) if where else "")
+    sql = selecting(keys) + (" WHERE " + " AND ".join(where) if where else "")
     sql += " ORDER BY k.at, k.id"
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
     cursor = conn.cursor()
     cursor.row_factory = None  # plain tuples: a log holds tens of thousands of contacts
     # each row a record by position, as contact_row makes one, with no Python call per row
-    return list(map(dict, map(zip, repeat(CONTACT_KEYS), cursor.execute(sql, params))))
+    return list(map(dict, map(zip, repeat(keys), cursor.execute(sql, params))))
 
 
 def edit_contact(

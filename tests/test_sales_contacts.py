@@ -48,6 +48,54 @@ def test_contact_list_filters(cli, customer):
     assert summaries("--limit", "1") == ["a"]
 
 
+def test_a_contact_table_reads_only_its_columns_and_shows_what_the_records_hold(
+    cli, customer, conn
+):
+    from salesflow import contacts
+    from salesflow.cli.customers import CONTACT_COLUMNS
+
+    cli("log", "张三", "报价", "--at", "2026-03-01", "--next", "2026-03-20", "--outcome", "ok")
+    cli("log", "张三", "回访", "--at", "2026-03-02", "--channel", "visit", "--by", "王强")
+    whole = contacts.list_contacts(conn)
+    assert [list(record) for record in whole] == [list(contacts.CONTACT_KEYS)] * 2
+    shown = [key for key, _heading in CONTACT_COLUMNS]
+    narrow = contacts.list_contacts(conn, keys=shown)
+    assert narrow == [{key: record[key] for key in shown} for record in whole]
+    assert "deals" not in contacts.selecting(shown)  # no join a table does not show
+    assert contacts.list_contacts(conn, keys=["summary"], channel="visit") == [{"summary": "回访"}]
+    with pytest.raises(ValueError):
+        contacts.selecting(["summary", "phone"])
+    with pytest.raises(ValueError):
+        contacts.selecting([])
+    table = cli("contact", "list").stdout.splitlines()
+    assert table[0].split() == [
+        "ID",
+        "At",
+        "Customer",
+        "Channel",
+        "By",
+        "Summary",
+        "Outcome",
+        "Next",
+    ]
+    assert table[1].split() == [
+        "1",
+        "2026-03-01",
+        "张三",
+        "call",
+        "李娜",
+        "报价",
+        "ok",
+        "2026-03-20",
+    ]
+    assert table[2].split() == ["2", "2026-03-02", "张三", "visit", "王强", "回访"]
+    # the data keep every key
+    assert list(cli.json("contact", "list")[0]) == list(contacts.CONTACT_KEYS)
+    assert cli("contact", "list", "--format", "csv").stdout.splitlines()[0].split(",") == list(
+        contacts.CONTACT_KEYS
+    )
+
+
 def test_latest_contact_sets_last_contact_and_next_follow_up(cli, customer, conn):
     cli("log", "张三", "later", "--at", "2026-03-10", "--next", "2026-03-30")
     cli("log", "张三", "back-dated", "--at", "2026-03-01", "--next", "2026-03-05")

@@ -422,6 +422,7 @@ def contact_list(
             channel=channel.value if channel else None,
             deal_id=deal_id,
             limit=limit,
+            keys=needed_keys(fmt, destination, CONTACT_COLUMNS, contacts.CONTACT_KEYS),
         )
     emit(rows, CONTACT_COLUMNS, fmt, destination, keys=contacts.CONTACT_KEYS)
 
