@@ -55,8 +55,8 @@ def selecting(keys: Sequence[str]) -> str:
     if not keys or unknown:
         raise ValueError(f"not contact keys: {sorted(unknown)}")
     columns = ", ".join(CONTACT_FIELDS[key][0] for key in keys)
-    joins = dict.fromkeys(CONTACT_FIELDS[key][1] for key in keys if CONTACT_FIELDS[key][1])
-    return f"SELECT {columns} FROM contacts k " + " ".join(joins)
+    joins = (CONTACT_FIELDS[key][1] for key in keys)
+    return f"SELECT {columns} FROM contacts k " + " ".join(dict.fromkeys(j for j in joins if j))
 
 
 # The columns in the order of CONTACT_KEYS, so a row is a record by position.
