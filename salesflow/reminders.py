@@ -124,8 +124,7 @@ KIND_SQL = {
             SELECT customer_id, product_id, last_date AS bought, last_quantity AS quantity,
                    runs_out AS due
             FROM customer_products
-            WHERE runs_out BETWEEN :used_up_expired_before AND :used_up_limit
-              AND last_date <= :today
+            WHERE runs_out <= :used_up_limit AND last_date <= :today
             UNION ALL
             SELECT f.customer_id, f.product_id, f.bought, f.quantity,
                    {runs_out}
