@@ -614,6 +614,15 @@ def _check_open(conn: sqlite3.Connection, report: dict[str, Any], problems: list
         problems.append(
             Problem(N_("{count} rows point at records that do not exist"), count=len(foreign))
         )
+    unreadable = conn.execute(
+        "SELECT count(*) FROM customers WHERE NOT json_valid(profile) OR NOT json_valid(tags)"
+    ).fetchone()[0]
+    if unreadable:
+        problems.append(
+            Problem(
+                N_("{count} customers have a profile or tags that are not JSON"), count=unreadable
+            )
+        )
     report["upgrade_pending"] = version < latest_version()
     if report["upgrade_pending"]:
         # Written by an earlier salesflow: the next command that writes upgrades it. Its

@@ -1,5 +1,6 @@
 """history and undo of every kind of change; merge; backup and check; summary columns."""
 
+import json
 import math
 import sqlite3
 
@@ -212,3 +213,14 @@ def test_check_passes_a_good_file_and_fails_a_damaged_one(cli, isolated_book, tm
     text = tmp_path / "notes.txt"
     text.write_text("hello", encoding="utf-8")
     assert cli("--db", text, "check", code=1).stderr.startswith("Error: ")
+
+
+def test_check_names_customers_whose_profile_or_tags_are_not_json(cli, isolated_book, filled):
+    conn = sqlite3.connect(isolated_book)
+    conn.execute("UPDATE customers SET tags = '[\"vip\"' WHERE id = 1")
+    conn.execute("UPDATE customers SET profile = 'NaN' WHERE id = 2")
+    conn.commit()
+    conn.close()
+    report = json.loads(cli("check", "--format", "json", code=1).stdout)
+    assert report["problems"] == ["2 customers have a profile or tags that are not JSON"]
+    assert "vip" not in cli("check", code=1).stderr  # counted, never shown
