@@ -14,23 +14,8 @@ from salesflow.lookup import require_deal_of
 from salesflow.validate import channel as channel_name_of
 from salesflow.validate import contact_columns, contact_moment
 
-CONTACT_KEYS = (
-    "id",
-    "customer_id",
-    "customer",
-    "at",
-    "channel",
-    "by",
-    "summary",
-    "outcome",
-    "next_at",
-    "deal_id",
-    "deal",
-    "stakeholder_id",
-    "stakeholder",
-)
-
-# Each key's column, and the table it needs joined beyond the contact itself.
+# A contact's keys, in the order records hold them: each key's column, and the table it
+# needs joined beyond the contact itself.
 CONTACT_FIELDS = {
     "id": ("k.id", None),
     "customer_id": ("k.customer_id", None),
@@ -46,6 +31,7 @@ CONTACT_FIELDS = {
     "stakeholder_id": ("k.stakeholder_id", None),
     "stakeholder": ("p.name", "LEFT JOIN stakeholders p ON p.id = k.stakeholder_id"),
 }
+CONTACT_KEYS = tuple(CONTACT_FIELDS)
 
 
 def selecting(keys: Sequence[str]) -> str:
@@ -59,7 +45,6 @@ def selecting(keys: Sequence[str]) -> str:
     return f"SELECT {columns} FROM contacts k " + " ".join(dict.fromkeys(j for j in joins if j))
 
 
-# The columns in the order of CONTACT_KEYS, so a row is a record by position.
 CONTACT_SELECT = selecting(CONTACT_KEYS)
 
 

@@ -6,8 +6,8 @@ steps a book has taken — the one record of its schema version.
 import sqlite3
 
 from salesflow.summaries import (
-    BIRTHDAY,
     HAS_BIRTHDAY,
+    PROFILE_BIRTHDAY,
     day_totals,
     latest_kept_purchase,
     runs_out,
@@ -657,7 +657,9 @@ def m010_change_summaries_in_parts(db: sqlite3.Connection) -> None:
 def m011_birthday_index(db: sqlite3.Connection) -> None:
     """The customers whose profile holds a birthday, as a partial index: the morning list
     reads them through it rather than every profile (a profile that is not JSON has none)."""
-    _run(db, f"CREATE INDEX customers_birthday ON customers({BIRTHDAY}) WHERE {HAS_BIRTHDAY}")
+    _run(
+        db, f"CREATE INDEX customers_birthday ON customers({PROFILE_BIRTHDAY}) WHERE {HAS_BIRTHDAY}"
+    )
 
 
 STEPS = [

@@ -22,7 +22,14 @@ from salesflow.choices import REMINDER_KINDS, TIERS
 from salesflow.db import Change, Row
 from salesflow.errors import Ambiguous, BadValue, Conflict, NotFound
 from salesflow.i18n import N_, _, labelled
-from salesflow.summaries import BIRTHDAY, HAS_BIRTHDAY, kept, lasts_days, net_quantity, runs_out
+from salesflow.summaries import (
+    HAS_BIRTHDAY,
+    PROFILE_BIRTHDAY,
+    kept,
+    lasts_days,
+    net_quantity,
+    runs_out,
+)
 
 REMINDER_KEYS = ("kind", "customer_id", "customer", "owner", "tier", "due", "days_overdue",
                  "detail", "deal_id", "product", "key")  # fmt: skip
@@ -204,7 +211,7 @@ KIND_SQL = {
                                   AND {whose})
                           WHERE birthday GLOB '*[0-1][0-9]-[0-3][0-9]')))
         WHERE due <= :birthday_limit""".format(
-        birthday=BIRTHDAY, has_birthday=HAS_BIRTHDAY, whose=whose("id", "owner")
+        birthday=PROFILE_BIRTHDAY, has_birthday=HAS_BIRTHDAY, whose=whose("id", "owner")
     ),
     # the customers the purchase model flagged (see _slipping), passed in as JSON
     "slipping": """

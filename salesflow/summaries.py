@@ -15,8 +15,8 @@ SUMMARY_SOURCES = {"contacts", "sales"}
 # A customer's birthday from their profile, and which customers have one: the partial index
 # customers_birthday is built on these, and the birthday reminder reads through it only
 # when its SQL says the same (a profile that is not JSON has no birthday).
-BIRTHDAY = "json_extract(profile, '$.birthday')"
-HAS_BIRTHDAY = f"json_valid(profile) AND {BIRTHDAY} IS NOT NULL"
+PROFILE_BIRTHDAY = "json_extract(profile, '$.birthday')"
+HAS_BIRTHDAY = f"json_valid(profile) AND {PROFILE_BIRTHDAY} IS NOT NULL"
 
 
 def lasts_days(quantity: str, cycle_days: str) -> str:

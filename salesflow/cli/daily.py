@@ -4,6 +4,7 @@ tiers, target customers, settings."""
 import itertools
 import os
 import sys
+from collections import Counter
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -589,12 +590,12 @@ def chat_brief(summary: dict[str, Any]) -> "notify.Brief":
 
 def section_heading(kind: str, rows: list[dict[str, Any]], everything: bool) -> str:
     """`used-up: 12 due`, and with --all how many are snoozed and done."""
-    states = [row["state"] for row in rows] if everything else ()
-    due = states.count("due") if everything else len(rows)  # without --all, only what is due
-    heading = _("{kind}: {count} due").format(kind=kind_name(kind), count=due)
+    # without --all the list holds only what is due
+    states = Counter(row["state"] for row in rows) if everything else Counter(due=len(rows))
+    heading = _("{kind}: {count} due").format(kind=kind_name(kind), count=states["due"])
     if everything:
         heading += _(", {snoozed} snoozed, {done} done").format(
-            snoozed=states.count("snoozed"), done=states.count("done")
+            snoozed=states["snoozed"], done=states["done"]
         )
     return heading
 
