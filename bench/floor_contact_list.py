@@ -2,12 +2,13 @@
 
     python bench/floor_contact_list.py BOOK.db > out.txt
 
-What a careful hand-written program does for the same bytes, with no command-line
-framework: one SELECT of the eight columns the table shows, in the log's index order; each
-column's texts padded to its width in terminal columns (a Chinese character two wide, a
-combining mark none), widths measured once per distinct text; the ID column right-aligned;
-trailing blanks stripped. Its time against `python -c "import typer"` is what reading and
-printing the rows cost before any framework loads.
+What a careful hand-written program does for the same text (for logs whose texts hold no
+control characters, which salesflow escapes), with no command-line framework: one SELECT of
+the eight columns the table shows, in the log's index order; each column's texts padded to
+its width in terminal columns (a Chinese character two wide, a combining mark none), widths
+measured once per distinct text; the ID column right-aligned; trailing blanks stripped. Its
+time against `python -c "import typer"` is what reading and printing the rows cost before
+any framework loads.
 """
 
 import sqlite3
