@@ -662,6 +662,17 @@ def m011_birthday_index(db: sqlite3.Connection) -> None:
     )
 
 
+def m012_referrals_index(db: sqlite3.Connection) -> None:
+    """The customers each customer referred, as a partial index: deleting a customer sets
+    their referrals' `referred_by_id` to NULL, and without it SQLite read every customer
+    for each one deleted (undoing an import of 20,000 customers took 22 s)."""
+    _run(
+        db,
+        "CREATE INDEX customers_referred_by ON customers(referred_by_id)"
+        " WHERE referred_by_id IS NOT NULL",
+    )
+
+
 STEPS = [
     m001_create_book,
     m002_one_version_one_runs_out,
@@ -674,4 +685,5 @@ STEPS = [
     m009_sales_per_day_and_rep,
     m010_change_summaries_in_parts,
     m011_birthday_index,
+    m012_referrals_index,
 ]
