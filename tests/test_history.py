@@ -224,3 +224,9 @@ def test_check_names_customers_whose_profile_or_tags_are_not_json(cli, isolated_
     report = json.loads(cli("check", "--format", "json", code=1).stdout)
     assert report["problems"] == ["2 customers have a profile or tags that are not JSON"]
     assert "vip" not in cli("check", code=1).stderr  # counted, never shown
+    # a listing that meets such a field says so in one line, as for any damage
+    for args in (("customer", "list"), ("customer", "show", "1")):
+        result = cli(*args, code=1)
+        assert result.stderr == (
+            "Error: the database file is damaged; run `salesflow check` (nothing was changed)\n"
+        )

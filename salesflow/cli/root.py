@@ -97,7 +97,16 @@ def failure(error: BaseException) -> tuple[str, int] | None:
 
     if isinstance(error, sqlite3.DatabaseError):
         return database_error_message(error), 75 if is_busy(error) else 1
+    import json
+
+    if isinstance(error, json.JSONDecodeError):
+        # A stored JSON field that does not parse (a book edited by hand), as SQLite's own
+        # "malformed JSON" is: `check` names the customers whose fields are not JSON.
+        return _(DAMAGED), 1
     return None
+
+
+DAMAGED = N_("the database file is damaged; run `salesflow check` (nothing was changed)")
 
 
 def is_busy(error: Exception) -> bool:
@@ -119,7 +128,7 @@ def database_error_message(error: Exception) -> str:
             reason=text
         )
     if "malformed" in text or "not a database" in text:
-        return _("the database file is damaged; run `salesflow check` (nothing was changed)")
+        return _(DAMAGED)
     return _("database error: {reason}").format(reason=text)
 
 
