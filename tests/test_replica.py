@@ -467,14 +467,19 @@ def test_continuous_replication_follows_a_recreated_book(
             target = tmp_path / f"check-{time.monotonic_ns()}.db"
             try:
                 replica.restore(url, target, timeout=30)
+                return [row[1] for row in rows(target)["customers"]]
             except NotFound:
                 return []
-            return [row[1] for row in rows(target)["customers"]]
+            except (DatabaseRefused, sqlite3.OperationalError):
+                return []  # the new file caught before it was made a book, or its tables
 
         wait_for(lambda: len(restored_names()) == 500)
         conn.close()
         fresh = _recreate(path)
         wait_for(lambda: restored_names() == ["new book"], seconds=30)
+        # the restart is reported once the Litestream that read the old file has stopped,
+        # which may come after the new book already reached the replica
+        wait_for(lambda: bool(restarts), seconds=30)
         fresh.close()
     finally:
         stop.set()
