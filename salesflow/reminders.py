@@ -366,14 +366,16 @@ def _evaluated(
     bare: bool = False,
     only: Iterable[int] | None = None,
     slipping: Mapping[int, "Slip"] | None = None,
+    answered: bool = True,
 ) -> Iterator[tuple[tuple[Any, ...], Situation, Answer | None]]:
     """Every due situation: its row (as `_situations` gives it), the situation and its
     latest answer. `_item` makes the row an item with its key, for the rows a caller keeps
     (a key costs a SHA-256: the brief spells only those it shows). Not `ordered`, in no
     particular order (a lookup by key needs none, and sorting takes a sixth of the time).
     `bare`, `only`: see `_situations`; `slipping`: the customers `_slipping` found, when
-    the caller already has them (the purchase model is fitted once)."""
-    answers: dict[Situation, Answer] | None = None
+    the caller already has them (the purchase model is fitted once). Not `answered`, every
+    answer None and none read (a lookup by key names done and snoozed items too)."""
+    answers: dict[Situation, Answer] | None = None if answered else {}
     names = REMINDER_KINDS
     if slipping is None:
         slipping = _slipping(conn, as_of, config, kinds)
@@ -727,6 +729,7 @@ def find_items(
             ordered=False,
             bare=True,
             slipping=slipping,
+            answered=False,
         ):
             shown = reminder_key(situation)  # the whole key's first KEY_LENGTH characters
             if not shown.startswith(starts):
@@ -767,6 +770,7 @@ def find_items(
             ordered=False,
             only={situation[1] for situation in chosen},
             slipping=slipping,
+            answered=False,
         )
         if situation in chosen
     }
